@@ -1,0 +1,212 @@
+"""The command line: a thin layer over the API. Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from burdenshift.errors import InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Can Europe's NATO allies carry the majority of each conventional capability by the US "
+    "deadline? Sourced data, closed-form assessment and simulation.",
+)
+data_app = typer.Typer(no_args_is_help=True, help="The data set: sources and validation.")
+app.add_typer(data_app, name="data")
+
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", "-s", help="A shipped scenario name or a YAML file.")
+]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Your own data folder (default: the embedded data).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+def _prepare(
+    scenario: str | None, data: Path | None, deadline: int | None = None
+) -> tuple[Any, Any]:
+    from burdenshift.domain.load import load_world
+    from burdenshift.scenario.apply import applied_world
+    from burdenshift.scenario.loader import load_scenario
+    from burdenshift.scenario.schema import Scenario
+
+    sc = load_scenario(scenario)
+    if deadline is not None:
+        try:
+            sc = Scenario.model_validate({**sc.model_dump(), "deadline": deadline})
+        except ValueError as exc:
+            raise InputError(
+                str(exc).splitlines()[-1].split(", input_value")[0].removeprefix("  Value error, "),
+                field="--deadline",
+                fix=f"choose a deadline inside the horizon {sc.horizon[0] + 1}–{sc.horizon[1]}",
+            ) from None
+    world = load_world(data)
+    return applied_world(world, sc), sc
+
+
+@app.command()
+def assess(
+    scenario: ScenarioOpt = None,
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per area: where Europe stands today and whether it can hold the target by the deadline."""
+    from burdenshift.engine.assess import assess as run
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.output import assessment_json
+
+    world, sc = _prepare(scenario, data, deadline)
+    result = run(world, sc)
+    payload = assessment_json(result, run_info("assess", world, sc))
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_assessment
+
+    print_assessment(payload)
+
+
+@app.command()
+def simulate(
+    scenario: ScenarioOpt = None,
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+    csv: Annotated[Path | None, typer.Option(help="Write the long results table here.")] = None,
+) -> None:
+    """Year by year: budgets, orders, lines, deliveries, stocks, shares and the deterrence gap."""
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.engine.simulate import simulate as run
+    from burdenshift.output import simulation_json, simulation_rows
+
+    world, sc = _prepare(scenario, data, deadline)
+    sim = run(world, sc)
+    payload = simulation_json(sim, run_info("simulate", world, sc))
+    if csv is not None:
+        _write_csv(csv, simulation_rows(sim), payload["run"])
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_simulation
+
+    print_simulation(payload)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios."""
+    from burdenshift.scenario.loader import library, load_scenario
+    from burdenshift.tables import print_scenarios
+
+    print_scenarios([(name, load_scenario(name)) for name in library()])
+
+
+@data_app.command("sources")
+def data_sources(
+    area: Annotated[str | None, typer.Option(help="Only figures behind this area.")] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every figure with its source, year and confidence."""
+    from burdenshift.domain.load import load_world
+    from burdenshift.domain.sources import figures_for_area
+
+    world = load_world(data)
+    figures = figures_for_area(world, area)
+    rows = [
+        {
+            "table": f.table.removesuffix(".csv"),
+            "key": f.key,
+            "field": f.field,
+            "value": f.value,
+            "unit": f.unit,
+            "year": f.year,
+            "source": f.source,
+            "confidence": f.confidence,
+            "note": f.note,
+        }
+        for f in figures
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    from burdenshift.tables import print_sources
+
+    print_sources(rows)
+
+
+@data_app.command("validate")
+def data_validate(
+    folder: Annotated[Path, typer.Argument(help="The data folder to check.")],
+) -> None:
+    """Check a data folder with the same rules as the embedded data."""
+    from burdenshift.domain.checks import check_all
+    from burdenshift.domain.reader import read_folder
+
+    problems = check_all(read_folder(folder))
+    if not problems:
+        typer.echo(f"{folder}: all figures pass.")
+        return
+    for p in problems:
+        typer.echo(f"- {p.message}", err=True)
+    typer.echo(f"{folder}: {len(problems)} problem(s).", err=True)
+    raise typer.Exit(2)
+
+
+def _print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_csv(path: Path, rows: list[tuple], run: dict) -> None:
+    """Atomic: a temporary file in the same folder, renamed into place when complete."""
+    import csv as csvmod
+
+    if not path.parent.exists():
+        raise InputError(
+            "the folder does not exist",
+            file=str(path),
+            fix="create the folder or choose another path",
+        )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            fh.write(
+                f"# burdenshift {run['version']} scenario={run['scenario']} "
+                f"data={run['data_hash']} scenario_hash={run['scenario_hash']}\n"
+            )
+            writer = csvmod.writer(fh)
+            writer.writerow(["dimension", "label", "year", "metric", "value", "unit"])
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise

@@ -1,0 +1,15 @@
+"""Names of the labelled dimensions, in one place."""
+
+BATCH = "batch"
+ALLY = "ally"
+AREA = "area"
+METRIC = "metric"
+SYSTEM = "system"
+LINE = "line"
+INPUT = "input"
+YEAR = "year"
+
+US = "USA"
+"""Holder code for what the United States contributes to Europe's defence."""
+EUROPE_AGGREGATE = "EUR"
+"""Holder code for European holdings known only as an aggregate."""

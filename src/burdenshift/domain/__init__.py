@@ -1,0 +1,1 @@
+"""Entities, the rules their figures obey, and the World every engine reads."""

@@ -1,0 +1,75 @@
+"""Schemas of the definition files: what exists, with no figures (figures live in CSV tables)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ally(_Strict):
+    name: str
+    region: Literal["europe", "north_america"]
+
+
+class Metric(_Strict):
+    name: str
+    unit: str
+    """The capability unit, e.g. 'tonnes of transferable fuel'."""
+
+
+class Area(_Strict):
+    name: str
+    coordination_dependent: bool
+    """Runs on US-led coordination: loses effectiveness when the US leaves those mechanisms."""
+    metrics: dict[str, Metric] = Field(min_length=1)
+
+
+class System(_Strict):
+    name: str
+    area: str
+    metric: str
+
+
+class Line(_Strict):
+    producer: str
+    country: str
+    system: str
+
+
+class Input(_Strict):
+    name: str
+    unit: str
+
+
+class AlliesFile(_Strict):
+    allies: dict[str, Ally] = Field(min_length=1)
+
+
+class AreasFile(_Strict):
+    areas: dict[str, Area] = Field(min_length=1)
+
+
+class SystemsFile(_Strict):
+    systems: dict[str, System] = Field(min_length=1)
+
+
+class LinesFile(_Strict):
+    lines: dict[str, Line] = Field(min_length=1)
+
+
+class InputsFile(_Strict):
+    inputs: dict[str, Input]
+
+
+DEFINITION_FILES: dict[str, type[_Strict]] = {
+    "allies.yaml": AlliesFile,
+    "areas.yaml": AreasFile,
+    "systems.yaml": SystemsFile,
+    "lines.yaml": LinesFile,
+    "inputs.yaml": InputsFile,
+}

@@ -1,0 +1,306 @@
+"""The World: every figure of a data folder as labelled arrays, built once, read by engines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from burdenshift.dims import EUROPE_AGGREGATE, US
+from burdenshift.domain.entities import (
+    AlliesFile,
+    AreasFile,
+    InputsFile,
+    LinesFile,
+    SystemsFile,
+)
+from burdenshift.domain.figures import INPUT_USE_PREFIX, TABLES, Figure, field_spec
+from burdenshift.domain.reader import RawData
+from burdenshift.errors import InputError
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """Immutable arrays over (ally, area, metric, system, line, input); money in USD_m."""
+
+    allies: tuple[str, ...]
+    ally_names: tuple[str, ...]
+    ally_region: tuple[str, ...]
+    gdp_usd_bn: np.ndarray
+    defence_pct_gdp: np.ndarray
+    equipment_share: np.ndarray
+    core_pct_gdp_2035: np.ndarray
+
+    areas: tuple[str, ...]
+    area_names: tuple[str, ...]
+    area_coordination: np.ndarray
+    integration_penalty: np.ndarray
+    us_floor_share: np.ndarray
+
+    metrics: tuple[str, ...]
+    """`area:metric` ids."""
+    metric_names: tuple[str, ...]
+    metric_units: tuple[str, ...]
+    metric_area: np.ndarray
+    metric_weight: np.ndarray
+
+    systems: tuple[str, ...]
+    system_names: tuple[str, ...]
+    system_metric: np.ndarray
+    value_per_unit: np.ndarray
+    unit_cost_musd: np.ndarray
+    service_life_years: np.ndarray
+
+    holdings: np.ndarray
+    """(ally, system) items held today; the `EUR` aggregate already allocated to European allies."""
+    us_contribution: np.ndarray
+    """(system,) items the US contributes to Europe's defence today."""
+    holdings_weak: np.ndarray
+    """(ally, system) share of the holding resting on low-confidence or assumed figures."""
+    us_weak: np.ndarray
+
+    lines: tuple[str, ...]
+    line_producer: tuple[str, ...]
+    line_system: np.ndarray
+    line_country: np.ndarray
+    capacity_per_year: np.ndarray
+    capacity_ceiling_per_year: np.ndarray
+    max_ramp_share_per_year: np.ndarray
+    lead_time_years: np.ndarray
+    capex_musd_per_unit_capacity: np.ndarray
+    us_content_share: np.ndarray
+    europe_share: np.ndarray
+
+    inputs: tuple[str, ...]
+    input_units: tuple[str, ...]
+    input_use: np.ndarray
+    """(line, input) use per item produced."""
+    input_supply_per_year: np.ndarray
+    input_max_growth_share: np.ndarray
+
+    base_year: int
+    gdp_real_growth: float
+    available_share: float
+    discount_rate: float
+
+    figures: tuple[Figure, ...] = field(repr=False)
+    data_hash: str = ""
+    source: str = ""
+    raw: RawData | None = field(default=None, repr=False)
+    """The data folder as read, so a scenario's overrides can rebuild the World."""
+
+    # -- derived views -------------------------------------------------------------------
+    def index(self, dim: str, label: str) -> int:
+        labels: tuple[str, ...] = getattr(self, dim)
+        try:
+            return labels.index(label)
+        except ValueError:
+            raise KeyError(label) from None
+
+    @property
+    def us_index(self) -> int:
+        return self.allies.index(US)
+
+    @property
+    def line_is_us(self) -> np.ndarray:
+        return self.line_country == self.us_index
+
+    @property
+    def system_area(self) -> np.ndarray:
+        return self.metric_area[self.system_metric]
+
+    def system_to_metric(self) -> np.ndarray:
+        """(system, metric) matrix of capability per item."""
+        out = np.zeros((len(self.systems), len(self.metrics)))
+        out[np.arange(len(self.systems)), self.system_metric] = self.value_per_unit
+        return out
+
+    def metric_to_area(self) -> np.ndarray:
+        """(metric, area) matrix of metric weights."""
+        out = np.zeros((len(self.metrics), len(self.areas)))
+        out[np.arange(len(self.metrics)), self.metric_area] = self.metric_weight
+        return out
+
+    def europe_mask(self, include_canada: bool = True) -> np.ndarray:
+        """The allies counted as 'Europe': all but the US (Canada optional)."""
+        mask = np.array([a != US for a in self.allies])
+        if not include_canada:
+            mask &= np.array([r == "europe" for r in self.ally_region])
+        return mask
+
+    def defence_budget_musd(self) -> np.ndarray:
+        """(ally,) defence spending today, USD_m."""
+        return self.gdp_usd_bn * 1000.0 * self.defence_pct_gdp / 100.0
+
+
+def build_world(raw: RawData) -> World:
+    """Arrays from checked figures (run `check_all` first: this trusts references)."""
+    figs = raw.figures
+    value: dict[tuple[str, str, str], float] = {(f.table, f.key, f.field): f.value for f in figs}
+    weak: dict[tuple[str, str, str], bool] = {(f.table, f.key, f.field): f.weak for f in figs}
+    d = raw.definitions
+    allies_f, areas_f = d["allies.yaml"], d["areas.yaml"]
+    systems_f, lines_f, inputs_f = d["systems.yaml"], d["lines.yaml"], d["inputs.yaml"]
+    assert isinstance(allies_f, AlliesFile) and isinstance(areas_f, AreasFile)
+    assert isinstance(systems_f, SystemsFile) and isinstance(lines_f, LinesFile)
+    assert isinstance(inputs_f, InputsFile)
+
+    def get(table: str, key: str, name: str) -> float:
+        spec = field_spec(table, name, key)
+        got = value.get((table, key, name))
+        if got is None:
+            assert spec is not None and spec.default is not None, (table, key, name)
+            return spec.default
+        return got
+
+    def arr(table: str, keys: tuple[str, ...], name: str) -> np.ndarray:
+        return np.array([get(table, k, name) for k in keys], dtype=float)
+
+    allies = tuple(allies_f.allies)
+    areas = tuple(areas_f.areas)
+    metrics = tuple(f"{a}:{m}" for a, area in areas_f.areas.items() for m in area.metrics)
+    metric_defs = [areas_f.areas[a].metrics[m] for a, m in (x.split(":") for x in metrics)]
+    systems = tuple(systems_f.systems)
+    lines = tuple(lines_f.lines)
+    inputs = tuple(inputs_f.inputs)
+
+    system_metric = np.array(
+        [metrics.index(f"{s.area}:{s.metric}") for s in systems_f.systems.values()], dtype=int
+    )
+    gdp = arr("allies.csv", allies, "gdp_usd_bn")
+    defence_pct = arr("allies.csv", allies, "defence_pct_gdp")
+    equipment = arr("allies.csv", allies, "equipment_share")
+
+    holdings = np.zeros((len(allies), len(systems)))
+    holdings_weak = np.zeros_like(holdings)
+    us = np.zeros(len(systems))
+    us_weak = np.zeros(len(systems))
+    # the EUR aggregate is spread over European allies by equipment spending (an assumption)
+    europe = np.array([r == "europe" for r in (a.region for a in allies_f.allies.values())])
+    equipment_money = np.where(europe, gdp * defence_pct * equipment, 0.0)
+    spread = equipment_money / equipment_money.sum() if equipment_money.sum() > 0 else europe * 0.0
+    for f in figs:
+        if f.table != "holdings.csv":
+            continue
+        holder, system = f.key.split(":")
+        s = systems.index(system)
+        w = float(f.weak)
+        if holder == US:
+            us[s] += f.value
+            us_weak[s] += f.value * w
+        elif holder == EUROPE_AGGREGATE:
+            holdings[:, s] += spread * f.value
+            holdings_weak[:, s] += spread * f.value * w
+        else:
+            holdings[allies.index(holder), s] += f.value
+            holdings_weak[allies.index(holder), s] += f.value * w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        holdings_weak = np.where(holdings > 0, holdings_weak / holdings, 0.0)
+        us_weak = np.where(us > 0, us_weak / us, 0.0)
+    # a system's value per unit is a figure too: weak values make the holding weak
+    value_weak = np.array(
+        [weak[("systems.csv", s, "value_per_unit")] for s in systems], dtype=float
+    )
+    holdings_weak = np.maximum(holdings_weak, value_weak[None, :])
+    us_weak = np.maximum(us_weak, value_weak)
+
+    input_use = np.array(
+        [[get("lines.csv", lid, f"{INPUT_USE_PREFIX}{k}") for k in inputs] for lid in lines],
+        dtype=float,
+    ).reshape(len(lines), len(inputs))
+    line_country = np.array([allies.index(ln.country) for ln in lines_f.lines.values()], dtype=int)
+    param = {f.key: f.value for f in figs if f.table == "parameters.csv"}
+
+    return World(
+        allies=allies,
+        ally_names=tuple(a.name for a in allies_f.allies.values()),
+        ally_region=tuple(a.region for a in allies_f.allies.values()),
+        gdp_usd_bn=gdp,
+        defence_pct_gdp=defence_pct,
+        equipment_share=equipment,
+        core_pct_gdp_2035=arr("allies.csv", allies, "core_pct_gdp_2035"),
+        areas=areas,
+        area_names=tuple(a.name for a in areas_f.areas.values()),
+        area_coordination=np.array([a.coordination_dependent for a in areas_f.areas.values()]),
+        integration_penalty=arr("areas.csv", areas, "integration_penalty"),
+        us_floor_share=arr("areas.csv", areas, "us_floor_share"),
+        metrics=metrics,
+        metric_names=tuple(m.name for m in metric_defs),
+        metric_units=tuple(m.unit for m in metric_defs),
+        metric_area=np.array([areas.index(m.split(":")[0]) for m in metrics], dtype=int),
+        metric_weight=arr("areas.csv", metrics, "weight"),
+        systems=systems,
+        system_names=tuple(s.name for s in systems_f.systems.values()),
+        system_metric=system_metric,
+        value_per_unit=arr("systems.csv", systems, "value_per_unit"),
+        unit_cost_musd=arr("systems.csv", systems, "unit_cost_musd"),
+        service_life_years=np.maximum(arr("systems.csv", systems, "service_life_years"), 1.0),
+        holdings=holdings,
+        us_contribution=us,
+        holdings_weak=holdings_weak,
+        us_weak=us_weak,
+        lines=lines,
+        line_producer=tuple(ln.producer for ln in lines_f.lines.values()),
+        line_system=np.array([systems.index(ln.system) for ln in lines_f.lines.values()], dtype=int),
+        line_country=line_country,
+        capacity_per_year=arr("lines.csv", lines, "capacity_per_year"),
+        capacity_ceiling_per_year=arr("lines.csv", lines, "capacity_ceiling_per_year"),
+        max_ramp_share_per_year=arr("lines.csv", lines, "max_ramp_share_per_year"),
+        lead_time_years=np.rint(arr("lines.csv", lines, "lead_time_years")).astype(int),
+        capex_musd_per_unit_capacity=arr("lines.csv", lines, "capex_musd_per_unit_capacity"),
+        us_content_share=arr("lines.csv", lines, "us_content_share"),
+        europe_share=arr("lines.csv", lines, "europe_share"),
+        inputs=inputs,
+        input_units=tuple(i.unit for i in inputs_f.inputs.values()),
+        input_use=input_use,
+        input_supply_per_year=arr("inputs.csv", inputs, "supply_per_year"),
+        input_max_growth_share=arr("inputs.csv", inputs, "max_growth_share_per_year"),
+        base_year=int(param["base_year"]),
+        gdp_real_growth=param["gdp_real_growth"],
+        available_share=param["available_share"],
+        discount_rate=param["discount_rate"],
+        figures=figs,
+        data_hash=raw.data_hash,
+        source=str(raw.folder),
+        raw=raw,
+    )
+
+
+def override_figures(raw: RawData, overrides: dict[tuple[str, str, str], float]) -> RawData:
+    """The same data with some figures replaced by (table, key, field); marked as assumptions."""
+    figs = {(f.table, f.key, f.field): f for f in raw.figures}
+    for (table, key, name), val in overrides.items():
+        spec = field_spec(table, name, key)
+        if spec is None or table not in TABLES:
+            raise InputError(
+                f"cannot override unknown field '{name}' of {table}",
+                field=f"overrides.{table}.{key}.{name}",
+                fix="name a table, key and field listed in docs/data.md",
+            )
+        old = figs.get((table, key, name))
+        figs[table, key, name] = Figure(
+            table,
+            key,
+            name,
+            val,
+            spec.unit,
+            old.year if old else 0,
+            "scenario override",
+            "assumption",
+            "value set by the scenario",
+            0,
+        )
+    return replace(raw, figures=tuple(figs.values()))
+
+
+def counts_by_confidence(world: World) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for f in world.figures:
+        out[f.confidence] += 1
+    return dict(out)
+
+
+def with_figures(world: World, **changes: np.ndarray) -> World:
+    """A copy with some arrays replaced (for tests and what-if studies)."""
+    return replace(world, **changes)

@@ -1,0 +1,1 @@
+"""Engines: pure functions of a World and a Scenario that return Results."""

@@ -1,0 +1,328 @@
+"""`assess`: closed-form answers per area — where Europe stands, and how far today's lines or
+their fastest ramp can take it by the deadline.
+
+All of Europe's accessible output is counted as bought (no allocation between areas), unless the
+European procurement budget cannot pay for it: then every line's deliveries are scaled by the
+same factor. The binding reason is found by relaxing one limit at a time and keeping the one
+that raises the area's share at the deadline most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from burdenshift.domain.world import World
+from burdenshift.engine import counting
+from burdenshift.engine.params import Params, from_scenario
+from burdenshift.scenario.schema import Scenario
+
+RELAXATIONS = {
+    "lead time": "lead_time",
+    "capacity (ramp rate)": "ramp",
+    "capacity (ceiling)": "ceiling",
+    "budget": "budget",
+    "critical input": "inputs",
+    "export licences": "licences",
+}
+
+
+@dataclass(frozen=True)
+class AreaAssessment:
+    area: str
+    name: str
+    europe: float
+    """European capability today as a share of the requirement (metric-weighted, not capped)."""
+    us: float
+    europe_share_now: float
+    share_at_deadline_current_rates: float
+    share_at_deadline_max_ramp: float
+    year_target_current_rates: int | None
+    year_target_max_ramp: int | None
+    binding: str
+    verdict: str
+    target: float
+    european_producer: bool
+    weak_share: float
+    """Share of today's capability resting on low-confidence or assumed figures."""
+    metrics: tuple[dict[str, float | str], ...]
+
+
+@dataclass(frozen=True)
+class AllyBurden:
+    ally: str
+    name: str
+    gdp_usd_bn: float
+    defence_pct_gdp: float
+    defence_spending_usd_bn: float
+    spending_share: float
+    gdp_share: float
+    gdp_proportional_usd_bn: float
+    """What the ally would spend if Europe's total were shared by GDP."""
+    burden_ratio: float
+    """Spending share / GDP share: above 1 carries more than its GDP share."""
+    contribution: dict[str, float]
+    """Share of Europe's capability in each area held by this ally."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    deadline: int
+    target_share: float
+    years: tuple[int, ...]
+    areas: tuple[AreaAssessment, ...]
+    allies: tuple[AllyBurden, ...]
+    share_current: np.ndarray
+    """(area, year) coverage at today's production rates."""
+    share_max_ramp: np.ndarray
+    """(area, year) coverage at the fastest feasible ramp."""
+    us_share_of_requirement: np.ndarray
+    """(area, year) US contribution as a share of the requirement on the drawdown path."""
+
+
+def assess(world: World, scenario: Scenario) -> Assessment:
+    p = from_scenario(world, scenario)
+    years = np.array(scenario.years)
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    s2m = world.system_to_metric()
+    stock0 = (world.holdings * europe[:, None]).sum(0)
+    e_now = stock0 @ s2m
+    req = counting.requirement(world, scenario, e_now)
+    u_now = world.us_contribution @ s2m
+    target = counting.targets(world, scenario)
+    dl = list(years).index(scenario.deadline)
+
+    current = _project(world, scenario, p, years, europe, req, ramping=False)
+    fastest = _project(world, scenario, p, years, europe, req, ramping=True)
+    relaxed = {
+        reason: _project(world, scenario, p, years, europe, req, ramping=True, relax=key)
+        for reason, key in RELAXATIONS.items()
+    }
+    us_path = counting.us_path(p, years)[0][world.metric_area, :]  # (metric, year)
+    us_area = world.metric_to_area().T @ counting.coverage(u_now[:, None] * us_path, req[:, None])
+
+    european_line = ~world.line_is_us
+    area_has_line = np.zeros(len(world.areas), dtype=bool)
+    area_has_line[world.system_area[world.line_system[european_line]]] = True
+    weak = _weak_share(world, europe, req)
+
+    cov_now_metric = counting.coverage(e_now, req)
+    areas = []
+    for a, area in enumerate(world.areas):
+        now = float(fastest[a, 0])
+        y_cur = _first_year(current[a], target[a], years)
+        y_max = _first_year(fastest[a], target[a], years)
+        binding = _binding(a, fastest, relaxed, dl, target[a], bool(area_has_line[a]))
+        ms = np.flatnonzero(world.metric_area == a)
+        metrics = tuple(
+            {
+                "metric": world.metrics[m],
+                "unit": world.metric_units[m],
+                "europe": float(e_now[m]),
+                "us": float(u_now[m]),
+                "requirement": float(req[m]),
+                "weight": float(world.metric_weight[m]),
+                "europe_share_now": float(cov_now_metric[m]),
+            }
+            for m in ms
+        )
+        areas.append(
+            AreaAssessment(
+                area=area,
+                name=world.area_names[a],
+                europe=_index(e_now, req, world.metric_weight, ms),
+                us=_index(u_now, req, world.metric_weight, ms),
+                europe_share_now=now,
+                share_at_deadline_current_rates=float(current[a, dl]),
+                share_at_deadline_max_ramp=float(fastest[a, dl]),
+                year_target_current_rates=y_cur,
+                year_target_max_ramp=y_max,
+                binding=binding,
+                verdict=_verdict(
+                    scenario.deadline, target[a], float(fastest[a, dl]), y_max, binding
+                ),
+                target=float(target[a]),
+                european_producer=bool(area_has_line[a]),
+                weak_share=float(weak[a]),
+                metrics=metrics,
+            )
+        )
+    return Assessment(
+        deadline=scenario.deadline,
+        target_share=scenario.target_share,
+        years=tuple(int(y) for y in years),
+        areas=tuple(areas),
+        allies=_burden(world, europe, req),
+        share_current=current,
+        share_max_ramp=fastest,
+        us_share_of_requirement=us_area,
+    )
+
+
+def _project(
+    world: World,
+    scenario: Scenario,
+    p: Params,
+    years: np.ndarray,
+    europe: np.ndarray,
+    req: np.ndarray,
+    *,
+    ramping: bool,
+    relax: str | None = None,
+) -> np.ndarray:
+    """(area, year) European coverage if Europe buys all it can get from its lines."""
+    base = world.base_year
+    cap0 = world.capacity_per_year
+    ceiling = world.capacity_ceiling_per_year * (2.0 if relax == "ceiling" else 1.0)
+    ramp_share = np.ones_like(cap0) if relax == "ramp" else world.max_ramp_share_per_year
+    lead = np.zeros_like(world.lead_time_years) if relax == "lead_time" else world.lead_time_years
+    steps = np.maximum(0, years[None, :] - base - lead[:, None] + 1)
+    if ramping:
+        cap = np.minimum(
+            ceiling[:, None],
+            cap0[:, None] + ramp_share[:, None] * world.capacity_ceiling_per_year[:, None] * steps,
+        )
+        cap = np.maximum(cap, cap0[:, None])
+    else:
+        cap = np.repeat(cap0[:, None], len(years), axis=1)
+    # Europe as a whole may receive what any European ally may receive
+    access = counting.route_access(world, scenario, p, int(years[min(1, len(years) - 1)]))[0]
+    line_access = (
+        np.ones(len(world.lines)) if relax == "licences" else access[:, europe].max(axis=1)
+    )
+    avail = cap * (world.europe_share * line_access)[:, None]
+    if relax != "inputs":
+        uses = world.input_use * (~world.line_is_us)[:, None]
+        need = uses.T @ avail  # (input, year)
+        supply = (
+            world.input_supply_per_year[:, None]
+            * (1 + world.input_max_growth_share[:, None]) ** (years - base)[None, :]
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale_k = np.where(need > 0, np.minimum(1.0, supply / need), 1.0)
+        line_scale = np.where(uses[:, :, None] > 0, scale_k[None, :, :], 1.0).min(axis=1)
+        avail = avail * line_scale
+    avail[:, 0] = 0.0  # holdings are counted in the base year; deliveries start the year after
+    if relax != "budget":
+        price = world.unit_cost_musd[world.line_system]
+        added = np.diff(cap, axis=1, prepend=cap[:, :1])
+        cost = price @ avail + world.capex_musd_per_unit_capacity @ np.maximum(added, 0)
+        money = (counting.procurement_money(world, scenario, years) * europe[:, None]).sum(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(cost > 0, np.minimum(1.0, money / cost), 1.0)
+        avail = avail * scale[None, :]
+    deliveries = np.zeros((len(world.systems), len(years)))
+    np.add.at(deliveries, world.line_system, avail)
+    keep = 1.0 - 1.0 / world.service_life_years
+    stock = np.zeros_like(deliveries)
+    stock[:, 0] = (world.holdings * europe[:, None]).sum(0)
+    for t in range(1, len(years)):
+        stock[:, t] = stock[:, t - 1] * keep + deliveries[:, t]
+    cap_e = world.system_to_metric().T @ stock  # (metric, year)
+    cov = counting.coverage(cap_e, req[:, None])
+    c2 = world.areas.index("c2") if "c2" in world.areas else None
+    shares = np.zeros((len(world.areas), len(years)))
+    m2a = world.metric_to_area()
+    for t, year in enumerate(years):
+        c2_cov = np.array([m2a[:, c2] @ cov[:, t]]) if c2 is not None else np.ones(1)
+        factor = counting.integration_factor(world, p, int(year), c2_cov)[0][world.metric_area]
+        shares[:, t] = m2a.T @ counting.coverage(cap_e[:, t] * factor, req)
+    return shares
+
+
+def _index(cap: np.ndarray, req: np.ndarray, weight: np.ndarray, ms: np.ndarray) -> float:
+    """Capability as a weighted share of the requirement, not capped at 1."""
+    r = req[ms]
+    return float((np.where(r > 0, cap[ms] / np.where(r > 0, r, 1), 0) * weight[ms]).sum())
+
+
+def _first_year(share: np.ndarray, target: float, years: np.ndarray) -> int | None:
+    """The first year from which the share stays at or above the target to the horizon's end."""
+    return first_year_held(share[None, :], target, years)[0]
+
+
+def first_year_held(
+    share: np.ndarray, target: float | np.ndarray, years: np.ndarray
+) -> list[int | None]:
+    """Per row of (rows, year): the first year from which share >= target to the end, or None."""
+    ok = (
+        share >= np.asarray(target)[..., None] - 1e-9 if np.ndim(target) else share >= target - 1e-9
+    )
+    held = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
+    first = np.argmax(held, axis=-1)
+    return [int(years[f]) if held[i, f] else None for i, f in enumerate(first)]
+
+
+def _binding(
+    a: int,
+    fastest: np.ndarray,
+    relaxed: dict[str, np.ndarray],
+    dl: int,
+    target: float,
+    has_line: bool,
+) -> str:
+    if fastest[a, dl] >= target - 1e-9:
+        return "none (target met)"
+    if not has_line:
+        return "no European producer"
+    gains = {reason: share[a, dl] - fastest[a, dl] for reason, share in relaxed.items()}
+    reason, gain = max(gains.items(), key=lambda kv: kv[1])
+    return reason if gain > 1e-6 else "capacity (ceiling)"
+
+
+def _verdict(
+    deadline: int, target: float, at_deadline: float, year: int | None, binding: str
+) -> str:
+    if at_deadline >= target - 1e-9:
+        return f"Can hold {target:.0%} by {deadline} at the fastest ramp ({at_deadline:.0%})."
+    later = f"reaches {target:.0%} in {year}" if year else "does not reach it within the horizon"
+    return (
+        f"Misses {deadline}: {at_deadline:.0%} at the fastest ramp; {later}; "
+        f"held back by {binding}."
+    )
+
+
+def _weak_share(world: World, europe: np.ndarray, req: np.ndarray) -> np.ndarray:
+    """(area,) share of today's capability (Europe + US) that rests on weak figures."""
+    s2m = world.system_to_metric()
+    held = (world.holdings * europe[:, None]).sum(0)
+    weak_held = (world.holdings * world.holdings_weak * europe[:, None]).sum(0)
+    total = held @ s2m + world.us_contribution @ s2m
+    weak = weak_held @ s2m + (world.us_contribution * world.us_weak) @ s2m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_metric = np.where(total > 0, weak / np.where(total > 0, total, 1), 1.0)
+    return counting.area_mean(world, per_metric)
+
+
+def _burden(world: World, europe: np.ndarray, req: np.ndarray) -> tuple[AllyBurden, ...]:
+    spending = world.defence_budget_musd() / 1000.0
+    total_spend = spending[europe].sum()
+    total_gdp = world.gdp_usd_bn[europe].sum()
+    s2m = world.system_to_metric()
+    per_ally = world.holdings @ s2m  # (ally, metric)
+    europe_total = (per_ally * europe[:, None]).sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        metric_share = np.where(
+            europe_total > 0, per_ally / np.where(europe_total > 0, europe_total, 1), 0
+        )
+    area_share = counting.area_mean(world, metric_share)
+    out = []
+    for i in np.flatnonzero(europe):
+        gdp_share = world.gdp_usd_bn[i] / total_gdp
+        share = spending[i] / total_spend
+        out.append(
+            AllyBurden(
+                ally=world.allies[i],
+                name=world.ally_names[i],
+                gdp_usd_bn=float(world.gdp_usd_bn[i]),
+                defence_pct_gdp=float(world.defence_pct_gdp[i]),
+                defence_spending_usd_bn=float(spending[i]),
+                spending_share=float(share),
+                gdp_share=float(gdp_share),
+                gdp_proportional_usd_bn=float(gdp_share * total_spend),
+                burden_ratio=float(share / gdp_share) if gdp_share > 0 else 0.0,
+                contribution={a: float(area_share[i, k]) for k, a in enumerate(world.areas)},
+            )
+        )
+    return tuple(out)

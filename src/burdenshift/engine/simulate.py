@@ -1,0 +1,288 @@
+"""`simulate`: a rules-based, year-by-year run of budgets, orders, lines, deliveries and stocks.
+
+Vectorised over a leading batch axis: one call evaluates every parameter set at once; the only
+Python loop is over the years of the horizon. The allocation rule (docs/method.md):
+
+1. Each European ally's procurement money for the year goes to the metrics it can buy, in
+   proportion to metric weight × the metric's shortfall against the target (or, once all targets
+   are met, against the full requirement).
+2. Within a metric, money goes to the lines the ally may buy from, in proportion to the capability
+   each line can deliver this year.
+3. Lines deliver up to their capacity (after critical inputs are rationed pro rata); when demand
+   exceeds capacity, all buyers are filled pro rata and unspent money lapses.
+4. Unmet demand pays for new capacity (within the ramp limit and the ceiling), online after the
+   lead time; buyers pay it in proportion to their unmet orders.
+5. Stocks retire at 1 / service life per year; deliveries add to them.
+
+In pooled mode the allies buy as one: one budget, the union of their routes, deliveries and costs
+shared in proportion to each ally's contribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from burdenshift.domain.world import World
+from burdenshift.engine import counting
+from burdenshift.engine.params import Params, from_scenario
+from burdenshift.scenario.schema import Scenario
+
+
+@dataclass(frozen=True, eq=False)
+class Simulation:
+    """Arrays over (batch, …, year); money in USD_m, capability in each metric's unit."""
+
+    years: np.ndarray
+    areas: tuple[str, ...]
+    metrics: tuple[str, ...]
+    allies: tuple[str, ...]
+    systems: tuple[str, ...]
+    lines: tuple[str, ...]
+    europe_share: np.ndarray
+    """(batch, area, year) coverage: share of the requirement Europe alone covers."""
+    gap: np.ndarray
+    """(batch, area, year) deterrence gap: share of the requirement nobody covers."""
+    europe_capability: np.ndarray
+    """(batch, metric, year) effective European capability (after the integration penalty)."""
+    us_capability: np.ndarray
+    requirement: np.ndarray
+    """(metric,)."""
+    stock: np.ndarray
+    """(batch, system, year) European stock, items."""
+    deliveries: np.ndarray
+    """(batch, system, year) items delivered to European allies."""
+    retirements: np.ndarray
+    """(batch, system, year) items retired."""
+    line_output: np.ndarray
+    """(batch, line, year) items delivered to Europe."""
+    line_capacity: np.ndarray
+    """(batch, line, year) items per year."""
+    budget_musd: np.ndarray
+    """(batch, ally, year) procurement money available."""
+    purchases_musd: np.ndarray
+    """(batch, ally, year) spent on deliveries."""
+    capex_musd: np.ndarray
+    """(batch, ally, year) spent on new production capacity."""
+    target: np.ndarray
+    """(area,) target share."""
+
+    @property
+    def cost_musd(self) -> np.ndarray:
+        return self.purchases_musd + self.capex_musd
+
+
+def simulate(world: World, scenario: Scenario, params: Params | None = None) -> Simulation:
+    p = params if params is not None else from_scenario(world, scenario)
+    years = np.array(scenario.years)
+    n_b, n_t = p.size, len(years)
+    n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    s2m = world.system_to_metric()
+    l2s = np.zeros((n_line, n_sys))
+    l2s[np.arange(n_line), world.line_system] = 1.0
+    line_metric = world.system_metric[world.line_system]
+    m2l = (line_metric[None, :] == np.arange(len(world.metrics))[:, None]).astype(float)
+
+    stock0 = world.holdings * europe[:, None]
+    req = counting.requirement(world, scenario, stock0.sum(0) @ s2m)
+    us_now = world.us_contribution @ s2m
+    us_share = counting.us_path(p, years)[:, world.metric_area, :]
+    target = counting.targets(world, scenario)
+    metric_target = target[world.metric_area]
+    money = (
+        counting.procurement_money(world, scenario, years)[None]
+        * p.budget_multiplier[:, :, None]
+        * europe[None, :, None]
+    )
+    price = world.unit_cost_musd[world.line_system][None, :] * p.cost_overrun[:, None]
+    capex_unit = world.capex_musd_per_unit_capacity[None, :] * p.cost_overrun[:, None]
+    line_value = world.value_per_unit[world.line_system]
+    retire = 1.0 / world.service_life_years
+    lead = np.maximum(world.lead_time_years[None, :] + p.lead_delay_years[:, None], 1)
+    ramp = (
+        world.max_ramp_share_per_year[None, :]
+        * p.ramp_realisation[:, None]
+        * world.capacity_ceiling_per_year[None, :]
+    )
+    european_line = ~world.line_is_us
+    uses = world.input_use * european_line[:, None]
+    growth = (1.0 + world.input_max_growth_share)[None, :] ** (years - world.base_year)[:, None]
+    supply = world.input_supply_per_year[None, :] * growth
+    c2 = world.areas.index("c2") if "c2" in world.areas else None
+    pooled = scenario.procurement == "pooled"
+
+    def avail(cap: np.ndarray, supply_t: np.ndarray) -> np.ndarray:
+        """Items each line can deliver to Europe this year, after rationing critical inputs."""
+        out = cap * world.europe_share[None, :]
+        need = np.einsum("bl,lk->bk", out, uses)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale_k = np.where(need > 0, np.minimum(1.0, supply_t / need), 1.0)
+        return out * np.where(uses[None] > 0, scale_k[:, None, :], 1.0).min(axis=2)
+
+    stock = np.broadcast_to(stock0, (n_b, n_ally, n_sys)).copy()
+    cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).copy().astype(float)
+    arrivals = np.zeros((n_b, n_line, n_t + int(lead.max()) + 1))
+    pipeline = np.zeros((n_b, n_line))
+    b_idx = np.repeat(np.arange(n_b), n_line)
+    l_idx = np.tile(np.arange(n_line), n_b)
+
+    out_share = np.zeros((n_b, len(world.areas), n_t))
+    out_gap = np.zeros_like(out_share)
+    out_cap_e = np.zeros((n_b, len(world.metrics), n_t))
+    out_cap_u = np.zeros_like(out_cap_e)
+    out_stock = np.zeros((n_b, n_sys, n_t))
+    out_deliv = np.zeros_like(out_stock)
+    out_retired = np.zeros_like(out_stock)
+    out_output = np.zeros((n_b, n_line, n_t))
+    out_capacity = np.zeros_like(out_output)
+    out_purchases = np.zeros((n_b, n_ally, n_t))
+    out_capex = np.zeros_like(out_purchases)
+    eff_cov = np.zeros((n_b, len(world.metrics)))
+
+    for ti, year in enumerate(years):
+        if ti > 0:
+            cap += arrivals[:, :, ti]
+            pipeline -= arrivals[:, :, ti]
+            access = counting.route_access(world, scenario, p, int(year))
+            budget = money[:, :, ti]
+            if pooled:
+                contribution = budget / np.maximum(budget.sum(1, keepdims=True), 1e-12)
+                budget = budget.sum(1, keepdims=True)
+                access = access.max(axis=2, keepdims=True)
+            args = (
+                ramp,
+                world.capacity_ceiling_per_year,
+                price,
+                capex_unit,
+                line_value,
+                line_metric,
+                m2l,
+                world.metric_weight,
+                eff_cov,
+                metric_target,
+            )
+            # expansion is decided at the start of the year, on the year's orders; with a lead
+            # time of one year it is online the same year
+            _, _, capex_paid, x = _orders(
+                budget, access, avail(cap, supply[ti]), cap, pipeline, *args
+            )
+            arrive = np.minimum(ti - 1 + lead, arrivals.shape[2] - 1)
+            np.add.at(arrivals, (b_idx, l_idx, arrive.ravel()), x.ravel())
+            now = np.where(arrive == ti, x, 0.0)
+            cap += now
+            pipeline += x - now
+            deliv, spent, _, _ = _orders(
+                budget - capex_paid, access, avail(cap, supply[ti]), cap, pipeline, *args
+            )
+            if pooled:
+                deliv = deliv * contribution[:, :, None]
+                spent = spent * contribution
+                capex_paid = capex_paid * contribution
+            retired = stock * retire[None, None, :]
+            added = deliv @ l2s
+            stock = stock - retired + added
+            out_deliv[:, :, ti] = added.sum(1)
+            out_retired[:, :, ti] = retired.sum(1)
+            out_output[:, :, ti] = deliv.sum(1)
+            out_purchases[:, :, ti] = spent
+            out_capex[:, :, ti] = capex_paid
+        out_capacity[:, :, ti] = cap
+        out_stock[:, :, ti] = stock.sum(1)
+        cap_e = stock.sum(1) @ s2m
+        raw_cov = counting.coverage(cap_e, req)
+        c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
+        factor = counting.integration_factor(world, p, int(year), c2_cov)[:, world.metric_area]
+        cap_e = cap_e * factor
+        eff_cov = counting.coverage(cap_e, req)
+        cap_u = us_now[None, :] * us_share[:, :, ti]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.where(
+                req > 0, np.maximum(0.0, req - cap_e - cap_u) / np.where(req > 0, req, 1), 0
+            )
+        out_share[:, :, ti] = counting.area_mean(world, eff_cov)
+        out_gap[:, :, ti] = counting.area_mean(world, gap)
+        out_cap_e[:, :, ti] = cap_e
+        out_cap_u[:, :, ti] = cap_u
+
+    return Simulation(
+        years=years,
+        areas=world.areas,
+        metrics=world.metrics,
+        allies=world.allies,
+        systems=world.systems,
+        lines=world.lines,
+        europe_share=out_share,
+        gap=out_gap,
+        europe_capability=out_cap_e,
+        us_capability=out_cap_u,
+        requirement=req,
+        stock=out_stock,
+        deliveries=out_deliv,
+        retirements=out_retired,
+        line_output=out_output,
+        line_capacity=out_capacity,
+        budget_musd=money,
+        purchases_musd=out_purchases,
+        capex_musd=out_capex,
+        target=target,
+    )
+
+
+def _orders(
+    budget: np.ndarray,
+    access: np.ndarray,
+    avail: np.ndarray,
+    cap: np.ndarray,
+    pipeline: np.ndarray,
+    ramp: np.ndarray,
+    ceiling: np.ndarray,
+    price: np.ndarray,
+    capex_unit: np.ndarray,
+    line_value: np.ndarray,
+    line_metric: np.ndarray,
+    m2l: np.ndarray,
+    metric_weight: np.ndarray,
+    coverage: np.ndarray,
+    metric_target: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One year's orders for buyers (batch, buyer): deliveries (b, buyer, line), spend, capex
+    per buyer, and new capacity ordered per line."""
+    # what each line could deliver to each buyer this year, in capability: today's output, or
+    # one year's ramp for a line that could grow into demand
+    reach = np.maximum(avail, np.minimum(ramp, ceiling[None, :]))
+    q = access * (reach * line_value[None, :])[:, :, None]  # (b, line, buyer)
+    q_metric = np.einsum("ml,blj->bjm", m2l, q)  # (b, buyer, metric)
+    buyable = q_metric > 0
+    short = (metric_weight * np.maximum(0.0, metric_target - coverage))[:, None, :] * buyable
+    full = (metric_weight * np.maximum(0.0, 1.0 - coverage))[:, None, :] * buyable
+    weight = np.where(short.sum(2, keepdims=True) > 1e-12, short, full)
+    total = weight.sum(2, keepdims=True)
+    metric_money = np.where(
+        total > 0, budget[:, :, None] * weight / np.where(total > 0, total, 1), 0
+    )
+    q_share = np.where(
+        q_metric[:, :, line_metric] > 0,
+        q.transpose(0, 2, 1)
+        / np.where(q_metric[:, :, line_metric] > 0, q_metric[:, :, line_metric], 1),
+        0.0,
+    )  # (b, buyer, line)
+    demand = metric_money[:, :, line_metric] * q_share / price[:, None, :]
+    routed = np.minimum(demand, access.transpose(0, 2, 1) * avail[:, None, :])
+    asked = routed.sum(1)
+    fill = np.where(asked > 0, np.minimum(1.0, avail / np.where(asked > 0, asked, 1)), 0.0)
+    deliv = routed * fill[:, None, :]
+    spent = (deliv * price[:, None, :]).sum(2)
+    unmet = demand - deliv
+    unmet_money = unmet * price[:, None, :]
+    headroom = np.maximum(0.0, ceiling[None, :] - cap - pipeline)
+    affordable = unmet_money.sum(1) / np.where(capex_unit > 0, capex_unit, 1e-12)
+    new = np.clip(np.minimum.reduce([unmet.sum(1), ramp, headroom, affordable]), 0.0, None)
+    bill = new * capex_unit
+    denom = unmet_money.sum(1)
+    payer = np.where(
+        denom[:, None, :] > 0, unmet_money / np.where(denom > 0, denom, 1)[:, None, :], 0
+    )
+    capex_paid = (payer * bill[:, None, :]).sum(2)
+    return deliv, spent, capex_paid, new

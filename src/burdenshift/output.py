@@ -1,0 +1,131 @@
+"""Results as the JSON objects and long tables the CLI prints and writes (shapes in README.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from burdenshift.engine.assess import Assessment, first_year_held
+from burdenshift.engine.runinfo import RunInfo
+from burdenshift.engine.simulate import Simulation
+
+SCOPE = "Conventional forces only: nuclear forces are out of scope."
+WEAK_THRESHOLD = 0.5
+"""An area is flagged when more than this share of its capability rests on weak figures."""
+
+
+def assessment_json(result: Assessment, info: RunInfo) -> dict[str, Any]:
+    areas = []
+    for a in result.areas:
+        row = asdict(a)
+        row["metrics"] = list(row["metrics"])
+        row["low_confidence"] = a.weak_share > WEAK_THRESHOLD
+        areas.append(row)
+    return {
+        "deadline": result.deadline,
+        "target_share": result.target_share,
+        "areas": areas,
+        "allies": [asdict(b) for b in result.allies],
+        "scope": SCOPE,
+        "run": info.as_dict(),
+    }
+
+
+def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, Any]:
+    years = [int(y) for y in sim.years]
+    cost = sim.cost_musd[draw]
+    europe = sim.budget_musd[draw].sum(1) > 0
+    held = first_year_held(sim.europe_share[draw], sim.target, sim.years)
+    return {
+        "years": years,
+        "areas": {
+            area: {
+                "europe_share": _floats(sim.europe_share[draw, a]),
+                "gap": _floats(sim.gap[draw, a]),
+                "target": float(sim.target[a]),
+                "year_target": held[a],
+                "deterrence_gap_total": float(sim.gap[draw, a].sum()),
+            }
+            for a, area in enumerate(sim.areas)
+        },
+        "cost_musd": {
+            "total": _floats(cost.sum(0)),
+            "purchases": _floats(sim.purchases_musd[draw].sum(0)),
+            "capacity": _floats(sim.capex_musd[draw].sum(0)),
+            "budget": _floats(sim.budget_musd[draw].sum(0)),
+            "by_ally": {sim.allies[i]: _floats(cost[i]) for i in np.flatnonzero(europe)},
+        },
+        "scope": SCOPE,
+        "run": info.as_dict(),
+    }
+
+
+def simulation_rows(sim: Simulation, draw: int = 0) -> list[tuple[str, str, int, str, float, str]]:
+    """Long rows (dimension, label, year, metric, value, unit) of one parameter set."""
+    rows: list[tuple[str, str, int, str, float, str]] = []
+    for t, year in enumerate(int(y) for y in sim.years):
+        for a, area in enumerate(sim.areas):
+            rows.append(
+                ("area", area, year, "europe_share", float(sim.europe_share[draw, a, t]), "share")
+            )
+            rows.append(("area", area, year, "gap", float(sim.gap[draw, a, t]), "share"))
+        for m, metric in enumerate(sim.metrics):
+            rows.append(
+                (
+                    "metric",
+                    metric,
+                    year,
+                    "europe_capability",
+                    float(sim.europe_capability[draw, m, t]),
+                    "cu",
+                )
+            )
+            rows.append(
+                (
+                    "metric",
+                    metric,
+                    year,
+                    "us_capability",
+                    float(sim.us_capability[draw, m, t]),
+                    "cu",
+                )
+            )
+        for s, system in enumerate(sim.systems):
+            rows.append(("system", system, year, "stock", float(sim.stock[draw, s, t]), "items"))
+            rows.append(
+                ("system", system, year, "deliveries", float(sim.deliveries[draw, s, t]), "items")
+            )
+        for i, ally in enumerate(sim.allies):
+            if sim.budget_musd[draw, i].sum() > 0:
+                rows.append(
+                    ("ally", ally, year, "budget", float(sim.budget_musd[draw, i, t]), "USD_m")
+                )
+                rows.append(("ally", ally, year, "cost", float(sim.cost_musd[draw, i, t]), "USD_m"))
+        for k, line in enumerate(sim.lines):
+            rows.append(
+                (
+                    "line",
+                    line,
+                    year,
+                    "capacity",
+                    float(sim.line_capacity[draw, k, t]),
+                    "items_per_year",
+                )
+            )
+            rows.append(
+                (
+                    "line",
+                    line,
+                    year,
+                    "output_to_europe",
+                    float(sim.line_output[draw, k, t]),
+                    "items",
+                )
+            )
+    return rows
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    return [round(float(v), 6) for v in values]

@@ -1,0 +1,1 @@
+"""Scenarios: the policy choices and overrides a run applies to the World."""

@@ -1,0 +1,81 @@
+"""Check a scenario against the World and apply its overrides: the World a run actually uses."""
+
+from __future__ import annotations
+
+from burdenshift.domain.checks import check_lines, check_references, check_weights
+from burdenshift.domain.figures import field_spec
+from burdenshift.domain.world import World, build_world, override_figures
+from burdenshift.errors import InputError
+from burdenshift.scenario.schema import Scenario
+
+
+def check_scenario(world: World, scenario: Scenario) -> None:
+    """Names in the scenario exist in the World; years fit the data."""
+    if scenario.horizon[0] != world.base_year:
+        raise InputError(
+            f"the horizon starts in {scenario.horizon[0]}, not in the data's base year "
+            f"{world.base_year}",
+            field="horizon",
+            fix=f"start the horizon in {world.base_year} (holdings are counted in that year)",
+        )
+
+    def known(names: object, labels: tuple[str, ...], field: str, what: str) -> None:
+        for name in names:  # type: ignore[attr-defined]
+            if name not in labels:
+                raise InputError(
+                    f"unknown {what} '{name}'",
+                    field=f"{field}.{name}",
+                    fix=f"use one of: {', '.join(labels)}",
+                )
+
+    known(scenario.target_share_by_area, world.areas, "target_share_by_area", "area")
+    known(scenario.requirement_growth_by_area, world.areas, "requirement_growth_by_area", "area")
+    known(scenario.us_drawdown.by_area, world.areas, "us_drawdown.by_area", "area")
+    known(scenario.budget.by_ally, world.allies, "budget.by_ally", "ally")
+    for i, rule in enumerate(scenario.export.closed_routes):
+        if rule.line is not None:
+            known([rule.line], world.lines, f"export.closed_routes.{i}.line", "line")
+        if rule.from_country is not None:
+            known(
+                [rule.from_country], world.allies, f"export.closed_routes.{i}.from_country", "ally"
+            )
+        if rule.to != "all":
+            known(rule.to, world.allies, f"export.closed_routes.{i}.to", "ally")
+
+
+def applied_world(world: World, scenario: Scenario) -> World:
+    """The World with the scenario's overrides; unchanged when there are none."""
+    check_scenario(world, scenario)
+    if not scenario.overrides:
+        return world
+    raw = world.raw
+    assert raw is not None, "a World built by build_world keeps its data"
+    overrides: dict[tuple[str, str, str], float] = {}
+    for i, o in enumerate(scenario.overrides):
+        where = f"overrides.{i}"
+        spec = field_spec(o.table, o.field, o.key)
+        if spec is None:
+            raise InputError(
+                f"'{o.field}' is not a field of table '{o.table}'",
+                field=f"{where}.field",
+                fix="name a table and field as listed by `burdenshift data sources`",
+            )
+        if o.value < 0 or (spec.upper is not None and o.value > spec.upper):
+            raise InputError(
+                f"value {o.value} is outside the allowed range 0–{spec.upper or 'inf'}",
+                field=f"{where}.value",
+                fix="a share lies in [0, 1]; quantities are non-negative",
+            )
+        if (o.table, o.key, o.field) in overrides:
+            raise InputError(
+                f"overrides {o.table} {o.key} {o.field} twice",
+                field=where,
+                fix="keep one override per figure",
+            )
+        overrides[o.table, o.key, o.field] = o.value
+    changed = override_figures(raw, overrides)
+    problems = check_references(changed) + check_weights(changed) + check_lines(changed)
+    if problems:
+        p = problems[0]
+        raise InputError(p.problem, field="overrides", fix=p.fix)
+    return build_world(changed)

@@ -1,0 +1,97 @@
+"""Read scenario files and check them against the World; errors point at the file line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from burdenshift.errors import InputError
+from burdenshift.scenario.schema import Scenario
+
+LIBRARY = Path(__file__).resolve().parent / "library"
+
+
+def library() -> dict[str, Path]:
+    """The shipped scenarios by name."""
+    return {p.stem: p for p in sorted(LIBRARY.glob("*.yaml"))}
+
+
+def load_scenario(path_or_name: str | Path | None = None) -> Scenario:
+    """A scenario from a shipped name, a YAML path, or the defaults when None."""
+    if path_or_name is None:
+        return Scenario()
+    shipped = library()
+    path = shipped.get(str(path_or_name), Path(path_or_name))
+    if not path.is_file():
+        raise InputError(
+            f"no scenario named '{path_or_name}'",
+            file=str(path_or_name),
+            fix=f"give a YAML file path or one of the shipped scenarios: {', '.join(shipped)}",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot be read ({exc})", file=str(path), fix="save it as UTF-8"
+        ) from None
+    return parse_scenario(text, str(path))
+
+
+def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
+    try:
+        raw: Any = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"is not valid YAML ({getattr(exc, 'problem', None) or exc})",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            fix="check indentation, colons and quotes near that line",
+        ) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(
+            "is not a mapping of scenario fields",
+            file=file,
+            fix="write fields such as 'deadline: 2027' at the top level",
+        )
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if not isinstance(p, int) or err["type"] != "literal_error"]
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            fix = "remove or rename it; see the scenario fields in README.md"
+            msg = "unknown field"
+        elif err["type"] == "literal_error":
+            fix = f"use {msg.removeprefix('Input should be ')}"
+        else:
+            fix = "correct the value"
+        raise InputError(msg, file=file, line=_line_of(root, loc), field=path, fix=fix) from None
+
+
+def _line_of(node: Any, loc: list[Any]) -> int | None:
+    """The 1-based line of a nested key in a composed YAML document."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if str(k.value) == str(part)]
+            if not match:
+                return line
+            key, node = match[0]
+            line = key.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

@@ -1,0 +1,141 @@
+"""Rich tables for the terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(width=None if sys.stdout.isatty() else 140)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def _year(y: int | None) -> str:
+    return str(y) if y is not None else "—"
+
+
+def print_assessment(payload: dict[str, Any]) -> None:
+    deadline, target = payload["deadline"], payload["target_share"]
+    run = payload["run"]
+    table = Table(
+        title=f"Can Europe hold {target:.0%} of each capability by {deadline}?  "
+        f"(scenario {run['scenario']}, data {run['data_hash']})",
+        title_justify="left",
+    )
+    for col, just in [
+        ("area", "left"),
+        ("Europe now", "right"),
+        ("US now", "right"),
+        (f"{deadline} today's rates", "right"),
+        (f"{deadline} fastest ramp", "right"),
+        ("target year (rates / ramp)", "center"),
+        ("held back by", "left"),
+    ]:
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    flagged = False
+    for a in payload["areas"]:
+        mark = " *" if a["low_confidence"] else ""
+        flagged |= a["low_confidence"]
+        met = a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9
+        style = "green" if met else "red"
+        table.add_row(
+            a["name"] + mark,
+            _pct(a["europe_share_now"]),
+            _pct(min(a["us"], 1.0)),
+            _pct(a["share_at_deadline_current_rates"]),
+            f"[{style}]{_pct(a['share_at_deadline_max_ramp'])}[/{style}]",
+            f"{_year(a['year_target_current_rates'])} / {_year(a['year_target_max_ramp'])}",
+            a["binding"],
+        )
+    console.print(table)
+    met = sum(a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9 for a in payload["areas"])
+    console.print(
+        f"Europe can hold {target:.0%} by {deadline} in {met} of {len(payload['areas'])} areas "
+        "even at the fastest feasible ramp. Shares are of the requirement (today's NATO total "
+        "for Europe's defence), capped at 100 %."
+    )
+    if flagged:
+        console.print(
+            "* more than half of this area's capability rests on low-confidence or "
+            "assumed figures (`burdenshift data sources --area AREA`)."
+        )
+    console.print(payload["scope"])
+    allies = sorted(payload["allies"], key=lambda b: -b["defence_spending_usd_bn"])
+    burden = Table(title="Who carries Europe's defence spending (top 10)", title_justify="left")
+    for col in ("ally", "USD bn", "% GDP", "share of spending", "share of GDP", "ratio"):
+        burden.add_column(col, justify="left" if col == "ally" else "right")
+    for b in allies[:10]:
+        burden.add_row(
+            b["name"],
+            f"{b['defence_spending_usd_bn']:.1f}",
+            f"{b['defence_pct_gdp']:.2f}",
+            _pct(b["spending_share"]),
+            _pct(b["gdp_share"]),
+            f"{b['burden_ratio']:.2f}",
+        )
+    console.print(burden)
+
+
+def print_simulation(payload: dict[str, Any]) -> None:
+    years = payload["years"]
+    run = payload["run"]
+    table = Table(
+        title=f"Europe's share of the requirement by year (scenario {run['scenario']})",
+        title_justify="left",
+    )
+    table.add_column("area")
+    for y in years:
+        table.add_column(str(y), justify="right")
+    table.add_column("gap (req.-years)", justify="right")
+    for area, v in payload["areas"].items():
+        cells = [
+            f"[{'green' if s >= v['target'] - 1e-9 else 'red'}]{s:.0%}[/]"
+            for s in v["europe_share"]
+        ]
+        table.add_row(area, *cells, f"{v['deterrence_gap_total']:.2f}")
+    console.print(table)
+    cost = payload["cost_musd"]
+    console.print(
+        f"Spent {sum(cost['total']) / 1000:.1f} USD bn of {sum(cost['budget']) / 1000:.1f} USD bn "
+        f"available for the modelled systems over {years[0]}–{years[-1]} (constant 2025 USD)."
+    )
+    console.print(payload["scope"])
+
+
+def print_scenarios(items: list[tuple[str, Any]]) -> None:
+    table = Table(title="Shipped scenarios", title_justify="left")
+    for col in ("name", "deadline", "drawdown", "procurement", "licences", "description"):
+        table.add_column(col)
+    for name, sc in items:
+        table.add_row(
+            name,
+            str(sc.deadline),
+            sc.us_drawdown.path,
+            sc.procurement,
+            sc.export.us_licences,
+            sc.description,
+        )
+    console.print(table)
+
+
+def print_sources(rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"{len(rows)} figures", title_justify="left")
+    for col in ("table", "key", "field", "value", "unit", "year", "confidence", "source"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["table"],
+            r["key"],
+            r["field"],
+            f"{r['value']:g}",
+            r["unit"],
+            str(r["year"]),
+            r["confidence"],
+            r["source"],
+        )
+    console.print(table)
