@@ -205,15 +205,15 @@ def check_lines(raw: RawData) -> list[InputError]:
     for f in raw.figures:
         ceiling = f.table == "lines.csv" and f.field == "capacity_ceiling_per_year"
         if ceiling and f.key in cap and f.value < cap[f.key].value:
-                out.append(
-                    _err(
-                        f,
-                        str(raw.folder),
-                        f"line '{f.key}' has a ceiling ({f.value:g}) below today's capacity "
-                        f"({cap[f.key].value:g})",
-                        "raise the ceiling to at least today's capacity",
-                    )
+            out.append(
+                _err(
+                    f,
+                    str(raw.folder),
+                    f"line '{f.key}' has a ceiling ({f.value:g}) below today's capacity "
+                    f"({cap[f.key].value:g})",
+                    "raise the ceiling to at least today's capacity",
                 )
+            )
     return out
 
 

@@ -242,7 +242,9 @@ def build_world(raw: RawData) -> World:
         us_weak=us_weak,
         lines=lines,
         line_producer=tuple(ln.producer for ln in lines_f.lines.values()),
-        line_system=np.array([systems.index(ln.system) for ln in lines_f.lines.values()], dtype=int),
+        line_system=np.array(
+            [systems.index(ln.system) for ln in lines_f.lines.values()], dtype=int
+        ),
         line_country=line_country,
         capacity_per_year=arr("lines.csv", lines, "capacity_per_year"),
         capacity_ceiling_per_year=arr("lines.csv", lines, "capacity_ceiling_per_year"),

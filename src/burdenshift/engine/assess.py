@@ -9,7 +9,8 @@ that raises the area's share at the deadline most.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,23 @@ class Assessment:
     """(area, year) coverage at the fastest feasible ramp."""
     us_share_of_requirement: np.ndarray
     """(area, year) US contribution as a share of the requirement on the drawdown path."""
+
+    def to_frame(self) -> Any:
+        """One row per area (pandas); shares are fractions of the requirement."""
+        import pandas as pd
+
+        rows = [{k: v for k, v in asdict(a).items() if k != "metrics"} for a in self.areas]
+        return pd.DataFrame(rows).set_index("area")
+
+    def allies_frame(self) -> Any:
+        import pandas as pd
+
+        rows = []
+        for b in self.allies:
+            row = {k: v for k, v in asdict(b).items() if k != "contribution"}
+            row.update({f"contribution_{k}": v for k, v in b.contribution.items()})
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("ally")
 
 
 def assess(world: World, scenario: Scenario) -> Assessment:

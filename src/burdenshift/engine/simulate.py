@@ -21,6 +21,7 @@ shared in proportion to each ally's contribution.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,44 @@ class Simulation:
     @property
     def cost_musd(self) -> np.ndarray:
         return self.purchases_musd + self.capex_musd
+
+    def to_xarray(self) -> Any:
+        """A labelled xarray Dataset; units in each variable's attrs."""
+        import xarray as xr
+
+        batch = np.arange(self.europe_share.shape[0])
+        c = {"batch": batch, "year": self.years}
+        share = {"unit": "share of requirement"}
+        musd = {"unit": "USD_m (constant 2025)"}
+        return xr.Dataset(
+            {
+                "europe_share": (("batch", "area", "year"), self.europe_share, share),
+                "gap": (("batch", "area", "year"), self.gap, share),
+                "europe_capability": (("batch", "metric", "year"), self.europe_capability),
+                "us_capability": (("batch", "metric", "year"), self.us_capability),
+                "requirement": (("metric",), self.requirement),
+                "stock": (("batch", "system", "year"), self.stock, {"unit": "items"}),
+                "deliveries": (("batch", "system", "year"), self.deliveries, {"unit": "items"}),
+                "line_output": (("batch", "line", "year"), self.line_output, {"unit": "items"}),
+                "line_capacity": (
+                    ("batch", "line", "year"),
+                    self.line_capacity,
+                    {"unit": "items_per_year"},
+                ),
+                "budget_musd": (("batch", "ally", "year"), self.budget_musd, musd),
+                "purchases_musd": (("batch", "ally", "year"), self.purchases_musd, musd),
+                "capex_musd": (("batch", "ally", "year"), self.capex_musd, musd),
+                "target": (("area",), self.target, share),
+            },
+            coords={
+                **c,
+                "area": list(self.areas),
+                "metric": list(self.metrics),
+                "system": list(self.systems),
+                "line": list(self.lines),
+                "ally": list(self.allies),
+            },
+        )
 
 
 def simulate(world: World, scenario: Scenario, params: Params | None = None) -> Simulation:

@@ -19,10 +19,13 @@ def library() -> dict[str, Path]:
     return {p.stem: p for p in sorted(LIBRARY.glob("*.yaml"))}
 
 
+DEFAULT = "baseline-2027-blunt"
+
+
 def load_scenario(path_or_name: str | Path | None = None) -> Scenario:
-    """A scenario from a shipped name, a YAML path, or the defaults when None."""
+    """A scenario from a shipped name or a YAML path; None gives the 2027 blunt baseline."""
     if path_or_name is None:
-        return Scenario()
+        path_or_name = DEFAULT
     shipped = library()
     path = shipped.get(str(path_or_name), Path(path_or_name))
     if not path.is_file():

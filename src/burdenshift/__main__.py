@@ -1,0 +1,3 @@
+from burdenshift.cli import main
+
+main()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from burdenshift.domain.load import load_world
+from burdenshift.scenario.schema import Scenario
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_world():
+    return load_world(TINY)
+
+
+@pytest.fixture
+def tiny_scenario() -> Scenario:
+    return Scenario(horizon=(2026, 2028), deadline=2027)
+
+
+@pytest.fixture(scope="session")
+def default_world():
+    return load_world()
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path) -> Path:
+    """A writable copy of the tiny data folder, for tests that break it."""
+    dest = tmp_path / "data"
+    shutil.copytree(TINY, dest)
+    return dest
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "burdenshift", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )

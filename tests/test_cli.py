@@ -1,0 +1,94 @@
+"""The CLI end to end in a subprocess, with the JSON shapes the README promises."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cli
+
+
+def test_assess_json_shape():
+    proc = run_cli("assess", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["deadline"] == 2027 and out["target_share"] == 0.5
+    assert len(out["areas"]) == 12
+    keys = {
+        "area",
+        "europe",
+        "us",
+        "europe_share_now",
+        "share_at_deadline_current_rates",
+        "share_at_deadline_max_ramp",
+        "year_target_current_rates",
+        "year_target_max_ramp",
+        "binding",
+        "verdict",
+    }
+    for a in out["areas"]:
+        assert keys <= a.keys()
+        assert isinstance(a["binding"], str) and a["verdict"]
+        for k in ("year_target_current_rates", "year_target_max_ramp"):
+            assert a[k] is None or isinstance(a[k], int)
+    assert all("ally" in b for b in out["allies"]) and len(out["allies"]) == 31
+    assert out["run"]["data_hash"] and out["run"]["version"]
+    assert "nuclear" in out["scope"]
+
+
+def test_assess_deadline_option_moves_the_deadline():
+    out = json.loads(run_cli("assess", "--json", "--deadline", "2030").stdout)
+    assert out["deadline"] == 2030
+
+
+def test_simulate_json_shape_and_csv(tmp_path):
+    path = tmp_path / "sim.csv"
+    proc = run_cli("simulate", "--json", "--csv", str(path), "--scenario", "phased-2030")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["years"] == list(range(2026, 2036))
+    for v in out["areas"].values():
+        assert len(v["europe_share"]) == len(v["gap"]) == 10
+    assert set(out["cost_musd"]) >= {"total", "by_ally"}
+    assert out["run"]["scenario"] == "phased-2030"
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("# burdenshift") and "data=" in lines[0]
+    assert lines[1] == "dimension,label,year,metric,value,unit"
+    assert len(lines) > 1000
+
+
+def test_data_sources_json():
+    rows = json.loads(run_cli("data", "sources", "--json").stdout)
+    assert len(rows) >= 400
+    for r in rows:
+        assert {
+            "table",
+            "key",
+            "field",
+            "value",
+            "unit",
+            "year",
+            "source",
+            "confidence",
+        } <= r.keys()
+        assert r["source"] and isinstance(r["year"], int)
+    some = json.loads(run_cli("data", "sources", "--json", "--area", "air_refuelling").stdout)
+    assert 0 < len(some) < len(rows)
+    assert any(r["key"].endswith(":a330_mrtt") for r in some)
+    assert not any(r["key"].endswith(":leopard_2") for r in some)
+
+
+def test_scenarios_lists_the_library():
+    proc = run_cli("scenarios")
+    assert proc.returncode == 0
+    for name in ("baseline-2027-blunt", "phased-2030", "pooled-procurement", "no-us-licences"):
+        assert name in proc.stdout
+
+
+def test_every_shipped_scenario_runs():
+    from burdenshift import assess, load_world
+    from burdenshift.scenario.loader import library
+
+    world = load_world()
+    for name in library():
+        result = assess(world, name)
+        assert len(result.areas) == 12

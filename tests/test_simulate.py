@@ -1,0 +1,115 @@
+"""simulate: hand-worked numbers on the tiny world, and invariants on the default world."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from burdenshift.engine.params import from_scenario
+from burdenshift.engine.simulate import simulate
+from burdenshift.scenario.schema import Budget, Scenario
+
+
+def test_tiny_world_hand_worked(tiny_world, tiny_scenario):
+    sim = simulate(tiny_world, tiny_scenario)
+    t = tiny_world.systems.index("tanker")
+    # 2027: the French line expands 1 -> 2.5 (lead time 1: online the same year), capped at 2 by
+    # seekers, plus 1 US tanker; 2028: 3 again
+    np.testing.assert_allclose(sim.deliveries[0, t], [0, 3, 3])
+    np.testing.assert_allclose(sim.stock[0, t], [6, 6 * 0.9 + 3, (6 * 0.9 + 3) * 0.9 + 3])
+    fra = tiny_world.lines.index("FRA-TANKER")
+    np.testing.assert_allclose(sim.line_capacity[0, fra], [1, 2.5, 3])
+    # each ally pays half of 3 tankers at 100 and half the capacity: 1.5 x 10 then 0.5 x 10
+    fra_i, deu_i = tiny_world.allies.index("FRA"), tiny_world.allies.index("DEU")
+    np.testing.assert_allclose(sim.purchases_musd[0, fra_i], [0, 150, 150])
+    np.testing.assert_allclose(sim.capex_musd[0, deu_i], [0, 7.5, 2.5])
+    a = tiny_world.areas.index("air_refuelling")
+    np.testing.assert_allclose(sim.europe_share[0, a], [0.375, 0.525, 0.66])
+    # the US drops to its 20 % floor in 2027: gap = (1600 - 840 - 200) / 1600
+    assert sim.gap[0, a, 1] == pytest.approx((1600 - 840 - 200) / 1600)
+
+
+def test_pooled_equals_national_when_allies_are_alike(tiny_world, tiny_scenario):
+    national = simulate(tiny_world, tiny_scenario)
+    pooled = simulate(tiny_world, tiny_scenario.model_copy(update={"procurement": "pooled"}))
+    np.testing.assert_allclose(pooled.europe_share, national.europe_share)
+    np.testing.assert_allclose(pooled.cost_musd.sum(1), national.cost_musd.sum(1))
+
+
+@pytest.fixture(scope="module")
+def default_run(default_world):
+    return simulate(default_world, Scenario())
+
+
+def test_stock_balance(default_run):
+    sim = default_run
+    expected = sim.stock[:, :, :-1] - sim.retirements[:, :, 1:] + sim.deliveries[:, :, 1:]
+    np.testing.assert_allclose(sim.stock[:, :, 1:], expected, rtol=1e-9, atol=1e-6)
+
+
+def test_budgets_never_exceeded(default_run):
+    sim = default_run
+    assert np.all(sim.cost_musd <= sim.budget_musd * (1 + 1e-9) + 1e-6)
+    assert np.all(sim.purchases_musd >= 0) and np.all(sim.capex_musd >= 0)
+    assert sim.cost_musd.sum() > 0
+
+
+def test_shares_and_gaps_in_unit_interval(default_run):
+    for arr in (default_run.europe_share, default_run.gap):
+        assert np.all(arr >= 0) and np.all(arr <= 1 + 1e-12)
+
+
+def test_capacity_never_exceeds_ceiling(default_world, default_run):
+    ceiling = np.maximum(default_world.capacity_ceiling_per_year, default_world.capacity_per_year)
+    assert np.all(default_run.line_capacity <= ceiling[None, :, None] + 1e-6)
+
+
+def test_more_budget_never_lowers_europe_overall(default_world):
+    low = simulate(default_world, Scenario(budget=Budget(multiplier=0.5)))
+    high = simulate(default_world, Scenario(budget=Budget(multiplier=1.5)))
+    assert np.all(high.europe_share.mean(1) >= low.europe_share.mean(1) - 1e-9)
+    assert high.cost_musd.sum() > low.cost_musd.sum()
+
+
+def test_more_budget_never_lowers_a_share_in_the_tiny_world(tiny_world, tiny_scenario):
+    shares = [
+        simulate(
+            tiny_world, tiny_scenario.model_copy(update={"budget": Budget(multiplier=m)})
+        ).europe_share
+        for m in (0.0001, 0.001, 0.01, 0.1, 1.0)
+    ]
+    for lo, hi in zip(shares, shares[1:], strict=False):
+        assert np.all(hi >= lo - 1e-12)
+
+
+def test_batch_of_identical_sets_equals_copies(default_world):
+    sc = Scenario()
+    one = simulate(default_world, sc)
+    many = simulate(default_world, sc, from_scenario(default_world, sc).repeat(5))
+    for name in ("europe_share", "gap", "stock", "cost_musd", "line_capacity"):
+        got = getattr(many, name)
+        assert got.shape[0] == 5
+        np.testing.assert_allclose(got, np.repeat(getattr(one, name), 5, axis=0))
+
+
+def test_batch_rows_are_independent(default_world):
+    sc = Scenario()
+    p = from_scenario(default_world, sc).repeat(2)
+    p.budget_multiplier[1] *= 0.0
+    sim = simulate(default_world, sc, p)
+    alone = simulate(default_world, sc)
+    np.testing.assert_allclose(sim.europe_share[0], alone.europe_share[0])
+    assert sim.cost_musd[1].sum() == 0.0
+
+
+def test_same_inputs_same_outputs(default_world):
+    a = simulate(default_world, Scenario())
+    b = simulate(default_world, Scenario())
+    np.testing.assert_array_equal(a.europe_share, b.europe_share)
+
+
+def test_labelled_results(tiny_world, tiny_scenario):
+    ds = simulate(tiny_world, tiny_scenario).to_xarray()
+    assert ds["europe_share"].sel(area="air_refuelling", year=2027).item() == pytest.approx(0.525)
+    assert ds["stock"].attrs["unit"] == "items"
+    assert "USD_m" in ds["capex_musd"].attrs["unit"]
