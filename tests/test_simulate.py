@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -78,7 +80,7 @@ def test_more_budget_never_lowers_a_share_in_the_tiny_world(tiny_world, tiny_sce
         ).europe_share
         for m in (0.0001, 0.001, 0.01, 0.1, 1.0)
     ]
-    for lo, hi in zip(shares, shares[1:], strict=False):
+    for lo, hi in itertools.pairwise(shares):
         assert np.all(hi >= lo - 1e-12)
 
 
