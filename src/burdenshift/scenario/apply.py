@@ -28,6 +28,16 @@ def check_scenario(world: World, scenario: Scenario) -> None:
                     fix=f"use one of: {', '.join(labels)}",
                 )
 
+    points = {f"budget.pct_gdp.{y}": y for y in scenario.budget.pct_gdp} | {
+        f"budget.by_ally.{a}.{y}": y for a, pts in scenario.budget.by_ally.items() for y in pts
+    }
+    for field, y in points.items():
+        if not world.base_year < y <= 2100:
+            raise InputError(
+                f"a spending point in {y} is not after the base year {world.base_year}",
+                field=field,
+                fix=f"give points for years after {world.base_year} (today's figure is the start)",
+            )
     known(scenario.target_share_by_area, world.areas, "target_share_by_area", "area")
     known(scenario.requirement_growth_by_area, world.areas, "requirement_growth_by_area", "area")
     known(scenario.us_drawdown.by_area, world.areas, "us_drawdown.by_area", "area")
