@@ -195,7 +195,8 @@ def _write_csv(path: Path, rows: list[tuple], run: dict) -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except InputError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         sys.exit(2)

@@ -4,8 +4,10 @@ Vectorised over a leading batch axis: one call evaluates every parameter set at 
 Python loop is over the years of the horizon. The allocation rule (docs/method.md):
 
 1. Each European ally's procurement money for the year goes to the metrics it can buy, in
-   proportion to metric weight × the metric's shortfall against the target (or, once all targets
-   are met, against the full requirement).
+   proportion to metric weight × the metric's shortfall against the target in the baseline
+   without new deliveries (today's stocks less retirements); when no metric it can buy falls
+   short of the target, against the full requirement. The baseline does not depend on the run,
+   so more money never lowers a share.
 2. Within a metric, money goes to the lines the ally may buy from, in proportion to the capability
    each line can deliver this year.
 3. Lines deliver up to their capacity (after critical inputs are rationed pro rata); when demand
@@ -178,7 +180,9 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     out_capacity = np.zeros_like(out_output)
     out_purchases = np.zeros((n_b, n_ally, n_t))
     out_capex = np.zeros_like(out_purchases)
-    eff_cov = np.zeros((n_b, len(world.metrics)))
+    # the baseline without new deliveries: what a planner sees falling short, year by year
+    decay = (1.0 - retire)[None, :] ** (years - years[0])[:, None]
+    baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay) @ s2m, req[None, :])
 
     for ti, year in enumerate(years):
         if ti > 0:
@@ -199,7 +203,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
                 line_metric,
                 m2l,
                 world.metric_weight,
-                eff_cov,
+                baseline_cov[ti][None, :],
                 metric_target,
             )
             # expansion is decided at the start of the year, on the year's orders; with a lead
