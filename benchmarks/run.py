@@ -55,17 +55,23 @@ def batch(n: int, repeats: int = 5) -> tuple[list[float], float]:
 
 def main() -> None:
     cpu = platform.processor() or platform.machine()
-    print(f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{dt.date.today().isoformat()}\n")
+    print(
+        f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{dt.date.today().isoformat()}\n"
+    )
     print("| benchmark | median s | min s | peak MB | goal |")
     print("|---|---|---|---|---|")
     cold = cold_cli()
-    print(f"| `burdenshift assess --json`, cold CLI start | {statistics.median(cold):.3f} | "
-          f"{min(cold):.3f} | | < 1.5 s |")
+    print(
+        f"| `burdenshift assess --json`, cold CLI start | {statistics.median(cold):.3f} | "
+        f"{min(cold):.3f} | | < 1.5 s |"
+    )
     for n, goal in ((1, ""), (1000, "< 1 s")):
         times, peak = batch(n)
-        print(f"| `simulate`, default world, batch of {n:,} | {statistics.median(times):.3f} | "
-              f"{min(times):.3f} | {peak:.0f} | {goal} |")
+        print(
+            f"| `simulate`, default world, batch of {n:,} | {statistics.median(times):.3f} | "
+            f"{min(times):.3f} | {peak:.0f} | {goal} |"
+        )
 
 
 if __name__ == "__main__":

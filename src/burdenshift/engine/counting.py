@@ -100,7 +100,7 @@ def procurement_money(world: World, scenario: Scenario, years: np.ndarray) -> np
 
 
 def route_access(world: World, scenario: Scenario, params: Params, year: int) -> np.ndarray:
-    """(batch, line, ally) share of a line's European output that may go to each ally this year.
+    """(batch or 1, line, ally) share of orders on each route that may be delivered this year.
 
     US lines sell through FMS only as far as licences allow; a European line with US-controlled
     content needs a licence to deliver to any ally but its own country; closed routes give 0.
@@ -108,7 +108,9 @@ def route_access(world: World, scenario: Scenario, params: Params, year: int) ->
     n_line, n_ally = len(world.lines), len(world.allies)
     own = world.line_country[:, None] == np.arange(n_ally)[None, :]
     licensable = (world.line_is_us | (world.us_content_share > 0))[:, None] & ~own
-    lic = params.licence_level[:, None, None]
+    # one licence level for the whole batch keeps the batch axis at length 1 (broadcast)
+    levels = np.unique(params.licence_level)
+    lic = (levels if levels.size == 1 else params.licence_level)[:, None, None]
     access = np.where(licensable[None], lic, 1.0) * np.ones((1, n_line, n_ally))
     access[:, :, world.us_index] = 0.0
     for rule in scenario.export.closed_routes:

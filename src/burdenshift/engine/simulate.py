@@ -124,7 +124,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     l2s = np.zeros((n_line, n_sys))
     l2s[np.arange(n_line), world.line_system] = 1.0
     line_metric = world.system_metric[world.line_system]
-    m2l = (line_metric[None, :] == np.arange(len(world.metrics))[:, None]).astype(float)
+    l2m = (line_metric[:, None] == np.arange(len(world.metrics))[None, :]).astype(float)
 
     stock0 = world.holdings * europe[:, None]
     req = counting.requirement(world, scenario, stock0.sum(0) @ s2m)
@@ -162,7 +162,8 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
             scale_k = np.where(need > 0, np.minimum(1.0, supply_t / need), 1.0)
         return out * np.where(uses[None] > 0, scale_k[:, None, :], 1.0).min(axis=2)
 
-    stock = np.broadcast_to(stock0, (n_b, n_ally, n_sys)).copy()
+    # stocks retire in proportion, so Europe's total per system is all the run needs
+    stock = np.broadcast_to(stock0.sum(0), (n_b, n_sys)).copy()
     cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).copy().astype(float)
     arrivals = np.zeros((n_b, n_line, n_t + int(lead.max()) + 1))
     pipeline = np.zeros((n_b, n_line))
@@ -188,12 +189,14 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         if ti > 0:
             cap += arrivals[:, :, ti]
             pipeline -= arrivals[:, :, ti]
-            access = counting.route_access(world, scenario, p, int(year))
+            access = np.ascontiguousarray(
+                counting.route_access(world, scenario, p, int(year)).transpose(0, 2, 1)
+            )
             budget = money[:, :, ti]
             if pooled:
                 contribution = budget / np.maximum(budget.sum(1, keepdims=True), 1e-12)
                 budget = budget.sum(1, keepdims=True)
-                access = access.max(axis=2, keepdims=True)
+                access = access.max(axis=1, keepdims=True)
             args = (
                 ramp,
                 world.capacity_ceiling_per_year,
@@ -201,39 +204,37 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
                 capex_unit,
                 line_value,
                 line_metric,
-                m2l,
+                l2m,
                 world.metric_weight,
                 baseline_cov[ti][None, :],
                 metric_target,
             )
             # expansion is decided at the start of the year, on the year's orders; with a lead
             # time of one year it is online the same year
-            _, _, capex_paid, x = _orders(
-                budget, access, avail(cap, supply[ti]), cap, pipeline, *args
-            )
+            expansion = _orders(budget, access, avail(cap, supply[ti]), cap, pipeline, *args)
+            x, capex_paid = expansion.new_capacity, expansion.capex
             arrive = np.minimum(ti - 1 + lead, arrivals.shape[2] - 1)
             np.add.at(arrivals, (b_idx, l_idx, arrive.ravel()), x.ravel())
             now = np.where(arrive == ti, x, 0.0)
             cap += now
             pipeline += x - now
-            deliv, spent, _, _ = _orders(
-                budget - capex_paid, access, avail(cap, supply[ti]), cap, pipeline, *args
-            )
+            buy = _orders(budget - capex_paid, access, avail(cap, supply[ti]), cap, pipeline, *args)
+            spent = (budget - capex_paid) * np.einsum("bnl,bl->bn", buy.per_money, buy.fill * price)
+            delivered = buy.asked * buy.fill
             if pooled:
-                deliv = deliv * contribution[:, :, None]
                 spent = spent * contribution
                 capex_paid = capex_paid * contribution
-            retired = stock * retire[None, None, :]
-            added = deliv @ l2s
+            retired = stock * retire[None, :]
+            added = delivered @ l2s
             stock = stock - retired + added
-            out_deliv[:, :, ti] = added.sum(1)
-            out_retired[:, :, ti] = retired.sum(1)
-            out_output[:, :, ti] = deliv.sum(1)
+            out_deliv[:, :, ti] = added
+            out_retired[:, :, ti] = retired
+            out_output[:, :, ti] = delivered
             out_purchases[:, :, ti] = spent
             out_capex[:, :, ti] = capex_paid
         out_capacity[:, :, ti] = cap
-        out_stock[:, :, ti] = stock.sum(1)
-        cap_e = stock.sum(1) @ s2m
+        out_stock[:, :, ti] = stock
+        cap_e = stock @ s2m
         raw_cov = counting.coverage(cap_e, req)
         c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
         factor = counting.integration_factor(world, p, int(year), c2_cov)[:, world.metric_area]
@@ -273,6 +274,20 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     )
 
 
+@dataclass(frozen=True)
+class _Orders:
+    per_money: np.ndarray
+    """(b, buyer, line) items ordered per unit of the buyer's money."""
+    asked: np.ndarray
+    """(b, line) items ordered by all buyers."""
+    fill: np.ndarray
+    """(b, line) share of orders a line can fill."""
+    new_capacity: np.ndarray
+    """(b, line) items per year of capacity ordered."""
+    capex: np.ndarray
+    """(b, buyer) paid for new capacity."""
+
+
 def _orders(
     budget: np.ndarray,
     access: np.ndarray,
@@ -285,47 +300,47 @@ def _orders(
     capex_unit: np.ndarray,
     line_value: np.ndarray,
     line_metric: np.ndarray,
-    m2l: np.ndarray,
+    l2m: np.ndarray,
     metric_weight: np.ndarray,
     coverage: np.ndarray,
     metric_target: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One year's orders for buyers (batch, buyer): deliveries (b, buyer, line), spend, capex
-    per buyer, and new capacity ordered per line."""
-    # what each line could deliver to each buyer this year, in capability: today's output, or
-    # one year's ramp for a line that could grow into demand
-    reach = np.maximum(avail, np.minimum(ramp, ceiling[None, :]))
-    q = access * (reach * line_value[None, :])[:, :, None]  # (b, line, buyer)
-    q_metric = np.einsum("ml,blj->bjm", m2l, q)  # (b, buyer, metric)
+) -> _Orders:
+    """One year's orders of the buyers (batch, buyer); `access` is (b or 1, buyer, line).
+
+    Buyers with the same routes face the same choice, so their orders are proportional to their
+    money: the work is done once per distinct route pattern, not once per ally. Licences scale
+    the orders on a licensable route (a capped licence approves that share of the requested
+    transfers); lines fill all orders in the same proportion.
+    """
+    n_b = avail.shape[0]
+    patterns, group = np.unique(
+        access.transpose(1, 0, 2).reshape(access.shape[1], -1), axis=0, return_inverse=True
+    )
+    g_access = patterns.reshape(len(patterns), access.shape[0], -1).transpose(1, 0, 2)
+    # what each line could deliver this year, in capability: today's output, or one year's ramp
+    # for a line that could grow into demand
+    reach_value = np.maximum(avail, np.minimum(ramp, ceiling[None, :])) * line_value[None, :]
+    q_metric = g_access @ (reach_value[:, :, None] * l2m[None])  # (b, group, metric)
     buyable = q_metric > 0
     short = (metric_weight * np.maximum(0.0, metric_target - coverage))[:, None, :] * buyable
     full = (metric_weight * np.maximum(0.0, 1.0 - coverage))[:, None, :] * buyable
     weight = np.where(short.sum(2, keepdims=True) > 1e-12, short, full)
     total = weight.sum(2, keepdims=True)
-    metric_money = np.where(
-        total > 0, budget[:, :, None] * weight / np.where(total > 0, total, 1), 0
-    )
-    q_share = np.where(
-        q_metric[:, :, line_metric] > 0,
-        q.transpose(0, 2, 1)
-        / np.where(q_metric[:, :, line_metric] > 0, q_metric[:, :, line_metric], 1),
-        0.0,
-    )  # (b, buyer, line)
-    demand = metric_money[:, :, line_metric] * q_share / price[:, None, :]
-    routed = np.minimum(demand, access.transpose(0, 2, 1) * avail[:, None, :])
-    asked = routed.sum(1)
-    fill = np.where(asked > 0, np.minimum(1.0, avail / np.where(asked > 0, asked, 1)), 0.0)
-    deliv = routed * fill[:, None, :]
-    spent = (deliv * price[:, None, :]).sum(2)
-    unmet = demand - deliv
-    unmet_money = unmet * price[:, None, :]
+    share_m = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    # per unit of money: each metric's share, spread over its lines by reachable capability
+    per_value = np.divide(share_m, q_metric, out=np.zeros_like(q_metric), where=buyable)
+    per_money = per_value[:, :, line_metric] * g_access * (reach_value / price)[:, None, :]
+    money_by_group = np.zeros((n_b, len(patterns)))
+    np.add.at(money_by_group, (slice(None), group), budget)
+    asked = np.einsum("bg,bgl->bl", money_by_group, per_money)
+    fill = np.divide(np.minimum(asked, avail), asked, out=np.zeros_like(asked), where=asked > 0)
+    unmet_units = asked * (1.0 - fill)
+    unmet_money = unmet_units * price
     headroom = np.maximum(0.0, ceiling[None, :] - cap - pipeline)
-    affordable = unmet_money.sum(1) / np.where(capex_unit > 0, capex_unit, 1e-12)
-    new = np.clip(np.minimum.reduce([unmet.sum(1), ramp, headroom, affordable]), 0.0, None)
-    bill = new * capex_unit
-    denom = unmet_money.sum(1)
-    payer = np.where(
-        denom[:, None, :] > 0, unmet_money / np.where(denom > 0, denom, 1)[:, None, :], 0
-    )
-    capex_paid = (payer * bill[:, None, :]).sum(2)
-    return deliv, spent, capex_paid, new
+    affordable = unmet_money / np.where(capex_unit > 0, capex_unit, 1e-12)
+    new = np.clip(np.minimum.reduce([unmet_units, ramp, headroom, affordable]), 0.0, None)
+    # buyers pay for new capacity in proportion to their unmet orders on the line
+    share = np.divide(new * capex_unit, unmet_money, out=np.zeros_like(new), where=unmet_money > 0)
+    per_money = per_money[:, group, :]
+    capex = budget * np.einsum("bnl,bl->bn", per_money, (1.0 - fill) * price * share)
+    return _Orders(per_money, asked, fill, new, capex)
