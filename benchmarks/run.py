@@ -54,7 +54,12 @@ def batch(n: int, repeats: int = 5) -> tuple[list[float], float]:
 
 
 def main() -> None:
-    cpu = platform.processor() or platform.machine()
+    cpu = platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
+                 if ln.startswith("model name")]
+        cpu = f"{names[0]} ({cpu})" if names else cpu
     print(
         f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{dt.date.today().isoformat()}\n"
