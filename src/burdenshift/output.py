@@ -47,6 +47,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
                 "target": float(sim.target[a]),
                 "year_target": held[a],
                 "deterrence_gap_total": float(sim.gap[draw, a].sum()),
+                "low_confidence": bool(sim.weak_share[a] > WEAK_THRESHOLD),
             }
             for a, area in enumerate(sim.areas)
         },

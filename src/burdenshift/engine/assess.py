@@ -123,7 +123,7 @@ def assess(world: World, scenario: Scenario) -> Assessment:
     european_line = ~world.line_is_us
     area_has_line = np.zeros(len(world.areas), dtype=bool)
     area_has_line[world.system_area[world.line_system[european_line]]] = True
-    weak = _weak_share(world, europe, req)
+    weak = counting.weak_share(world, europe)
 
     cov_now_metric = counting.coverage(e_now, req)
     areas = []
@@ -299,18 +299,6 @@ def _verdict(
         f"Misses {deadline}: {at_deadline:.0%} at the fastest ramp; {later}; "
         f"held back by {binding}."
     )
-
-
-def _weak_share(world: World, europe: np.ndarray, req: np.ndarray) -> np.ndarray:
-    """(area,) share of today's capability (Europe + US) that rests on weak figures."""
-    s2m = world.system_to_metric()
-    held = (world.holdings * europe[:, None]).sum(0)
-    weak_held = (world.holdings * world.holdings_weak * europe[:, None]).sum(0)
-    total = held @ s2m + world.us_contribution @ s2m
-    weak = weak_held @ s2m + (world.us_contribution * world.us_weak) @ s2m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_metric = np.where(total > 0, weak / np.where(total > 0, total, 1), 1.0)
-    return counting.area_mean(world, per_metric)
 
 
 def _burden(world: World, europe: np.ndarray, req: np.ndarray) -> tuple[AllyBurden, ...]:

@@ -127,3 +127,15 @@ def route_access(world: World, scenario: Scenario, params: Params, year: int) ->
         )
         access[:, line_mask[:, None] & to[None, :]] = 0.0
     return access
+
+
+def weak_share(world: World, europe: np.ndarray) -> np.ndarray:
+    """(area,) share of today's capability (Europe + US) resting on low-confidence or assumed
+    holdings or values per unit."""
+    s2m = world.system_to_metric()
+    held = (world.holdings * europe[:, None]).sum(0)
+    weak_held = (world.holdings * world.holdings_weak * europe[:, None]).sum(0)
+    total = held @ s2m + world.us_contribution @ s2m
+    weak = weak_held @ s2m + (world.us_contribution * world.us_weak) @ s2m
+    per_metric = np.divide(weak, total, out=np.ones_like(total), where=total > 0)
+    return area_mean(world, per_metric)

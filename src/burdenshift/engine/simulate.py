@@ -70,6 +70,8 @@ class Simulation:
     """(batch, ally, year) spent on new production capacity."""
     target: np.ndarray
     """(area,) target share."""
+    weak_share: np.ndarray
+    """(area,) share of today's capability resting on low-confidence or assumed figures."""
 
     @property
     def cost_musd(self) -> np.ndarray:
@@ -271,6 +273,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         purchases_musd=out_purchases,
         capex_musd=out_capex,
         target=target,
+        weak_share=counting.weak_share(world, europe),
     )
 
 
