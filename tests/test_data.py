@@ -50,7 +50,8 @@ def test_coverage_of_the_default_data(default_world):
     # every system is held by someone (Europe or the US contribution) or produced somewhere
     held = (w.holdings.sum(0) + w.us_contribution) > 0
     produced = np.isin(np.arange(len(w.systems)), w.line_system)
-    assert np.all(held | produced)
+    orphans = [s for s, ok in zip(w.systems, held | produced, strict=True) if not ok]
+    assert orphans == []
     # every area has a requirement: someone holds something in each metric
     req = (w.holdings.sum(0) + w.us_contribution) @ w.system_to_metric()
     assert np.all(req > 0), [m for m, r in zip(w.metrics, req, strict=True) if r <= 0]
