@@ -57,8 +57,11 @@ def main() -> None:
     cpu = platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
-                 if ln.startswith("model name")]
+        names = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
         cpu = f"{names[0]} ({cpu})" if names else cpu
     print(
         f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "

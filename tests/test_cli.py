@@ -92,3 +92,20 @@ def test_every_shipped_scenario_runs():
     for name in library():
         result = assess(world, name)
         assert len(result.areas) == 12
+
+
+def test_readme_scenario_example_runs():
+    """The scenario shown in README.md is valid and runs (docs must not drift from code)."""
+    import re
+    from pathlib import Path
+
+    from burdenshift import assess, load_world
+    from burdenshift.scenario.loader import parse_scenario
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = re.search(r"## Scenarios.*?```yaml\n(.*?)```", readme, re.S)
+    assert block is not None
+    sc = parse_scenario(block.group(1), "README.md")
+    assert sc.export.closed_routes and sc.overrides
+    result = assess(load_world(), sc)
+    assert result.areas[0].verdict

@@ -33,10 +33,10 @@ def print_assessment(payload: dict[str, Any]) -> None:
         ("US now", "right"),
         (f"{deadline} today's rates", "right"),
         (f"{deadline} fastest ramp", "right"),
-        ("target year (rates / ramp)", "center"),
+        (f"holds {target:.0%} from (rates / ramp)", "center"),
         ("held back by", "left"),
     ]:
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=col == "area")  # type: ignore[arg-type]
     flagged = False
     for a in payload["areas"]:
         mark = " *" if a["low_confidence"] else ""
