@@ -103,6 +103,81 @@ def simulate(
 
 
 @app.command()
+def plan(
+    scenario: ScenarioOpt = None,
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(help="national, pooled or both (default: the scenario's procurement mode)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds the solver may take per stage.")
+    ] = None,
+    mip_gap: Annotated[
+        float, typer.Option("--mip-gap", help="Relative MIP gap at which to stop.")
+    ] = 1e-4,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The cheapest phased plan to the target: expansions, production, purchases, yearly
+    benchmarks, and the bottlenecks that bind (linopy + HiGHS)."""
+    chosen = mode or None
+    if chosen not in (None, "national", "pooled", "both"):
+        raise InputError(
+            f"unknown mode '{mode}'", field="--mode", fix="use national, pooled or both"
+        )
+    if time_limit is not None and time_limit <= 0:
+        raise InputError(
+            f"time limit {time_limit} is not positive", field="--time-limit", fix="give seconds > 0"
+        )
+    from burdenshift.engine.plan import SolveOptions
+    from burdenshift.engine.plan import plan as run
+    from burdenshift.engine.runinfo import run_info
+
+    world, sc = _prepare(scenario, data, deadline)
+    options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap)
+    modes = ["national", "pooled"] if chosen == "both" else [chosen or sc.procurement]
+    results = {m: run(world, sc, m, options).as_dict() for m in modes}  # type: ignore[arg-type]
+    info = run_info("plan", world, sc).as_dict()
+    if chosen == "both":
+        payload: dict[str, Any] = {**results, "difference": _difference(results), "run": info}
+    else:
+        payload = {**results[modes[0]], "run": info}
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_plan
+
+    for m in modes:
+        print_plan(results[m])
+    if chosen == "both":
+        from burdenshift.tables import print_plan_difference
+
+        print_plan_difference(payload["difference"])
+
+
+def _difference(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Pooled minus national: cost, shortfall and earliest year per area."""
+    nat, poo = results["national"], results["pooled"]
+    years = {}
+    for a, b in zip(nat["areas"], poo["areas"], strict=True):
+        y_n, y_p = a["earliest_year"], b["earliest_year"]
+        years[a["area"]] = {
+            "national": y_n,
+            "pooled": y_p,
+            "years_earlier": (y_n - y_p) if y_n is not None and y_p is not None else None,
+        }
+    return {
+        "cost_musd": poo["objective"]["cost_musd"] - nat["objective"]["cost_musd"],
+        "cost_saving_share": 1 - poo["objective"]["cost_musd"] / nat["objective"]["cost_musd"]
+        if nat["objective"]["cost_musd"]
+        else 0.0,
+        "shortfall": poo["objective"]["shortfall"] - nat["objective"]["shortfall"],
+        "earliest_year": years,
+    }
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
     from burdenshift.scenario.loader import library, load_scenario

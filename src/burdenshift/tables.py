@@ -139,3 +139,53 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
             r["source"],
         )
     console.print(table)
+
+
+def print_plan(result: dict[str, Any]) -> None:
+    areas = result["areas"]
+    years = list(areas[0]["benchmarks"]) if areas else []
+    obj = result["objective"]
+    table = Table(
+        title=f"Plan ({result['mode']} procurement, {result['status']}): Europe's share of the "
+        "requirement each year — the benchmarks",
+        title_justify="left",
+    )
+    table.add_column("area", no_wrap=True)
+    for y in years:
+        table.add_column(y, justify="right")
+    table.add_column("target held from", justify="center")
+    for a in areas:
+        table.add_row(
+            a["area"], *(f"{v:.0%}" for v in a["benchmarks"].values()), _year(a["earliest_year"])
+        )
+    console.print(table)
+    console.print(
+        f"Shortfall left: {obj['shortfall']:.3f} requirement-share-years. Discounted cost "
+        f"{obj['cost_musd'] / 1000:.1f} USD bn; undiscounted "
+        f"{result['cost_musd']['total'] / 1000:.1f} USD bn (constant 2025 USD)."
+    )
+    if result["bottlenecks"]:
+        b = Table(
+            title="What binds (ranked by the effect of relaxing it by 10 %)", title_justify="left"
+        )
+        b.add_column("constraint", no_wrap=True)
+        b.add_column("where")
+        b.add_column("explanation", overflow="fold")
+        for row in result["bottlenecks"][:10]:
+            b.add_row(row["constraint"], row["where"], row["explanation"])
+        console.print(b)
+
+
+def print_plan_difference(diff: dict[str, Any]) -> None:
+    console.print(
+        f"Pooled vs national procurement: cost {diff['cost_musd'] / 1000:+.1f} USD bn "
+        f"({diff['cost_saving_share']:.0%} saved), shortfall {diff['shortfall']:+.3f}."
+    )
+    earlier = {
+        a: v["years_earlier"] for a, v in diff["earliest_year"].items() if v["years_earlier"]
+    }
+    if earlier:
+        console.print(
+            "Areas reaching the target earlier when pooled: "
+            + ", ".join(f"{a} ({n:+d} years)" for a, n in earlier.items())
+        )

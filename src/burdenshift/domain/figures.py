@@ -87,6 +87,8 @@ PARAMETERS: dict[str, FieldSpec] = {
     "gdp_real_growth": FieldSpec("share", upper=0.2),
     "available_share": SHARE,
     "discount_rate": FieldSpec("share", upper=0.5),
+    "learning_rate": FieldSpec("share", upper=1.0),
+    "variant_fixed_cost_musd": FieldSpec("USD_m"),
 }
 
 

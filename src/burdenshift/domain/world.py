@@ -83,6 +83,10 @@ class World:
     gdp_real_growth: float
     available_share: float
     discount_rate: float
+    learning_rate: float
+    """Unit price multiplies by this with every doubling of cumulative output (Wright's law)."""
+    variant_fixed_cost_musd: float
+    """One-off cost of each distinct national variant: qualification, integration, training."""
 
     figures: tuple[Figure, ...] = field(repr=False)
     data_hash: str = ""
@@ -262,6 +266,8 @@ def build_world(raw: RawData) -> World:
         gdp_real_growth=param["gdp_real_growth"],
         available_share=param["available_share"],
         discount_rate=param["discount_rate"],
+        learning_rate=param["learning_rate"],
+        variant_fixed_cost_musd=param["variant_fixed_cost_musd"],
         figures=figs,
         data_hash=raw.data_hash,
         source=str(raw.folder),

@@ -1,0 +1,174 @@
+"""`plan`: the cheapest phased plan to the target — which lines to expand, what to produce, who
+buys what from whom, each year — and what binds. A linopy model solved by HiGHS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from burdenshift.domain.world import World
+from burdenshift.engine.assess import first_year_held
+from burdenshift.engine.plan import bottlenecks, model, objective
+from burdenshift.engine.plan.constraints import budget, target
+from burdenshift.engine.plan.prepared import Mode, PlanData, prepare
+from burdenshift.engine.plan.solve import SHORTFALL_TOLERANCE, PlanStatus, SolveOptions, solve
+from burdenshift.scenario.schema import Scenario
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    status: PlanStatus
+    mode: Mode
+    shortfall: float
+    """Σ over areas and plan years of the requirement-share missing against the targets."""
+    cost_musd: float
+    """Discounted cost of the plan, USD_m (constant 2025)."""
+    benchmarks: xr.DataArray
+    """(area, year) coverage the plan reaches: the yearly benchmarks."""
+    earliest_year: dict[str, int | None]
+    build: xr.DataArray
+    """(line, order_year) items per year of new capacity, by the year it is paid."""
+    deliveries: xr.DataArray
+    """(line, ally, year) items."""
+    cost_by_ally: xr.DataArray
+    """(ally, year) USD_m, undiscounted: purchases + capital + variant costs."""
+    us_purchases: xr.DataArray
+    """(ally, year) items bought from US lines."""
+    variants: xr.DataArray
+    bottlenecks: list[bottlenecks.Bottleneck] = field(default_factory=list)
+    target: xr.DataArray | None = None
+    shortfall_by_area: xr.DataArray | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        years = [int(y) for y in self.benchmarks.coords["year"].values]
+        return {
+            "status": self.status.value,
+            "mode": self.mode,
+            "objective": {"shortfall": self.shortfall, "cost_musd": self.cost_musd},
+            "areas": [
+                {
+                    "area": str(a),
+                    "earliest_year": self.earliest_year[str(a)],
+                    "benchmarks": {
+                        str(y): round(float(self.benchmarks.sel(area=a, year=y)), 6) for y in years
+                    },
+                }
+                for a in self.benchmarks.coords["area"].values
+            ],
+            "cost_musd": {
+                "total": round(float(self.cost_by_ally.sum()), 3),
+                "by_year": {
+                    str(y): round(float(self.cost_by_ally.sel(year=y).sum()), 3) for y in years
+                },
+                "by_ally": {
+                    str(a): round(float(self.cost_by_ally.sel(ally=a).sum()), 3)
+                    for a in self.cost_by_ally.coords["ally"].values
+                    if float(self.cost_by_ally.sel(ally=a).sum()) > 0
+                },
+            },
+            "bottlenecks": [b.as_dict() for b in self.bottlenecks],
+        }
+
+
+def plan(
+    world: World, scenario: Scenario, mode: Mode = "national", options: SolveOptions | None = None
+) -> Plan:
+    opts = options or SolveOptions()
+    d = prepare(world, scenario, mode)
+    m = model.build(d)
+    m.add_objective(objective.shortfall(m, d))
+    status = solve(m, opts)
+    if status in (PlanStatus.INFEASIBLE, PlanStatus.UNBOUNDED):
+        return _failed(status, d)
+    best = float(m.objective.value)
+    m.add_constraints(
+        objective.shortfall(m, d) <= best + SHORTFALL_TOLERANCE * max(1.0, best),
+        name="shortfall-cap",
+    )
+    m.add_objective(objective.cost(m, d), overwrite=True)
+    status2 = solve(m, opts)
+    if status2 is PlanStatus.TIME_LIMIT:
+        status = status2
+    result = _extract(m, d, world, status)
+    # duals: the shortfall stage again as an LP, with the chosen variants fixed
+    lp = model.build(d, fixed_variants=m.variables["variant"].solution)
+    lp.add_objective(objective.shortfall(lp, d))
+    solve(lp, opts)
+    names = {lid: _line_name(world, i) for i, lid in enumerate(world.lines)}
+    found = bottlenecks.no_producer(d, result.shortfall_by_area) + bottlenecks.find(lp, d, names)
+    return Plan(**{**result.__dict__, "bottlenecks": found})
+
+
+def _line_name(world: World, i: int) -> str:
+    s = world.line_system[i]
+    return (
+        f"{world.system_names[s]} from {world.line_producer[i]} "
+        f"({world.allies[world.line_country[i]]}; {world.area_names[world.system_area[s]]})"
+    )
+
+
+def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
+    cover = target.covered(m, d).solution.clip(0, 1)
+    shortfall = m.variables["shortfall"].solution
+    years = np.asarray(d.years)
+    earliest = dict(
+        zip(
+            [str(a) for a in d.area],
+            first_year_held((shortfall <= 1e-5).astype(float).values, 1.0, years),
+            strict=True,
+        )
+    )
+    deliveries = m.variables["deliveries"].solution.fillna(0)
+    purchases = budget.purchases(m, d).solution
+    capital = budget.capital(m, d).solution.fillna(0)
+    variant = m.variables["variant"].solution.fillna(0)
+    per_year = 1.0 / len(d.years)
+    if d.mode == "national":
+        capex = (capital * d.host).sum("line")
+        fixed = (variant * d.variant_cost).sum("system") * per_year
+    else:
+        capex = budget.spread(capital.sum("line"), d)
+        fixed = budget.spread(
+            xr.full_like(d.discount, float((variant * d.variant_cost).sum()) * per_year), d
+        )
+    cost = (purchases + capex + fixed).transpose("ally", "year")
+    us_lines = ~d.expandable.astype(bool)
+    return Plan(
+        status=status,
+        mode=d.mode,
+        shortfall=float(shortfall.sum()),
+        shortfall_by_area=shortfall.sum("year"),
+        cost_musd=float(m.objective.value),
+        benchmarks=cover.transpose("area", "year"),
+        earliest_year=earliest,
+        build=m.variables["build"].solution.fillna(0),
+        deliveries=deliveries,
+        cost_by_ally=cost,
+        us_purchases=deliveries.where(us_lines, 0).sum("line"),
+        variants=variant,
+        target=d.target,
+    )
+
+
+def _failed(status: PlanStatus, d: PlanData) -> Plan:
+    empty = xr.DataArray(np.zeros((len(d.area), len(d.years))), coords=[d.area, d.years])
+    zeros = xr.DataArray(np.zeros((len(d.ally), len(d.years))), coords=[d.ally, d.years])
+    return Plan(
+        status=status,
+        mode=d.mode,
+        shortfall=float("nan"),
+        cost_musd=float("nan"),
+        benchmarks=empty,
+        earliest_year={str(a): None for a in d.area},
+        build=xr.DataArray(),
+        deliveries=xr.DataArray(),
+        cost_by_ally=zeros,
+        us_purchases=zeros,
+        variants=xr.DataArray(),
+    )
+
+
+__all__ = ["Plan", "PlanStatus", "SolveOptions", "plan"]

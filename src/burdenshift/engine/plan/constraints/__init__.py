@@ -1,0 +1,1 @@
+"""One module per constraint family; each adds named rows to the model."""

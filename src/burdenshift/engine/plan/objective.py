@@ -1,0 +1,20 @@
+"""The two objectives: the least weighted shortfall, then, holding it, the least discounted cost."""
+
+from __future__ import annotations
+
+import linopy
+
+from burdenshift.engine.plan.constraints import budget
+from burdenshift.engine.plan.prepared import PlanData
+
+
+def shortfall(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
+    """Σ_a Σ_t shortfall[a, t]: requirement-shares missing against the targets, every plan year
+    weighted alike."""
+    return m.variables["shortfall"].sum()
+
+
+def cost(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
+    """Σ_t discount[t] · (purchases + capital cost) + variant costs, USD_m."""
+    yearly = budget.purchases(m, d).sum("ally") + budget.capital(m, d).sum("line")
+    return (yearly * d.discount).sum() + budget.variants(m, d).sum()

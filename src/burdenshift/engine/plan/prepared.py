@@ -1,0 +1,187 @@
+"""The numbers the planner needs, as labelled arrays: prepared once from a World and a Scenario."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from burdenshift.domain.world import World
+from burdenshift.engine import counting
+from burdenshift.engine.params import NEVER, from_scenario
+from burdenshift.scenario.schema import Scenario
+
+Mode = Literal["national", "pooled"]
+
+
+@dataclass(frozen=True, eq=False)
+class PlanData:
+    """Everything `model.build` reads; coordinates are the labels of the World."""
+
+    mode: Mode
+    years: pd.Index
+    """Plan years: the years after the base year, when orders, expansion and deliveries happen."""
+    base_year: int
+    deadline: int
+    line: pd.Index
+    ally: pd.Index
+    """European buyers."""
+    system: pd.Index
+    metric: pd.Index
+    area: pd.Index
+    input: pd.Index
+
+    price: xr.DataArray
+    """(line,) USD_m per item, after the pooled learning discount."""
+    capex: xr.DataArray
+    """(line,) USD_m per item of yearly capacity."""
+    capacity0: xr.DataArray
+    ceiling: xr.DataArray
+    ramp: xr.DataArray
+    """(line,) most capacity that can be ordered in one year, items per year."""
+    europe_share: xr.DataArray
+    expandable: xr.DataArray
+    """(line,) Europe can pay to expand it (European lines)."""
+    online: xr.DataArray
+    """(line, order_year, year) 1 where capacity ordered (paid) in order_year produces in year."""
+    host: xr.DataArray
+    """(line, ally) 1 for the ally where the line stands."""
+    route: xr.DataArray
+    """(line, ally, year) share of orders on a route that may be delivered (0 closed, 1 open)."""
+    line_system: xr.DataArray
+    """(line, system) one-hot."""
+    uses: xr.DataArray
+    """(line, input) use per item (European lines)."""
+    supply: xr.DataArray
+    """(input, year)."""
+    money: xr.DataArray
+    """(ally, year) procurement money, USD_m."""
+    gdp_share: xr.DataArray
+    retire: xr.DataArray
+    """(system,) share of the stock retiring each year."""
+    stock0: xr.DataArray
+    """(system,) European holdings in the base year."""
+    value: xr.DataArray
+    """(system, metric) capability per item."""
+    requirement: xr.DataArray
+    """(metric,)."""
+    weight: xr.DataArray
+    """(metric, area) metric weights."""
+    target: xr.DataArray
+    """(area,)."""
+    penalty: xr.DataArray
+    """(area, year) integration penalty once the US has left coordination mechanisms, else 0."""
+    c2_weight: xr.DataArray
+    """(metric,) weights of the C2 metrics (zero elsewhere)."""
+    area_base: xr.DataArray
+    """(area, year) coverage with no new deliveries (today's stocks, retiring)."""
+    c2_base: xr.DataArray
+    """(year,) C2 coverage with no new deliveries."""
+    new_variant: xr.DataArray
+    """(ally, system) national mode: 1 where buying would add a variant the ally lacks."""
+    new_system: xr.DataArray
+    """(system,) pooled mode: 1 where no European ally holds the system yet."""
+    variant_cost: float
+    discount: xr.DataArray
+    """(year,) discount factor."""
+
+
+def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
+    p = from_scenario(world, scenario)
+    all_years = np.array(scenario.years)
+    years = pd.Index(all_years[1:], name="year")
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    ally = pd.Index([a for a, e in zip(world.allies, europe, strict=True) if e], name="ally")
+    a_idx = np.flatnonzero(europe)
+    line = pd.Index(world.lines, name="line")
+    system = pd.Index(world.systems, name="system")
+    metric = pd.Index(world.metrics, name="metric")
+    area = pd.Index(world.areas, name="area")
+    inputs = pd.Index(world.inputs, name="input")
+
+    def da(values: np.ndarray, *dims: pd.Index) -> xr.DataArray:
+        return xr.DataArray(values, coords=list(dims))
+
+    held = world.holdings[a_idx] > 0  # (ally, system)
+    price = world.unit_cost_musd[world.line_system].copy()
+    if mode == "pooled":
+        # one variant from one pooled run instead of one per operator: Wright's law on the
+        # number of European operators of the system (at least one)
+        operators = np.maximum(held.sum(0), 1)[world.line_system]
+        price = price * operators ** np.log2(world.learning_rate)
+    order = np.asarray(years)
+    lead = world.lead_time_years
+    # capacity paid in year t is ordered at the turn of the year and produces from t - 1 + lead
+    online = (order[None, :, None] - 1 + lead[:, None, None]) <= order[None, None, :]
+    route = np.stack(
+        [counting.route_access(world, scenario, p, int(y))[0][:, a_idx] for y in years], axis=-1
+    )
+    if mode == "national":
+        # national procurement: own lines, US lines (FMS), and other allies' lines only for
+        # systems the buyer already operates (follow-on orders)
+        own = world.line_country[:, None] == a_idx[None, :]
+        follow_on = held[:, world.line_system].T  # (line, ally)
+        route = route * (own | world.line_is_us[:, None] | follow_on)[:, :, None]
+    line_system = np.zeros((len(line), len(system)))
+    line_system[np.arange(len(line)), world.line_system] = 1.0
+    growth = (1.0 + world.input_max_growth_share)[:, None] ** (order - world.base_year)[None, :]
+    money = counting.procurement_money(world, scenario, all_years)[a_idx, 1:]
+    money = money * p.budget_multiplier[0, a_idx][:, None]
+    stock0 = world.holdings[a_idx].sum(0)
+    req = counting.requirement(world, scenario, stock0 @ world.system_to_metric())
+    left = order >= p.coordination_year[0]
+    c2 = np.array([m.split(":")[0] == "c2" for m in world.metrics])
+    gdp = world.gdp_usd_bn[a_idx]
+    keep = (1.0 - 1.0 / world.service_life_years)[:, None] ** (order - world.base_year)[None, :]
+    base_cov = counting.coverage((stock0[:, None] * keep).T @ world.system_to_metric(), req)
+    c2_weight = np.where(c2, world.metric_weight, 0.0)
+    return PlanData(
+        mode=mode,
+        years=years,
+        base_year=world.base_year,
+        deadline=scenario.deadline,
+        line=line,
+        ally=ally,
+        system=system,
+        metric=metric,
+        area=area,
+        input=inputs,
+        price=da(price, line),
+        capex=da(world.capex_musd_per_unit_capacity, line),
+        capacity0=da(world.capacity_per_year, line),
+        ceiling=da(np.maximum(world.capacity_ceiling_per_year, world.capacity_per_year), line),
+        ramp=da(world.max_ramp_share_per_year * world.capacity_ceiling_per_year, line),
+        europe_share=da(world.europe_share, line),
+        expandable=da(~world.line_is_us, line),
+        online=xr.DataArray(
+            online.astype(float),
+            coords=[line, pd.Index(order, name="order_year"), years],
+        ),
+        host=da((world.line_country[:, None] == a_idx[None, :]).astype(float), line, ally),
+        route=da(route, line, ally, years),
+        line_system=da(line_system, line, system),
+        uses=da(world.input_use * (~world.line_is_us)[:, None], line, inputs),
+        supply=da(world.input_supply_per_year[:, None] * growth, inputs, years),
+        money=da(money, ally, years),
+        gdp_share=da(gdp / gdp.sum(), ally),
+        retire=da(1.0 / world.service_life_years, system),
+        stock0=da(stock0, system),
+        value=da(world.system_to_metric(), system, metric),
+        requirement=da(req, metric),
+        weight=da(world.metric_to_area(), metric, area),
+        target=da(counting.targets(world, scenario), area),
+        penalty=da(world.integration_penalty[:, None] * left[None, :], area, years),
+        c2_weight=da(c2_weight, metric),
+        area_base=da((base_cov @ world.metric_to_area()).T, area, years),
+        c2_base=da(base_cov @ c2_weight, years),
+        new_variant=da((~held).astype(float), ally, system),
+        new_system=da((held.sum(0) == 0).astype(float), system),
+        variant_cost=world.variant_fixed_cost_musd,
+        discount=da((1.0 + world.discount_rate) ** -(order - world.base_year), years),
+    )
+
+
+__all__ = ["NEVER", "Mode", "PlanData", "prepare"]

@@ -1,0 +1,37 @@
+"""The planner's decisions and state, each a labelled linopy variable."""
+
+from __future__ import annotations
+
+import linopy
+import xarray as xr
+
+from burdenshift.engine.plan.prepared import PlanData
+
+
+def add_variables(m: linopy.Model, d: PlanData, fixed_variants: xr.DataArray | None) -> None:
+    """build (line, order_year), deliveries (line, ally, year), stock (system, year),
+    cover (metric, year) in [0, 1], shortfall (area, year), variant (binary)."""
+    order = d.online.coords["order_year"]
+    m.add_variables(
+        lower=0,
+        coords=[d.line, order.to_index()],
+        name="build",
+        mask=d.expandable.broadcast_like(d.online.isel(year=0)).astype(bool),
+    )
+    m.add_variables(lower=0, coords=[d.line, d.ally, d.years], name="deliveries", mask=d.route > 0)
+    m.add_variables(lower=0, coords=[d.system, d.years], name="stock")
+    m.add_variables(lower=0, upper=1, coords=[d.metric, d.years], name="cover")
+    m.add_variables(lower=0, coords=[d.area, d.years], name="shortfall")
+    if d.mode == "national":
+        reachable = (d.route.max("year") @ d.line_system) > 0  # (ally, system)
+        mask = (d.new_variant > 0) & reachable
+        coords = [d.ally, d.system]
+    else:
+        mask = (d.new_system > 0) & (d.line_system.sum("line") > 0)
+        coords = [d.system]
+    if fixed_variants is None:
+        m.add_variables(binary=True, coords=coords, name="variant", mask=mask)
+    else:
+        # the binaries of a solved plan, fixed: the LP whose duals explain the bottlenecks
+        fixed = fixed_variants.fillna(0).clip(0, 1).round()
+        m.add_variables(lower=fixed, upper=fixed, coords=coords, name="variant", mask=mask)
