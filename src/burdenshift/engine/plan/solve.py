@@ -13,7 +13,7 @@ import linopy
 
 from burdenshift.errors import InputError
 
-SHORTFALL_TOLERANCE = 1e-6
+SHORTFALL_TOLERANCE = 1e-7
 
 
 class PlanStatus(StrEnum):

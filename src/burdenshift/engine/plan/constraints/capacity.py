@@ -17,7 +17,7 @@ from burdenshift.engine.plan.prepared import PlanData
 def capacity(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """(line, year) items per year a line can make."""
     build = m.variables["build"].fillna(0)
-    return (build * d.online).sum("order_year") + d.capacity0
+    return (build * d.online).sum("order_year").simplify() + d.capacity0
 
 
 def add(m: linopy.Model, d: PlanData) -> None:

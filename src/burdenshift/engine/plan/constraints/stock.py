@@ -15,7 +15,7 @@ from burdenshift.engine.plan.prepared import PlanData
 
 def delivered_by_system(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """(system, year) items delivered to Europe."""
-    return (m.variables["deliveries"].fillna(0).sum("ally") * d.line_system).sum("line")
+    return (m.variables["deliveries"].fillna(0).sum("ally") * d.line_system).sum("line").simplify()
 
 
 def add(m: linopy.Model, d: PlanData) -> None:

@@ -24,11 +24,11 @@ def covered(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     area = (cover * d.weight).sum("metric")
     c2 = (cover * d.c2_weight).sum("metric")
     joint = d.c2_base * area + d.area_base * c2 - d.area_base * d.c2_base
-    return area * (1.0 - d.penalty) + d.penalty * joint
+    return (area * (1.0 - d.penalty) + d.penalty * joint).simplify()
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    capability = (m.variables["stock"] * d.value).sum("system")
+    capability = (m.variables["stock"] * d.value).sum("system").simplify()
     m.add_constraints(
         m.variables["cover"] * d.requirement <= capability,
         name="coverage",

@@ -1,0 +1,170 @@
+"""plan: micro-models with hand-computed optima, duals against finite differences, national vs
+pooled, golden constraint listings per family, and the default world."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import linopy
+import numpy as np
+import pytest
+
+from burdenshift.engine import counting
+from burdenshift.engine.plan import PlanStatus, SolveOptions, model, objective, plan
+from burdenshift.engine.plan.prepared import prepare
+from burdenshift.engine.plan.solve import solve
+from burdenshift.scenario.apply import applied_world
+from burdenshift.scenario.schema import Budget, Override, Scenario
+
+GOLDEN = Path(__file__).parent / "golden" / "plan"
+# C2 cannot be bought in the tiny world (no line makes headquarters): its shortfall is fixed.
+# Coverage 0.475 then 0.45125, each times 1 - 0.5 x (1 - coverage) after the US leaves in 2027.
+C2_SHORTFALL = sum(0.5 - c * (1 - 0.5 * (1 - c)) for c in (0.95 / 2, 0.95**2 / 2))
+
+
+def _tiny(**kw) -> Scenario:
+    return Scenario(horizon=(2026, 2028), deadline=2027, **kw)
+
+
+def _override(field: str, value: float, key: str = "FRA-TANKER") -> Override:
+    return Override(table="lines.csv", key=key, field=field, value=value)
+
+
+def test_tiny_world_hand_computed_optimum(tiny_world):
+    result = plan(tiny_world, _tiny())
+    assert result.status is PlanStatus.OPTIMAL
+    assert result.shortfall == pytest.approx(C2_SHORTFALL, abs=1e-6)
+    # hold 50 % = 8 tankers: 2027 needs 8 - 6 x 0.9 = 2.6 (1 US + 1.6 French, so 0.6 of new
+    # French capacity at 10 USD m), 2028 needs 8 - 8 x 0.9 = 0.8; tankers cost 100 USD m
+    expected = (2.6 * 100 + 0.6 * 10) / 1.03 + 0.8 * 100 / 1.03**2
+    assert result.cost_musd == pytest.approx(expected, rel=1e-5)
+    assert float(result.build.sel(line="FRA-TANKER", order_year=2027)) == pytest.approx(0.6)
+    assert result.earliest_year["air_refuelling"] == 2027
+    assert result.earliest_year["c2"] is None
+    assert any(b.constraint == "no-producer" and b.where == "c2" for b in result.bottlenecks)
+    us = result.us_purchases.sum("ally")
+    assert float(us.sel(year=2027)) == pytest.approx(1.0)
+
+
+def test_lead_time_delays_capacity_by_its_length(tiny_world):
+    sc = _tiny(overrides=[_override("lead_time_years", 2)])
+    result = plan(applied_world(tiny_world, sc), sc)
+    # new French capacity paid in 2027 produces only in 2028: 2027 gets 1 + 1 tankers, stock 7.4
+    assert result.shortfall - C2_SHORTFALL == pytest.approx((800 - 740) / 1600, abs=1e-6)
+    fra = result.deliveries.sel(line="FRA-TANKER").sum("ally")
+    assert float(fra.sel(year=2027)) == pytest.approx(1.0)
+
+
+def test_budget_cut_raises_shortfall_by_hand_computed_amount(tiny_world):
+    money = counting.procurement_money(tiny_world, _tiny(), np.array([2026, 2027, 2028]))
+    # each ally gets exactly 100 USD m in 2027 (one tanker), a little more in 2028
+    sc = _tiny(budget=Budget(multiplier=100.0 / money[0, 1]))
+    result = plan(tiny_world, sc)
+    assert result.shortfall - C2_SHORTFALL == pytest.approx((800 - 740) / 1600, abs=1e-6)
+    spent = result.cost_by_ally.sel(year=2027)
+    assert np.all(spent.values <= 100.0 + 1e-6)
+
+
+def _stage_one(world, sc, mode="national") -> tuple[linopy.Model, float]:
+    d = prepare(world, sc, mode)
+    m = model.build(d)
+    m.add_objective(objective.shortfall(m, d))
+    assert solve(m, SolveOptions()) is PlanStatus.OPTIMAL
+    return m, float(m.objective.value)
+
+
+def test_duals_match_finite_differences(tiny_world):
+    sc = _tiny(overrides=[_override("lead_time_years", 2)])
+    world = applied_world(tiny_world, sc)
+    m, base = _stage_one(world, sc)
+    dual = float(m.constraints["line-capacity"].dual.sel(line="FRA-TANKER", year=2027))
+    # one more tanker in 2027 adds 100 t of 1600 t: the shortfall falls by 1/16
+    assert dual == pytest.approx(-1 / 16)
+    eps = 0.25
+    more = _tiny(
+        overrides=[_override("lead_time_years", 2), _override("capacity_per_year", 1 + eps)]
+    )
+    _, relaxed = _stage_one(applied_world(tiny_world, more), more)
+    assert relaxed - base == pytest.approx(dual * eps, abs=1e-9)
+
+
+def test_budget_duals_are_non_positive_and_match(tiny_world):
+    money = counting.procurement_money(tiny_world, _tiny(), np.array([2026, 2027, 2028]))
+    mult = 100.0 / money[0, 1]
+    sc = _tiny(budget=Budget(multiplier=mult))
+    m, base = _stage_one(tiny_world, sc, "pooled")
+    dual = m.constraints["budget-pooled"].dual
+    assert np.all(dual.values <= 1e-12)
+    d27 = float(dual.sel(year=2027))
+    assert d27 == pytest.approx(-1 / 1600)  # one USD m buys 1/100 tanker = 1 t of 1600 t
+    richer = _tiny(budget=Budget(multiplier=mult * 1.05))
+    _, relaxed = _stage_one(tiny_world, richer, "pooled")
+    extra = 10.0  # 5 % of 200 USD m in 2027; 2028 does not bind
+    assert relaxed - base == pytest.approx(d27 * extra, rel=1e-6)
+
+
+def test_pooled_never_costs_more_than_national(tiny_world, default_world):
+    for world, sc in ((tiny_world, _tiny()), (default_world, Scenario())):
+        national = plan(world, sc, "national")
+        pooled = plan(world, sc, "pooled")
+        assert pooled.shortfall <= national.shortfall + 1e-6
+        if pooled.shortfall >= national.shortfall - 1e-6:
+            assert pooled.cost_musd <= national.cost_musd * (1 + 1e-6)
+
+
+def test_default_world_solves_to_optimality(default_world):
+    result = plan(default_world, Scenario(), "national", SolveOptions(time_limit=300))
+    assert result.status is PlanStatus.OPTIMAL
+    bench = result.benchmarks.values
+    assert np.all((bench >= -1e-9) & (bench <= 1 + 1e-9))
+    # budgets are never exceeded
+    d = prepare(default_world, Scenario(), "national")
+    assert np.all(result.cost_by_ally.values <= d.money.values + 1e-3)
+    assert result.bottlenecks and all(b.explanation for b in result.bottlenecks)
+
+
+def test_as_dict_shape(tiny_world):
+    out = plan(tiny_world, _tiny()).as_dict()
+    assert set(out) >= {"status", "mode", "objective", "areas", "cost_musd", "bottlenecks"}
+    assert set(out["objective"]) == {"shortfall", "cost_musd"}
+    area = out["areas"][0]
+    assert set(area) == {"area", "earliest_year", "benchmarks"}
+    assert list(area["benchmarks"]) == ["2027", "2028"]
+    for b in out["bottlenecks"]:
+        assert {"constraint", "where", "dual", "unit", "explanation"} <= set(b)
+
+
+def _render(m: linopy.Model, name: str) -> str:
+    with linopy.options as opts:
+        opts.set_value(display_max_rows=10_000, display_max_terms=10_000)
+        return str(m.constraints[name]) + "\n"
+
+
+@pytest.mark.parametrize(
+    "family",
+    [
+        "stock-balance",
+        "line-capacity",
+        "line-ceiling",
+        "line-ramp",
+        "input-supply",
+        "budget",
+        "export-licence",
+        "coverage",
+        "target",
+        "variant-use",
+    ],
+)
+def test_golden_constraint_listing(tiny_world, family):
+    """Each family's rows on the tiny world, against a reviewed listing in tests/golden/plan.
+    Regenerate with BURDENSHIFT_REGOLD=1 after a deliberate change, and review the diff."""
+    sc = _tiny(export={"us_licences": "capped", "licence_cap_share": 0.5})
+    world = tiny_world
+    d = prepare(world, sc, "national")
+    m = model.build(d)
+    text = _render(m, family)
+    path = GOLDEN / f"{family}.txt"
+    if os.environ.get("BURDENSHIFT_REGOLD"):
+        path.write_text(text)
+    assert text == path.read_text()
