@@ -109,3 +109,30 @@ def test_readme_scenario_example_runs():
     assert sc.export.closed_routes and sc.overrides
     result = assess(load_world(), sc)
     assert result.areas[0].verdict
+
+
+def test_plan_json_shapes():
+    proc = run_cli("plan", "--json", "--mode", "both", "--time-limit", "300")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) >= {"national", "pooled", "difference", "run"}
+    for mode in ("national", "pooled"):
+        res = out[mode]
+        assert res["mode"] == mode and res["status"] == "optimal"
+        assert set(res["objective"]) == {"shortfall", "cost_musd"}
+        assert len(res["areas"]) == 12
+        for a in res["areas"]:
+            assert a["earliest_year"] is None or isinstance(a["earliest_year"], int)
+            assert all(0 <= v <= 1 + 1e-9 for v in a["benchmarks"].values())
+        for b in res["bottlenecks"]:
+            assert {"constraint", "where", "dual", "unit", "explanation"} <= b.keys()
+    diff = out["difference"]
+    nat, poo = out["national"]["objective"], out["pooled"]["objective"]
+    assert diff["cost_musd"] == poo["cost_musd"] - nat["cost_musd"]
+    assert set(diff["earliest_year"]) == {a["area"] for a in out["national"]["areas"]}
+
+
+def test_plan_bad_mode_is_a_user_error():
+    proc = run_cli("plan", "--mode", "federal")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--mode" in proc.stderr

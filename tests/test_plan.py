@@ -168,3 +168,37 @@ def test_golden_constraint_listing(tiny_world, family):
     if os.environ.get("BURDENSHIFT_REGOLD"):
         path.write_text(text)
     assert text == path.read_text()
+
+
+def test_infeasible_data_is_diagnosed_not_raised(tiny_world, monkeypatch):
+    import burdenshift.engine.plan as planmod
+
+    real = planmod.prepare
+
+    def broken(world, scenario, mode):
+        d = real(world, scenario, mode)
+        # a US line (which Europe cannot expand) with negative capacity: no plan can satisfy it
+        cap = d.capacity0.copy()
+        cap.loc["USA-TANKER"] = -1.0
+        return type(d)(**{**d.__dict__, "capacity0": cap})
+
+    monkeypatch.setattr(planmod, "prepare", broken)
+    result = planmod.plan(tiny_world, _tiny())
+    assert result.status is PlanStatus.INFEASIBLE
+    assert any("line-capacity" in line and "lines.csv" in line for line in result.diagnosis)
+    assert result.as_dict()["status"] == "infeasible"
+
+
+def test_time_limit_is_reported(default_world):
+    """A limit far too short for the default world: either the best plan found, marked as
+    stopped by the limit, or a clear error when none was found — never 'optimal', never a crash."""
+    from burdenshift.errors import InputError
+
+    try:
+        result = plan(default_world, Scenario(), "national", SolveOptions(time_limit=1e-4))
+    except InputError as exc:
+        assert "time limit" in exc.problem
+        assert exc.field == "--time-limit"
+    else:
+        assert result.status is PlanStatus.TIME_LIMIT
+        assert result.as_dict()["status"] == "time_limit"

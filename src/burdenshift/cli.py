@@ -138,6 +138,13 @@ def plan(
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap)
     modes = ["national", "pooled"] if chosen == "both" else [chosen or sc.procurement]
     results = {m: run(world, sc, m, options).as_dict() for m in modes}  # type: ignore[arg-type]
+    for m, r in results.items():
+        if r["status"] in ("infeasible", "unbounded"):
+            raise InputError(
+                f"the {m} plan is {r['status']}; involved: " + "; ".join(r["diagnosis"]),
+                fix="correct the figures named above (targets and budgets are soft, so only "
+                "inconsistent data can make the plan infeasible)",
+            )
     info = run_info("plan", world, sc).as_dict()
     if chosen == "both":
         payload: dict[str, Any] = {**results, "difference": _difference(results), "run": info}

@@ -14,7 +14,13 @@ from burdenshift.engine.assess import first_year_held
 from burdenshift.engine.plan import bottlenecks, model, objective
 from burdenshift.engine.plan.constraints import budget, target
 from burdenshift.engine.plan.prepared import Mode, PlanData, prepare
-from burdenshift.engine.plan.solve import SHORTFALL_TOLERANCE, PlanStatus, SolveOptions, solve
+from burdenshift.engine.plan.solve import (
+    SHORTFALL_TOLERANCE,
+    PlanStatus,
+    SolveOptions,
+    diagnose,
+    solve,
+)
 from burdenshift.scenario.schema import Scenario
 
 
@@ -41,6 +47,8 @@ class Plan:
     bottlenecks: list[bottlenecks.Bottleneck] = field(default_factory=list)
     target: xr.DataArray | None = None
     shortfall_by_area: xr.DataArray | None = None
+    diagnosis: list[str] = field(default_factory=list)
+    """For an infeasible or unbounded model: the constraint families involved, figures to check."""
 
     def as_dict(self) -> dict[str, Any]:
         years = [int(y) for y in self.benchmarks.coords["year"].values]
@@ -70,6 +78,27 @@ class Plan:
                 },
             },
             "bottlenecks": [b.as_dict() for b in self.bottlenecks],
+            "plan": self.tables(),
+            "diagnosis": self.diagnosis,
+        }
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """The plan itself, non-zero entries only: expansions, deliveries, US purchases."""
+        if self.build.ndim == 0:
+            return {"expansions": [], "deliveries": [], "us_purchases": []}
+
+        def rows(arr: xr.DataArray, name: str) -> list[dict[str, Any]]:
+            df = arr.to_dataframe(name=name).reset_index()
+            df = df[df[name] > 1e-6]
+            return [
+                {k: (int(v) if k in ("year", "order_year") else v) for k, v in r.items()}
+                for r in df.to_dict("records")
+            ]
+
+        return {
+            "expansions": rows(self.build.rename(order_year="year"), "items_per_year"),
+            "deliveries": rows(self.deliveries, "items"),
+            "us_purchases": rows(self.us_purchases, "items"),
         }
 
 
@@ -82,7 +111,12 @@ def plan(
     m.add_objective(objective.shortfall(m, d))
     status = solve(m, opts)
     if status in (PlanStatus.INFEASIBLE, PlanStatus.UNBOUNDED):
-        return _failed(status, d)
+        diagnosis = (
+            diagnose(m)
+            if status is PlanStatus.INFEASIBLE
+            else ["the cost is unbounded below: check for negative prices or capital costs"]
+        )
+        return _failed(status, d, diagnosis)
     best = float(m.objective.value)
     m.add_constraints(
         objective.shortfall(m, d) <= best + SHORTFALL_TOLERANCE * max(1.0, best),
@@ -153,7 +187,7 @@ def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
     )
 
 
-def _failed(status: PlanStatus, d: PlanData) -> Plan:
+def _failed(status: PlanStatus, d: PlanData, diagnosis: list[str]) -> Plan:
     empty = xr.DataArray(np.zeros((len(d.area), len(d.years))), coords=[d.area, d.years])
     zeros = xr.DataArray(np.zeros((len(d.ally), len(d.years))), coords=[d.ally, d.years])
     return Plan(
@@ -168,6 +202,7 @@ def _failed(status: PlanStatus, d: PlanData) -> Plan:
         cost_by_ally=zeros,
         us_purchases=zeros,
         variants=xr.DataArray(),
+        diagnosis=diagnosis,
     )
 
 

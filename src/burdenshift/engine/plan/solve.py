@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -54,10 +55,11 @@ def solve(m: linopy.Model, options: SolveOptions) -> PlanStatus:
     with _quiet():
         status, condition = m.solve(solver_name="highs", io_api="direct", **kwargs)
     condition = str(condition)
-    if status == "ok":
+    if condition == "optimal":
         return PlanStatus.OPTIMAL
     if "time_limit" in condition or "iteration_limit" in condition:
-        if m.objective.value is None:
+        value = m.objective.value
+        if value is None or not math.isfinite(value):
             raise InputError(
                 "the solver reached its time limit before finding any plan",
                 field="--time-limit",
@@ -69,6 +71,44 @@ def solve(m: linopy.Model, options: SolveOptions) -> PlanStatus:
     if "infeasible" in condition:
         return PlanStatus.INFEASIBLE
     raise InputError(
-        f"the solver stopped with '{condition}'",
+        f"the solver stopped with '{status}: {condition}'",
         fix="check the figures of lines, budgets and holdings (`burdenshift data validate`)",
     )
+
+
+FIGURES_TO_CHECK = {
+    "stock-balance": "holdings (holdings.csv) and service lives (systems.csv)",
+    "line-capacity": "capacity_per_year and europe_share (lines.csv)",
+    "line-ceiling": "capacity_ceiling_per_year against capacity_per_year (lines.csv)",
+    "line-ramp": "max_ramp_share_per_year (lines.csv)",
+    "input-supply": "supply_per_year (inputs.csv) and uses_<input> (lines.csv)",
+    "budget": "GDP, defence % and equipment share (allies.csv), the scenario's budget",
+    "budget-pooled": "GDP, defence % and equipment share (allies.csv), the scenario's budget",
+    "export-licence": "the scenario's export rules and us_content_share (lines.csv)",
+    "coverage": "value_per_unit (systems.csv) and holdings (holdings.csv)",
+    "target": "the scenario's target shares",
+    "variant-use": "variant_fixed_cost_musd (parameters.csv)",
+    "shortfall-cap": "none: a numerical problem; rerun with a looser --mip-gap",
+}
+
+
+def diagnose(m: linopy.Model) -> list[str]:
+    """The constraint families in an irreducible infeasible set (HiGHS IIS), with the figures
+    to check. Meant for a failed model: on the full default model it can take minutes."""
+    try:
+        with _quiet():
+            labels = m.compute_infeasibilities()
+    except Exception:  # IIS is a best-effort diagnosis
+        return ["the solver could not isolate the conflicting constraints"]
+    families: dict[str, list[str]] = {}
+    for label in labels:
+        name, coords = m.constraints.get_label_position(label)
+        if name is None:
+            continue
+        where = ", ".join(str(v) for v in (coords or {}).values())
+        families.setdefault(name, []).append(where)
+    return [
+        f"{name} ({'; '.join(rows[:3])}{' …' if len(rows) > 3 else ''}): check "
+        f"{FIGURES_TO_CHECK.get(name, 'the figures behind it')}"
+        for name, rows in families.items()
+    ]
