@@ -53,6 +53,25 @@ def batch(n: int, repeats: int = 5) -> tuple[list[float], float]:
     return times, peak
 
 
+def plan_times(mode: str, repeats: int = 3) -> tuple[list[float], float, int, int]:
+    from burdenshift.engine.plan import SolveOptions, model, plan
+    from burdenshift.engine.plan.prepared import prepare
+
+    world = load_world()
+    sc = load_scenario(None)
+    builds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        m = model.build(prepare(world, sc, mode))
+        builds.append(time.perf_counter() - start)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        plan(world, sc, mode, SolveOptions(time_limit=600))  # type: ignore[arg-type]
+        times.append(time.perf_counter() - start)
+    return times, statistics.median(builds), m.nvars, m.ncons
+
+
 def main() -> None:
     cpu = platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
@@ -79,6 +98,12 @@ def main() -> None:
         print(
             f"| `simulate`, default world, batch of {n:,} | {statistics.median(times):.3f} | "
             f"{min(times):.3f} | {peak:.0f} | {goal} |"
+        )
+    for mode in ("national", "pooled"):
+        times, build, nvars, ncons = plan_times(mode)
+        print(
+            f"| `plan --mode {mode}` (3 solves; model build {build:.2f} s, {nvars:,} variables, "
+            f"{ncons:,} rows) | {statistics.median(times):.2f} | {min(times):.2f} | | |"
         )
 
 
