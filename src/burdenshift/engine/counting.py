@@ -99,20 +99,22 @@ def procurement_money(world: World, scenario: Scenario, years: np.ndarray) -> np
     return gdp * 1000.0 * pct / 100.0 * world.equipment_share[:, None] * world.available_share
 
 
-def route_access(world: World, scenario: Scenario, params: Params, year: int) -> np.ndarray:
-    """(batch or 1, line, ally) share of orders on each route that may be delivered this year.
+CLOSED, OPEN, LICENSED = 0, 1, 2
+"""Route codes: closed; open; open as far as US licences allow."""
+
+
+def route_codes(world: World, scenario: Scenario, year: int) -> np.ndarray:
+    """(line, ally) route codes this year, the same for every parameter set.
 
     US lines sell through FMS only as far as licences allow; a European line with US-controlled
-    content needs a licence to deliver to any ally but its own country; closed routes give 0.
+    content needs a licence to deliver to any ally but its own country; the US buys nothing
+    here; the scenario's closed routes are closed.
     """
-    n_line, n_ally = len(world.lines), len(world.allies)
+    n_ally = len(world.allies)
     own = world.line_country[:, None] == np.arange(n_ally)[None, :]
     licensable = (world.line_is_us | (world.us_content_share > 0))[:, None] & ~own
-    # one licence level for the whole batch keeps the batch axis at length 1 (broadcast)
-    levels = np.unique(params.licence_level)
-    lic = (levels if levels.size == 1 else params.licence_level)[:, None, None]
-    access = np.where(licensable[None], lic, 1.0) * np.ones((1, n_line, n_ally))
-    access[:, :, world.us_index] = 0.0
+    codes = np.where(licensable, LICENSED, OPEN)
+    codes[:, world.us_index] = CLOSED
     for rule in scenario.export.closed_routes:
         if rule.until is not None and year >= rule.until:
             continue
@@ -125,8 +127,21 @@ def route_access(world: World, scenario: Scenario, params: Params, year: int) ->
             if rule.to == "all"
             else np.isin(np.array(world.allies), rule.to)
         )
-        access[:, line_mask[:, None] & to[None, :]] = 0.0
-    return access
+        codes[line_mask[:, None] & to[None, :]] = CLOSED
+    return codes
+
+
+def access_from_codes(codes: np.ndarray, licence_level: np.ndarray) -> np.ndarray:
+    """(batch or 1, …codes' shape) share of orders on each route that may be delivered."""
+    levels = np.unique(licence_level)
+    lic = levels if levels.size == 1 else licence_level
+    lic = lic.reshape((-1,) + (1,) * codes.ndim)
+    return np.where(codes == LICENSED, lic, (codes == OPEN).astype(float))
+
+
+def route_access(world: World, scenario: Scenario, params: Params, year: int) -> np.ndarray:
+    """(batch or 1, line, ally) share of orders on each route that may be delivered this year."""
+    return access_from_codes(route_codes(world, scenario, year), params.licence_level)
 
 
 def weak_share(world: World, europe: np.ndarray) -> np.ndarray:

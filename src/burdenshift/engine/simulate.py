@@ -159,83 +159,98 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     def avail(cap: np.ndarray, supply_t: np.ndarray) -> np.ndarray:
         """Items each line can deliver to Europe this year, after rationing critical inputs."""
         out = cap * world.europe_share[None, :]
-        need = np.einsum("bl,lk->bk", out, uses)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale_k = np.where(need > 0, np.minimum(1.0, supply_t / need), 1.0)
-        return out * np.where(uses[None] > 0, scale_k[:, None, :], 1.0).min(axis=2)
+        need = out @ uses
+        scale = np.ones_like(out)
+        for k in np.flatnonzero(uses.sum(0) > 0):
+            scale_k = np.minimum(1.0, supply_t[k] / np.maximum(need[:, k : k + 1], 1e-300))
+            scale = np.where(uses[None, :, k] > 0, np.minimum(scale, scale_k), scale)
+        return out * scale
 
     # stocks retire in proportion, so Europe's total per system is all the run needs
     stock = np.broadcast_to(stock0.sum(0), (n_b, n_sys)).copy()
     cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).copy().astype(float)
-    arrivals = np.zeros((n_b, n_line, n_t + int(lead.max()) + 1))
+    arrivals = np.zeros((n_t + int(lead.max()) + 1, n_b, n_line))
     pipeline = np.zeros((n_b, n_line))
     b_idx = np.repeat(np.arange(n_b), n_line)
     l_idx = np.tile(np.arange(n_line), n_b)
 
-    out_share = np.zeros((n_b, len(world.areas), n_t))
-    out_gap = np.zeros_like(out_share)
-    out_cap_e = np.zeros((n_b, len(world.metrics), n_t))
-    out_cap_u = np.zeros_like(out_cap_e)
-    out_stock = np.zeros((n_b, n_sys, n_t))
-    out_deliv = np.zeros_like(out_stock)
-    out_retired = np.zeros_like(out_stock)
-    out_output = np.zeros((n_b, n_line, n_t))
-    out_capacity = np.zeros_like(out_output)
-    out_purchases = np.zeros((n_b, n_ally, n_t))
-    out_capex = np.zeros_like(out_purchases)
+    # year-major while filling (contiguous writes); returned as (batch, …, year) views
+    n_area, n_metric = len(world.areas), len(world.metrics)
+    out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
+    out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric)), np.zeros((n_t, n_b, n_metric))
+    out_stock, out_deliv = np.zeros((n_t, n_b, n_sys)), np.zeros((n_t, n_b, n_sys))
+    out_retired = np.zeros((n_t, n_b, n_sys))
+    out_output, out_capacity = np.zeros((n_t, n_b, n_line)), np.zeros((n_t, n_b, n_line))
+    out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
     # the baseline without new deliveries: what a planner sees falling short, year by year
     decay = (1.0 - retire)[None, :] ** (years - years[0])[:, None]
     baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay) @ s2m, req[None, :])
 
     for ti, year in enumerate(years):
         if ti > 0:
-            cap += arrivals[:, :, ti]
-            pipeline -= arrivals[:, :, ti]
-            access = np.ascontiguousarray(
-                counting.route_access(world, scenario, p, int(year)).transpose(0, 2, 1)
-            )
+            cap += arrivals[ti]
+            pipeline -= arrivals[ti]
+            codes = counting.route_codes(world, scenario, int(year)).T  # (ally, line)
             budget = money[:, :, ti]
             if pooled:
                 contribution = budget / np.maximum(budget.sum(1, keepdims=True), 1e-12)
                 budget = budget.sum(1, keepdims=True)
-                access = access.max(axis=1, keepdims=True)
-            args = (
+                codes = codes.max(axis=0, keepdims=True)
+            # allies with the same routes face the same choice: work once per route pattern
+            patterns, group = np.unique(codes, axis=0, return_inverse=True)
+            routes = _Routes.build(patterns, l2m, p.licence_level)
+            before = avail(cap, supply[ti])
+            orders = _orders(
+                budget,
+                group,
+                routes,
+                before,
                 ramp,
                 world.capacity_ceiling_per_year,
                 price,
-                capex_unit,
                 line_value,
-                line_metric,
-                l2m,
                 world.metric_weight,
                 baseline_cov[ti][None, :],
                 metric_target,
             )
-            # expansion is decided at the start of the year, on the year's orders; with a lead
-            # time of one year it is online the same year
-            expansion = _orders(budget, access, avail(cap, supply[ti]), cap, pipeline, *args)
-            x, capex_paid = expansion.new_capacity, expansion.capex
-            arrive = np.minimum(ti - 1 + lead, arrivals.shape[2] - 1)
-            np.add.at(arrivals, (b_idx, l_idx, arrive.ravel()), x.ravel())
-            now = np.where(arrive == ti, x, 0.0)
-            cap += now
-            pipeline += x - now
-            buy = _orders(budget - capex_paid, access, avail(cap, supply[ti]), cap, pipeline, *args)
-            spent = (budget - capex_paid) * np.einsum("bnl,bl->bn", buy.per_money, buy.fill * price)
-            delivered = buy.asked * buy.fill
+            # new capacity is ordered at the start of the year on the year's unmet orders and
+            # paid from them; with a lead time of one year it produces the same year
+            arrive = np.minimum(ti - 1 + lead, arrivals.shape[0] - 1)
+            now = arrive == ti
+            unmet = np.maximum(0.0, orders.asked - before)
+            headroom = np.maximum(0.0, world.capacity_ceiling_per_year[None, :] - cap - pipeline)
+            # what buyers can pay without exceeding their orders, counting the extra output
+            # new capacity delivers at once
+            per_unit = capex_unit + np.where(now, price * world.europe_share[None, :], 0.0)
+            affordable = unmet * price / np.where(per_unit > 0, per_unit, 1e-12)
+            x = np.clip(np.minimum.reduce([unmet, ramp, headroom, affordable]), 0.0, None)
+            arrivals[arrive.ravel(), b_idx, l_idx] += x.ravel()  # one slot per (b, line)
+            cap += np.where(now, x, 0.0)
+            pipeline += np.where(now, 0.0, x)
+            delivered = np.minimum(orders.asked, avail(cap, supply[ti]))
+            fill = np.divide(
+                delivered, orders.asked, out=np.zeros_like(delivered), where=orders.asked > 0
+            )
+            bill = np.divide(
+                x * capex_unit, orders.asked, out=np.zeros_like(x), where=orders.asked > 0
+            )
+            # each buyer pays its share of the deliveries and of the new capacity, in proportion
+            # to its orders on each line
+            spent = budget * orders.per_buyer(fill * price)[:, group]
+            capex_paid = budget * orders.per_buyer(bill)[:, group]
             if pooled:
                 spent = spent * contribution
                 capex_paid = capex_paid * contribution
             retired = stock * retire[None, :]
             added = delivered @ l2s
             stock = stock - retired + added
-            out_deliv[:, :, ti] = added
-            out_retired[:, :, ti] = retired
-            out_output[:, :, ti] = delivered
-            out_purchases[:, :, ti] = spent
-            out_capex[:, :, ti] = capex_paid
-        out_capacity[:, :, ti] = cap
-        out_stock[:, :, ti] = stock
+            out_deliv[ti] = added
+            out_retired[ti] = retired
+            out_output[ti] = delivered
+            out_purchases[ti] = spent
+            out_capex[ti] = capex_paid
+        out_capacity[ti] = cap
+        out_stock[ti] = stock
         cap_e = stock @ s2m
         raw_cov = counting.coverage(cap_e, req)
         c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
@@ -247,10 +262,10 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
             gap = np.where(
                 req > 0, np.maximum(0.0, req - cap_e - cap_u) / np.where(req > 0, req, 1), 0
             )
-        out_share[:, :, ti] = counting.area_mean(world, eff_cov)
-        out_gap[:, :, ti] = counting.area_mean(world, gap)
-        out_cap_e[:, :, ti] = cap_e
-        out_cap_u[:, :, ti] = cap_u
+        out_share[ti] = counting.area_mean(world, eff_cov)
+        out_gap[ti] = counting.area_mean(world, gap)
+        out_cap_e[ti] = cap_e
+        out_cap_u[ti] = cap_u
 
     return Simulation(
         years=years,
@@ -259,71 +274,111 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         allies=world.allies,
         systems=world.systems,
         lines=world.lines,
-        europe_share=out_share,
-        gap=out_gap,
-        europe_capability=out_cap_e,
-        us_capability=out_cap_u,
+        europe_share=_batch_first(out_share),
+        gap=_batch_first(out_gap),
+        europe_capability=_batch_first(out_cap_e),
+        us_capability=_batch_first(out_cap_u),
         requirement=req,
-        stock=out_stock,
-        deliveries=out_deliv,
-        retirements=out_retired,
-        line_output=out_output,
-        line_capacity=out_capacity,
+        stock=_batch_first(out_stock),
+        deliveries=_batch_first(out_deliv),
+        retirements=_batch_first(out_retired),
+        line_output=_batch_first(out_output),
+        line_capacity=_batch_first(out_capacity),
         budget_musd=money,
-        purchases_musd=out_purchases,
-        capex_musd=out_capex,
+        purchases_musd=_batch_first(out_purchases),
+        capex_musd=_batch_first(out_capex),
         target=target,
         weak_share=counting.weak_share(world, europe),
     )
 
 
+def _batch_first(arr: np.ndarray) -> np.ndarray:
+    """(year, batch, …) -> (batch, …, year)."""
+    return np.moveaxis(arr, 0, -1)
+
+
+@dataclass(frozen=True)
+class _Routes:
+    """Route patterns as matrices over (line, pattern × metric), so orders reduce to a few
+    matrix products instead of (batch, ally, line) arrays."""
+
+    w_open: np.ndarray
+    """(line, group·metric) open routes × the line's metric."""
+    w_licensed: np.ndarray | None
+    """(line, group·metric) licensable routes, when licence levels differ across the batch."""
+    licence: np.ndarray
+    """(batch, 1) licence level (used with w_licensed)."""
+    shape: tuple[int, int]
+
+    @classmethod
+    def build(cls, patterns: np.ndarray, l2m: np.ndarray, licence: np.ndarray) -> _Routes:
+        n_g, (n_l, n_m) = patterns.shape[0], l2m.shape
+
+        def w(mask: np.ndarray) -> np.ndarray:
+            return (mask.T[:, :, None] * l2m[:, None, :]).reshape(n_l, n_g * n_m)
+
+        opened = (patterns == counting.OPEN).astype(float)
+        licensed = (patterns == counting.LICENSED).astype(float)
+        levels = np.unique(licence)
+        if levels.size == 1:  # one level for the whole batch: fold it in
+            return cls(w(opened + levels[0] * licensed), None, levels[:, None], (n_g, n_m))
+        return cls(w(opened), w(licensed), licence[:, None], (n_g, n_m))
+
+    def spread(self, x: np.ndarray) -> np.ndarray:
+        """(b, line) -> (b, group, metric): Σ_l x · access · [line makes metric]."""
+        out = x @ self.w_open
+        if self.w_licensed is not None:
+            out += self.licence * (x @ self.w_licensed)
+        return out.reshape(x.shape[0], *self.shape)
+
+    def gather(self, a: np.ndarray) -> np.ndarray:
+        """(b, group, metric) -> (b, line): Σ_g a[g, metric of line] · access."""
+        flat = a.reshape(a.shape[0], -1)
+        out = flat @ self.w_open.T
+        if self.w_licensed is not None:
+            out += self.licence * (flat @ self.w_licensed.T)
+        return out
+
+
 @dataclass(frozen=True)
 class _Orders:
-    per_money: np.ndarray
-    """(b, buyer, line) items ordered per unit of the buyer's money."""
     asked: np.ndarray
     """(b, line) items ordered by all buyers."""
-    fill: np.ndarray
-    """(b, line) share of orders a line can fill."""
-    new_capacity: np.ndarray
-    """(b, line) items per year of capacity ordered."""
-    capex: np.ndarray
-    """(b, buyer) paid for new capacity."""
+    per_value: np.ndarray
+    """(b, group, metric) money share per unit of reachable capability."""
+    items_per_money: np.ndarray
+    """(b, line) reachable capability per item bought, per unit of money."""
+    routes: _Routes
+
+    def per_buyer(self, v: np.ndarray) -> np.ndarray:
+        """(b, group) Σ_l (orders per unit of a buyer's money on line l) × v[l]."""
+        return (self.per_value * self.routes.spread(self.items_per_money * v)).sum(2)
 
 
 def _orders(
     budget: np.ndarray,
-    access: np.ndarray,
+    group: np.ndarray,
+    routes: _Routes,
     avail: np.ndarray,
-    cap: np.ndarray,
-    pipeline: np.ndarray,
     ramp: np.ndarray,
     ceiling: np.ndarray,
     price: np.ndarray,
-    capex_unit: np.ndarray,
     line_value: np.ndarray,
-    line_metric: np.ndarray,
-    l2m: np.ndarray,
     metric_weight: np.ndarray,
     coverage: np.ndarray,
     metric_target: np.ndarray,
 ) -> _Orders:
-    """One year's orders of the buyers (batch, buyer); `access` is (b or 1, buyer, line).
+    """One year's orders of the buyers (batch, buyer), who fall into route patterns `group`.
 
     Buyers with the same routes face the same choice, so their orders are proportional to their
-    money: the work is done once per distinct route pattern, not once per ally. Licences scale
-    the orders on a licensable route (a capped licence approves that share of the requested
-    transfers); lines fill all orders in the same proportion.
+    money: the work is done once per route pattern, not once per ally. Licences scale the
+    orders on a licensable route (a capped licence approves that share of the requested
+    transfers).
     """
-    n_b = avail.shape[0]
-    patterns, group = np.unique(
-        access.transpose(1, 0, 2).reshape(access.shape[1], -1), axis=0, return_inverse=True
-    )
-    g_access = patterns.reshape(len(patterns), access.shape[0], -1).transpose(1, 0, 2)
     # what each line could deliver this year, in capability: today's output, or one year's ramp
     # for a line that could grow into demand
     reach_value = np.maximum(avail, np.minimum(ramp, ceiling[None, :])) * line_value[None, :]
-    q_metric = g_access @ (reach_value[:, :, None] * l2m[None])  # (b, group, metric)
+    q_metric = routes.spread(reach_value)  # (b, group, metric)
     buyable = q_metric > 0
     short = (metric_weight * np.maximum(0.0, metric_target - coverage))[:, None, :] * buyable
     full = (metric_weight * np.maximum(0.0, 1.0 - coverage))[:, None, :] * buyable
@@ -332,18 +387,7 @@ def _orders(
     share_m = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     # per unit of money: each metric's share, spread over its lines by reachable capability
     per_value = np.divide(share_m, q_metric, out=np.zeros_like(q_metric), where=buyable)
-    per_money = per_value[:, :, line_metric] * g_access * (reach_value / price)[:, None, :]
-    money_by_group = np.zeros((n_b, len(patterns)))
-    np.add.at(money_by_group, (slice(None), group), budget)
-    asked = np.einsum("bg,bgl->bl", money_by_group, per_money)
-    fill = np.divide(np.minimum(asked, avail), asked, out=np.zeros_like(asked), where=asked > 0)
-    unmet_units = asked * (1.0 - fill)
-    unmet_money = unmet_units * price
-    headroom = np.maximum(0.0, ceiling[None, :] - cap - pipeline)
-    affordable = unmet_money / np.where(capex_unit > 0, capex_unit, 1e-12)
-    new = np.clip(np.minimum.reduce([unmet_units, ramp, headroom, affordable]), 0.0, None)
-    # buyers pay for new capacity in proportion to their unmet orders on the line
-    share = np.divide(new * capex_unit, unmet_money, out=np.zeros_like(new), where=unmet_money > 0)
-    per_money = per_money[:, group, :]
-    capex = budget * np.einsum("bnl,bl->bn", per_money, (1.0 - fill) * price * share)
-    return _Orders(per_money, asked, fill, new, capex)
+    money_by_group = budget @ (group[:, None] == np.arange(routes.shape[0])[None, :])
+    items_per_money = reach_value / price
+    asked = items_per_money * routes.gather(money_by_group[:, :, None] * per_value)
+    return _Orders(asked, per_value, items_per_money, routes)
