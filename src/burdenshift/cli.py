@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -182,6 +184,80 @@ def _difference(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "shortfall": poo["objective"]["shortfall"] - nat["objective"]["shortfall"],
         "earliest_year": years,
     }
+
+
+@app.command()
+def risk(
+    scenario: ScenarioOpt = None,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = 2027,
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Probability per area that Europe holds the target by the deadline, with its standard
+    error; quantiles of the year it does, of the deterrence gap and of cost (Monte Carlo)."""
+    from burdenshift.engine.risk import risk as run
+    from burdenshift.engine.runinfo import run_info
+
+    world, sc = _prepare(scenario, data, deadline)
+    with _progress(draws, "draws", quiet=as_json) as step:
+        result = run(world, sc, draws, seed, progress=step)
+    payload = {**result.as_dict(), "run": run_info("risk", world, sc, seed).as_dict()}
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_risk
+
+    print_risk(payload)
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioOpt = None,
+    n: Annotated[int, typer.Option(help="Base sample size (a power of two).", min=8)] = 1024,
+    seed: Annotated[int, typer.Option(help="Seed of the Sobol sequence scrambling.")] = 2027,
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sobol indices (SALib) of each area's share at the deadline, the deterrence gap and cost:
+    which uncertain levers matter most."""
+    if n & (n - 1):
+        raise InputError(
+            f"n = {n} is not a power of two",
+            field="--n",
+            fix="use 256, 512, 1024, … (Sobol sequences balance only at powers of two)",
+        )
+    from burdenshift.engine import draws
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.engine.sensitivity import sensitivity as run
+
+    world, sc = _prepare(scenario, data, deadline)
+    total = n * (len(draws.space(world, sc).parameters) + 2)
+    with _progress(total, "evaluations", quiet=as_json) as step:
+        result = run(world, sc, n, seed, progress=step)
+    payload = {**result.as_dict(), "run": run_info("sensitivity", world, sc, seed).as_dict()}
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_sensitivity
+
+    print_sensitivity(payload)
+
+
+@contextlib.contextmanager
+def _progress(total: int, what: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr for long runs; silent for --json or short runs."""
+    if quiet or total < 5_000:
+        yield lambda _n: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 @app.command()

@@ -189,3 +189,59 @@ def print_plan_difference(diff: dict[str, Any]) -> None:
             "Areas reaching the target earlier when pooled: "
             + ", ".join(f"{a} ({n:+d} years)" for a, n in earlier.items())
         )
+
+
+def print_risk(payload: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Chance Europe holds the target by {payload['deadline']} "
+        f"({payload['draws']:,} draws, seed {payload['seed']})",
+        title_justify="left",
+    )
+    for col in (
+        "area",
+        "P(target)",
+        "± s.e.",
+        "target held from p10 / p50 / p90",
+        "gap p10 / p50 / p90",
+    ):
+        table.add_column(col, justify="left" if col == "area" else "right", no_wrap=col == "area")
+    for a in payload["areas"]:
+        y, g = a["year_target_quantiles"], a["gap_quantiles"]
+        table.add_row(
+            a["area"],
+            f"{a['p_target_by_deadline']:.1%}",
+            f"{a['p_se']:.1%}",
+            " / ".join(_year(y[k]) for k in ("p10", "p50", "p90")),
+            " / ".join(f"{g[k]:.2f}" for k in ("p10", "p50", "p90")),
+        )
+    console.print(table)
+    c = payload["cost_musd_quantiles"]
+    console.print(
+        f"Uncertain: {', '.join(payload['parameters'])}. Cost over the horizon, USD bn: "
+        f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}."
+    )
+
+
+def print_sensitivity(payload: dict[str, Any]) -> None:
+    outputs = payload["outputs"]
+    names = [r["parameter"] for r in payload["ranking"]]
+    table = Table(
+        title=f"Which levers matter: Sobol total indices (n = {payload['n']}, "
+        f"{payload['evaluations']:,} runs)",
+        title_justify="left",
+    )
+    table.add_column("parameter", no_wrap=True)
+    shown = ["deterrence_gap", "cost_musd"] + [k for k in outputs if k.startswith("share")]
+    for k in shown:
+        table.add_column(k.removeprefix("share_at_deadline:"), justify="right")
+    for p in names:
+        cells = []
+        for k in shown:
+            row = next(r for r in outputs[k] if r["parameter"] == p)
+            cells.append(f"{row['ST']:.2f}")
+        table.add_row(p, *cells)
+    console.print(table)
+    console.print(
+        "Total index ST: the share of an output's variance due to the parameter, interactions "
+        "included (first-order S1 and 95 % intervals in --json)."
+    )

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from burdenshift.domain.uncertainty import Uncertainty
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,10 +68,13 @@ class InputsFile(_Strict):
     inputs: dict[str, Input]
 
 
-DEFINITION_FILES: dict[str, type[_Strict]] = {
+DEFINITION_FILES: dict[str, type[BaseModel]] = {
     "allies.yaml": AlliesFile,
     "areas.yaml": AreasFile,
     "systems.yaml": SystemsFile,
     "lines.yaml": LinesFile,
     "inputs.yaml": InputsFile,
+    "uncertainty.yaml": Uncertainty,
 }
+OPTIONAL_FILES = frozenset({"uncertainty.yaml"})
+"""Definition files a data folder may leave out."""

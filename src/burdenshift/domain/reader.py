@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from burdenshift.domain.entities import DEFINITION_FILES
+from burdenshift.domain.entities import DEFINITION_FILES, OPTIONAL_FILES
 from burdenshift.domain.figures import COLUMNS, CONFIDENCE, TABLES, WEAK, Figure, field_spec
 from burdenshift.errors import InputError
 
@@ -44,6 +44,8 @@ def read_folder(folder: Path | str | None = None) -> RawData:
     definitions: dict[str, BaseModel] = {}
     for name, schema in DEFINITION_FILES.items():
         path = root / name
+        if name in OPTIONAL_FILES and not path.exists():
+            continue
         text = _read_text(path, problems)
         if text is None:
             continue

@@ -17,6 +17,7 @@ from burdenshift.domain.entities import (
 )
 from burdenshift.domain.figures import INPUT_USE_PREFIX, TABLES, Figure, field_spec
 from burdenshift.domain.reader import RawData
+from burdenshift.domain.uncertainty import Uncertainty
 from burdenshift.errors import InputError
 
 
@@ -91,6 +92,8 @@ class World:
     figures: tuple[Figure, ...] = field(repr=False)
     data_hash: str = ""
     source: str = ""
+    uncertainty: Uncertainty = field(default_factory=Uncertainty, repr=False)
+    """Default distributions of the uncertain parameters (data/uncertainty.yaml)."""
     raw: RawData | None = field(default=None, repr=False)
     """The data folder as read, so a scenario's overrides can rebuild the World."""
 
@@ -271,8 +274,14 @@ def build_world(raw: RawData) -> World:
         figures=figs,
         data_hash=raw.data_hash,
         source=str(raw.folder),
+        uncertainty=_uncertainty(raw),
         raw=raw,
     )
+
+
+def _uncertainty(raw: RawData) -> Uncertainty:
+    found = raw.definitions.get("uncertainty.yaml")
+    return found if isinstance(found, Uncertainty) else Uncertainty()
 
 
 def override_figures(raw: RawData, overrides: dict[tuple[str, str, str], float]) -> RawData:

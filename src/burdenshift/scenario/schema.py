@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from burdenshift.domain.uncertainty import Uncertainty
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -102,6 +104,8 @@ class Scenario(_Strict):
     """The year the US leaves NATO coordination mechanisms; null: it stays."""
     export: Export = Export()
     overrides: list[Override] = Field(default_factory=list)
+    uncertainty: Uncertainty | None = None
+    """Distributions for `risk` and `sensitivity`; each replaces the data's default."""
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:

@@ -1,0 +1,125 @@
+"""From points of the unit cube to parameter sets: the one place uncertain parameters become
+`Params` rows, for Monte Carlo (`risk`) and Sobol analysis (`sensitivity`) alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from burdenshift.domain.uncertainty import Discrete, Uncertainty
+from burdenshift.domain.world import World
+from burdenshift.engine.params import NEVER, Params, from_scenario
+from burdenshift.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Column:
+    """One dimension of the unit cube."""
+
+    name: str
+    """The parameter, or `budget_realisation:ALLY` for a per-ally draw."""
+    group: str
+    """The parameter it belongs to (Sobol groups per-ally draws together)."""
+
+
+@dataclass(frozen=True)
+class Space:
+    """The uncertain parameters of a run and the columns of the unit cube they use."""
+
+    uncertainty: Uncertainty
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def groups(self) -> list[str]:
+        return [c.group for c in self.columns]
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(dict.fromkeys(self.groups))
+
+
+def space(world: World, scenario: Scenario) -> Space:
+    """The data's default distributions, overridden by the scenario's own."""
+    unc = world.uncertainty.merged(scenario.uncertainty)
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    cols: list[Column] = []
+    per_ally = unc.budget_realisation is not None and unc.budget_realisation.per_ally
+    allies = [a for a, e in zip(world.allies, europe, strict=True) if e]
+    for name in unc.active():
+        if name == "budget_realisation" and per_ally:
+            cols += [Column(f"{name}:{a}", name) for a in allies]
+        else:
+            cols.append(Column(name, name))
+    return Space(unc, tuple(cols))
+
+
+def to_params(world: World, scenario: Scenario, sp: Space, u: np.ndarray) -> Params:
+    """Parameter sets for the rows of u (draws × columns of the space)."""
+    n = u.shape[0]
+    base = from_scenario(world, scenario).repeat(n)
+    unc = sp.uncertainty
+    col = {c.name: i for i, c in enumerate(sp.columns)}
+    changes: dict[str, np.ndarray] = {}
+
+    def draw(name: str) -> np.ndarray | None:
+        dist = getattr(unc, name)
+        return None if dist is None else dist.ppf(u[:, col[name]])
+
+    for name in ("ramp_realisation", "cost_overrun"):
+        values = draw(name)
+        if values is not None:
+            changes[name] = np.asarray(values, dtype=float)
+    delay = draw("lead_delay_years")
+    if delay is not None:
+        changes["lead_delay_years"] = np.maximum(np.rint(np.asarray(delay, dtype=float)), 0).astype(
+            int
+        )
+    licence = draw("licence_level")
+    if licence is not None:
+        changes["licence_level"] = np.clip(np.asarray(licence, dtype=float), 0.0, 1.0)
+    coord = draw("coordination_year")
+    if coord is not None:
+        years = np.array([NEVER if v is None or v != v else int(v) for v in coord], dtype=int)
+        changes["coordination_year"] = years
+    if unc.budget_realisation is not None:
+        dist = unc.budget_realisation.distribution
+        mult = base.budget_multiplier.copy()
+        europe = world.europe_mask(scenario.europe_includes_canada)
+        if unc.budget_realisation.per_ally:
+            for i in np.flatnonzero(europe):
+                mult[:, i] *= dist.ppf(u[:, col[f"budget_realisation:{world.allies[i]}"]])
+        else:
+            mult *= np.asarray(dist.ppf(u[:, col["budget_realisation"]]), dtype=float)[:, None]
+        changes["budget_multiplier"] = np.maximum(mult, 0.0)
+    start, end = base.drawdown_start.copy(), base.drawdown_end.copy()
+    new_start = draw("drawdown_start")
+    if new_start is not None:
+        shift = np.rint(np.asarray(new_start, dtype=float)).astype(int)[:, None] - start
+        start, end = start + shift, end + shift
+    path = unc.drawdown_path
+    if isinstance(path, Discrete):
+        phased = (
+            np.array(path.values, dtype=object)[path.index(u[:, col["drawdown_path"]])] == "phased"
+        )
+        span = scenario.us_drawdown.end_year or 0
+        phased_end = np.full_like(start, span) if span else start + 3
+        end = np.where(phased[:, None], np.maximum(phased_end, start), start)
+    if scenario.us_drawdown.path == "none" and path is None and new_start is None:
+        start, end = base.drawdown_start, base.drawdown_end
+    changes["drawdown_start"], changes["drawdown_end"] = start, np.maximum(end, start)
+    factor = draw("us_floor_factor")
+    if factor is not None:
+        changes["us_floor_share"] = np.clip(
+            base.us_floor_share * np.asarray(factor, dtype=float)[:, None], 0.0, 1.0
+        )
+    return replace(base, **changes)
+
+
+def monte_carlo(sp: Space, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform points for `draws` Monte Carlo draws."""
+    return rng.random((draws, len(sp.columns)))

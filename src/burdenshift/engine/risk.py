@@ -1,0 +1,135 @@
+"""`risk`: Monte Carlo over the uncertain parameters, with `simulate` evaluating all draws of a
+chunk in one vectorised pass. Draws come from one seeded generator: same seed, same numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from burdenshift.domain.world import World
+from burdenshift.engine import draws
+from burdenshift.engine.simulate import simulate
+from burdenshift.scenario.schema import Scenario
+
+CHUNK = 2_000
+"""Draws per vectorised pass: large enough to amortise, small enough to stay in cache."""
+QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
+
+
+@dataclass(frozen=True, eq=False)
+class RiskResult:
+    draws: int
+    seed: int
+    deadline: int
+    years: np.ndarray
+    areas: tuple[str, ...]
+    target: np.ndarray
+    parameters: list[str]
+    share_at_deadline: np.ndarray
+    """(draw, area) coverage in the deadline year."""
+    year_held: np.ndarray
+    """(draw, area) first year from which the target holds to the horizon's end; 0 = never."""
+    gap: np.ndarray
+    """(draw, area) deterrence gap summed over the horizon, requirement-share-years."""
+    cost_musd: np.ndarray
+    """(draw,) total cost over the horizon."""
+
+    @property
+    def p_target(self) -> np.ndarray:
+        """(area,) probability that Europe holds the target share in the deadline year."""
+        return (self.share_at_deadline >= self.target[None, :] - 1e-9).mean(0)
+
+    @property
+    def p_se(self) -> np.ndarray:
+        p = self.p_target
+        return np.sqrt(p * (1 - p) / self.draws)
+
+    def as_dict(self) -> dict[str, object]:
+        p, se = self.p_target, self.p_se
+        areas = []
+        for a, area in enumerate(self.areas):
+            held = self.year_held[:, a].astype(float)
+            held[held == 0] = np.inf
+            areas.append(
+                {
+                    "area": area,
+                    "p_target_by_deadline": round(float(p[a]), 6),
+                    "p_se": round(float(se[a]), 6),
+                    "year_target_quantiles": {
+                        k: _year(np.quantile(held, q, method="inverted_cdf"))
+                        for k, q in QUANTILES.items()
+                    },
+                    "gap_quantiles": _quantiles(self.gap[:, a]),
+                    "share_at_deadline_quantiles": _quantiles(self.share_at_deadline[:, a]),
+                }
+            )
+        return {
+            "draws": self.draws,
+            "seed": self.seed,
+            "deadline": self.deadline,
+            "parameters": self.parameters,
+            "areas": areas,
+            "cost_musd_quantiles": _quantiles(self.cost_musd),
+        }
+
+
+def _year(value: float) -> int | None:
+    return int(value) if np.isfinite(value) else None
+
+
+def _quantiles(x: np.ndarray) -> dict[str, float]:
+    return {k: round(float(np.quantile(x, q)), 6) for k, q in QUANTILES.items()}
+
+
+def first_year_held(share: np.ndarray, target: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """(…, area, year) -> (…, area): first year from which share >= target to the end; 0 never."""
+    ok = share >= target[:, None] - 1e-9
+    held = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
+    first = np.argmax(held, axis=-1)
+    return np.where(np.take_along_axis(held, first[..., None], -1)[..., 0], years[first], 0)
+
+
+def risk(
+    world: World,
+    scenario: Scenario,
+    n_draws: int,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+) -> RiskResult:
+    sp = draws.space(world, scenario)
+    u = draws.monte_carlo(sp, n_draws, np.random.default_rng(seed))
+    years = np.array(scenario.years)
+    dl = scenario.years.index(scenario.deadline)
+    parts: list[tuple[np.ndarray, ...]] = []
+    target = None
+    for start in range(0, n_draws, CHUNK):
+        params = draws.to_params(world, scenario, sp, u[start : start + CHUNK])
+        sim = simulate(world, scenario, params)
+        target = sim.target
+        parts.append(
+            (
+                sim.europe_share[:, :, dl],
+                first_year_held(sim.europe_share, sim.target, years),
+                sim.gap.sum(-1),
+                sim.cost_musd.sum((1, 2)),
+            )
+        )
+        if progress is not None:
+            progress(params.size)
+    share, held, gap, cost = (np.concatenate(x) for x in zip(*parts, strict=True))
+    assert target is not None
+    return RiskResult(
+        draws=n_draws,
+        seed=seed,
+        deadline=scenario.deadline,
+        years=years,
+        areas=world.areas,
+        target=target,
+        parameters=sp.parameters,
+        share_at_deadline=share,
+        year_held=held,
+        gap=gap,
+        cost_musd=cost,
+    )
