@@ -246,10 +246,61 @@ def sensitivity(
     print_sensitivity(payload)
 
 
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="The sweep file (YAML).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Results folder (default sweep-results/<name>).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Local Dask workers; 0 runs in this process.", min=0)
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="An existing Dask scheduler, e.g. tcp://HOST:8786.")
+    ] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Many scenarios × engines on Dask. Finished tasks are saved as they complete; rerunning
+    the same command resumes, skipping finished work."""
+    from burdenshift.sweep.runner import done, run_sweep
+    from burdenshift.sweep.spec import load_sweep
+    from burdenshift.sweep.summary import summarise
+
+    spec, tasks = load_sweep(file)
+    folder = out or Path("sweep-results") / spec.name
+    if data is not None:
+        from burdenshift.domain.load import load_world
+
+        load_world(data)  # bad data fails here, before any worker starts
+    skipped = len(done(folder, tasks)) if folder.exists() else 0
+    with _progress(len(tasks), "tasks", quiet=as_json, minimum=1) as step:
+        results = run_sweep(
+            tasks, folder, workers, scheduler, str(data) if data else None, progress=step
+        )
+    rows = summarise(results)
+    payload = {
+        "sweep": spec.name,
+        "tasks": len(tasks),
+        "skipped": skipped,
+        "ran": len(tasks) - skipped,
+        "folder": str(folder),
+        "results": rows,
+    }
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_sweep
+
+    print_sweep(payload)
+
+
 @contextlib.contextmanager
-def _progress(total: int, what: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+def _progress(
+    total: int, what: str, quiet: bool, minimum: int = 5_000
+) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar on stderr for long runs; silent for --json or short runs."""
-    if quiet or total < 5_000:
+    if quiet or total < minimum:
         yield lambda _n: None
         return
     from rich.console import Console

@@ -245,3 +245,16 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         "Total index ST: the share of an output's variance due to the parameter, interactions "
         "included (first-order S1 and 95 % intervals in --json)."
     )
+
+
+def print_sweep(payload: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Sweep {payload['sweep']}: {payload['tasks']} tasks ({payload['ran']} run now, "
+        f"{payload['skipped']} already done) — results in {payload['folder']}",
+        title_justify="left",
+    )
+    for col in ("#", "case", "engine", "headline"):
+        table.add_column(col, overflow="fold")
+    for r in payload["results"]:
+        table.add_row(str(r["index"]), r["case"], r["engine"], r["headline"])
+    console.print(table)

@@ -43,9 +43,25 @@ class Space:
         return list(dict.fromkeys(self.groups))
 
 
+def pinned(scenario: Scenario) -> set[str]:
+    """Levers the scenario sets away from their defaults: a what-if on that lever, so the data's
+    default distribution for it does not apply (the scenario's own `uncertainty` still does)."""
+    default = Scenario()
+    out = set()
+    if scenario.export.us_licences != default.export.us_licences:
+        out.add("licence_level")
+    if scenario.us_drawdown != default.us_drawdown:
+        out |= {"drawdown_path", "drawdown_start"}
+    if scenario.coordination_withdrawal != default.coordination_withdrawal:
+        out.add("coordination_year")
+    return out
+
+
 def space(world: World, scenario: Scenario) -> Space:
-    """The data's default distributions, overridden by the scenario's own."""
-    unc = world.uncertainty.merged(scenario.uncertainty)
+    """The data's default distributions (less the levers the scenario pins), overridden by the
+    scenario's own."""
+    defaults = world.uncertainty.model_copy(update=dict.fromkeys(pinned(scenario)))
+    unc = defaults.merged(scenario.uncertainty)
     europe = world.europe_mask(scenario.europe_includes_canada)
     cols: list[Column] = []
     per_ally = unc.budget_realisation is not None and unc.budget_realisation.per_ally

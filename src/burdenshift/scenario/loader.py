@@ -77,10 +77,10 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
             fix = f"use {msg.removeprefix('Input should be ')}"
         else:
             fix = "correct the value"
-        raise InputError(msg, file=file, line=_line_of(root, loc), field=path, fix=fix) from None
+        raise InputError(msg, file=file, line=line_of(root, loc), field=path, fix=fix) from None
 
 
-def _line_of(node: Any, loc: list[Any]) -> int | None:
+def line_of(node: Any, loc: list[Any]) -> int | None:
     """The 1-based line of a nested key in a composed YAML document."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:

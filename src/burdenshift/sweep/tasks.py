@@ -1,0 +1,56 @@
+"""Run one sweep task: a scenario through one engine, returning a JSON-ready summary.
+Runs inside Dask workers: the World is loaded once per process and kept."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from burdenshift.domain.load import load_world
+from burdenshift.domain.world import World
+from burdenshift.scenario.apply import applied_world
+from burdenshift.scenario.schema import Scenario
+
+
+@lru_cache(maxsize=4)
+def _world(data: str | None) -> World:
+    return load_world(data)
+
+
+def run_task(task: dict[str, Any], data: str | None = None) -> dict[str, Any]:
+    """`task` as in `sweep.spec.Task` (a dict, so it crosses process boundaries plainly)."""
+    from burdenshift.engine.runinfo import run_info
+
+    scenario = Scenario.model_validate(task["scenario"])
+    world = applied_world(_world(data), scenario)
+    engine, seed, options = task["engine"], task["seed"], task["options"]
+    if engine == "assess":
+        from burdenshift.engine.assess import assess
+        from burdenshift.output import assessment_json
+
+        result = assessment_json(assess(world, scenario), run_info(engine, world, scenario))
+    elif engine == "simulate":
+        from burdenshift.engine.simulate import simulate
+        from burdenshift.output import simulation_json
+
+        result = simulation_json(simulate(world, scenario), run_info(engine, world, scenario))
+    elif engine == "risk":
+        from burdenshift.engine.risk import risk
+
+        result = risk(world, scenario, options["draws"], seed).as_dict()
+        result["run"] = run_info(engine, world, scenario, seed).as_dict()
+    else:
+        from burdenshift.engine.plan import SolveOptions, plan
+
+        mode = options.get("mode") or scenario.procurement
+        opts = SolveOptions(time_limit=options.get("time_limit"))
+        result = plan(world, scenario, mode, opts).as_dict()
+        result["run"] = run_info(engine, world, scenario).as_dict()
+    return {
+        "task": task["id"],
+        "index": task["index"],
+        "case": task["case"],
+        "engine": engine,
+        "seed": seed,
+        "result": result,
+    }

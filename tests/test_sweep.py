@@ -1,0 +1,107 @@
+"""sweep: stable task expansion and seeds, resume after a kill, Dask equals serial."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from burdenshift.errors import InputError
+from burdenshift.sweep.runner import run_sweep
+from burdenshift.sweep.spec import load_sweep
+
+SWEEP = """
+name: test-sweep
+base: baseline-2027-blunt
+engines: [assess, simulate, risk]
+risk: {draws: 300}
+seed: 11
+grid:
+  budget.multiplier: [0.8, 1.2]
+  export.us_licences: [granted, refused]
+"""
+
+
+def _write(tmp_path: Path, text: str = SWEEP) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(text)
+    return path
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.glob("*.json"))}
+
+
+def test_expansion_is_stable_and_seeded(tmp_path):
+    _, tasks = load_sweep(_write(tmp_path))
+    assert len(tasks) == 2 * 2 * 3
+    _, again = load_sweep(_write(tmp_path))
+    assert [t.id for t in tasks] == [t.id for t in again]
+    assert len({t.id for t in tasks}) == len(tasks)
+    assert len({t.seed for t in tasks}) == len(tasks)
+    assert tasks[0].scenario["budget"]["multiplier"] == 0.8
+
+
+def test_dask_two_workers_equal_serial(tmp_path):
+    _, tasks = load_sweep(_write(tmp_path))
+    serial = run_sweep(tasks, tmp_path / "serial", workers=0)
+    parallel = run_sweep(tasks, tmp_path / "dask", workers=2)
+    assert serial == parallel
+    assert _contents(tmp_path / "serial") == _contents(tmp_path / "dask")
+
+
+def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
+    text = SWEEP.replace("draws: 300", "draws: 4000").replace("[assess, simulate, risk]", "[risk]")
+    path = _write(tmp_path, text)
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "burdenshift",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--json",
+    ]
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("*.json"))) < 1:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = _contents(out)
+    assert 1 <= len(partial) < 4, "the kill should land mid-sweep"
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["skipped"] == len(partial) and report["ran"] == 4 - len(partial)
+    _, tasks = load_sweep(path)
+    run_sweep(tasks, tmp_path / "clean", workers=0)
+    assert _contents(out) == _contents(tmp_path / "clean")
+    assert not list(out.glob(".task-*"))  # no half-written files left behind
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("grid:\n  budget.multiplyer: [1]\n", "budget.multiplyer"),
+        ("engines: [astrology]\n", "engines"),
+        ("grid:\n  deadline: [2050]\n", "deadline"),
+        ("grid: {a: [1]}\ncases: [{name: x}]\n", "either"),
+    ],
+)
+def test_bad_sweep_files(tmp_path, text, needle):
+    with pytest.raises(InputError) as err:
+        load_sweep(_write(tmp_path, text))
+    assert needle in err.value.message
