@@ -1,0 +1,87 @@
+"""Benchmarks for `risk` (10,000 draws against a per-draw loop) and `sweep` (200 scenarios on
+1 and 2 Dask workers). Prints Markdown rows for docs/performance.md."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from burdenshift import load_world
+from burdenshift.engine import draws
+from burdenshift.engine.risk import risk
+from burdenshift.engine.simulate import simulate
+from burdenshift.scenario.loader import load_scenario
+from burdenshift.sweep.runner import run_sweep
+from burdenshift.sweep.spec import load_sweep
+
+N = 10_000
+
+
+def bench_risk() -> None:
+    world, sc = load_world(), load_scenario(None)
+    risk(world, sc, 2_000, 0)  # warm-up: imports, caches
+    times = []
+    for seed in range(3):
+        start = time.perf_counter()
+        risk(world, sc, N, seed)
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    risk(world, sc, N, 9)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    # the same draws, one simulate call each (timed on 300 draws, scaled to 10,000)
+    sp = draws.space(world, sc)
+    params = draws.to_params(world, sc, sp, draws.monte_carlo(sp, 300, np.random.default_rng(1)))
+    start = time.perf_counter()
+    for i in range(300):
+        one = type(params)(**{k: v[i : i + 1] for k, v in params.__dict__.items()})
+        simulate(world, sc, one)
+    loop = (time.perf_counter() - start) / 300 * N
+    med = statistics.median(times)
+    print(
+        f"| `risk`, {N:,} draws | {med:.2f} | {min(times):.2f} | {peak:.0f} | "
+        f"{N / med:,.0f} draws/s; per-draw loop {loop:.1f} s → {loop / med:.0f}× |"
+    )
+
+
+SWEEP = """
+name: bench
+base: baseline-2027-blunt
+engines: [risk]
+risk: {draws: 2000}
+grid:
+  budget.multiplier: [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5]
+  requirement_growth: [1.0, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4, 1.45]
+  export.us_licences: [granted, refused]
+"""
+
+
+def bench_sweep() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sweep.yaml"
+        path.write_text(SWEEP)
+        _, tasks = load_sweep(path)
+        assert len(tasks) == 200
+        took = {}
+        for workers in (1, 2):
+            start = time.perf_counter()
+            run_sweep(tasks, Path(tmp) / f"w{workers}", workers=workers)
+            took[workers] = time.perf_counter() - start
+        print(f"| `sweep`, 200 risk tasks × 2,000 draws, 1 worker | {took[1]:.1f} | | | |")
+        print(f"| `sweep`, same, 2 workers | {took[2]:.1f} | | | {took[1] / took[2]:.2f}× faster |")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["risk", "sweep"]
+    print("| benchmark | median s | min s | peak MB | note |")
+    print("|---|---|---|---|---|")
+    if "risk" in which:
+        bench_risk()
+    if "sweep" in which:
+        bench_sweep()
