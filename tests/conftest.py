@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,11 +38,18 @@ def tiny_copy(tmp_path: Path) -> Path:
     return dest
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+STORE = Path(tempfile.gettempdir()) / f"burdenshift-tests-{os.getpid()}.duckdb"
+"""Runs that CLI tests keep go here, never into the working tree."""
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "burdenshift", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=120,
+        timeout=300,
+        env={**os.environ, "BURDENSHIFT_DB": str(STORE), **(env or {})},
     )

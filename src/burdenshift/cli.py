@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(no_args_is_help=True, help="The data set: sources and validation.")
 app.add_typer(data_app, name="data")
+runs_app = typer.Typer(no_args_is_help=True, help="Kept runs: list, show, export, delete.")
+app.add_typer(runs_app, name="runs")
 
 ScenarioOpt = Annotated[
     str | None, typer.Option("--scenario", "-s", help="A shipped scenario name or a YAML file.")
@@ -31,6 +34,11 @@ DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Your own data folder (default: the embedded data).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Run store (default ./burdenshift.duckdb or $BURDENSHIFT_DB)."),
+]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not keep this run.")]
 
 
 def _prepare(
@@ -61,15 +69,19 @@ def assess(
     deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
     data: DataOpt = None,
     as_json: JsonOpt = False,
+    db: DbOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Per area: where Europe stands today and whether it can hold the target by the deadline."""
     from burdenshift.engine.assess import assess as run
     from burdenshift.engine.runinfo import run_info
     from burdenshift.output import assessment_json
 
+    started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     result = run(world, sc)
     payload = assessment_json(result, run_info("assess", world, sc))
+    _keep("assess", payload, started, db, no_store)
     if as_json:
         _print_json(payload)
         return
@@ -85,15 +97,19 @@ def simulate(
     data: DataOpt = None,
     as_json: JsonOpt = False,
     csv: Annotated[Path | None, typer.Option(help="Write the long results table here.")] = None,
+    db: DbOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Year by year: budgets, orders, lines, deliveries, stocks, shares and the deterrence gap."""
     from burdenshift.engine.runinfo import run_info
     from burdenshift.engine.simulate import simulate as run
     from burdenshift.output import simulation_json, simulation_rows
 
+    started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     sim = run(world, sc)
     payload = simulation_json(sim, run_info("simulate", world, sc))
+    _keep("simulate", payload, started, db, no_store)
     if csv is not None:
         _write_csv(csv, simulation_rows(sim), payload["run"])
     if as_json:
@@ -120,6 +136,8 @@ def plan(
     ] = 1e-4,
     data: DataOpt = None,
     as_json: JsonOpt = False,
+    db: DbOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """The cheapest phased plan to the target: expansions, production, purchases, yearly
     benchmarks, and the bottlenecks that bind (linopy + HiGHS)."""
@@ -136,6 +154,7 @@ def plan(
     from burdenshift.engine.plan import plan as run
     from burdenshift.engine.runinfo import run_info
 
+    started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap)
     modes = ["national", "pooled"] if chosen == "both" else [chosen or sc.procurement]
@@ -148,6 +167,8 @@ def plan(
                 "inconsistent data can make the plan infeasible)",
             )
     info = run_info("plan", world, sc).as_dict()
+    for r in results.values():
+        _keep("plan", {**r, "run": info}, started, db, no_store, status=r["status"])
     if chosen == "both":
         payload: dict[str, Any] = {**results, "difference": _difference(results), "run": info}
     else:
@@ -194,16 +215,20 @@ def risk(
     deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
     data: DataOpt = None,
     as_json: JsonOpt = False,
+    db: DbOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Probability per area that Europe holds the target by the deadline, with its standard
     error; quantiles of the year it does, of the deterrence gap and of cost (Monte Carlo)."""
     from burdenshift.engine.risk import risk as run
     from burdenshift.engine.runinfo import run_info
 
+    started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     with _progress(draws, "draws", quiet=as_json) as step:
         result = run(world, sc, draws, seed, progress=step)
     payload = {**result.as_dict(), "run": run_info("risk", world, sc, seed).as_dict()}
+    _keep("risk", payload, started, db, no_store)
     if as_json:
         _print_json(payload)
         return
@@ -220,6 +245,8 @@ def sensitivity(
     deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
     data: DataOpt = None,
     as_json: JsonOpt = False,
+    db: DbOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Sobol indices (SALib) of each area's share at the deadline, the deterrence gap and cost:
     which uncertain levers matter most."""
@@ -233,11 +260,13 @@ def sensitivity(
     from burdenshift.engine.runinfo import run_info
     from burdenshift.engine.sensitivity import sensitivity as run
 
+    started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     total = n * (len(draws.space(world, sc).parameters) + 2)
     with _progress(total, "evaluations", quiet=as_json) as step:
         result = run(world, sc, n, seed, progress=step)
     payload = {**result.as_dict(), "run": run_info("sensitivity", world, sc, seed).as_dict()}
+    _keep("sensitivity", payload, started, db, no_store)
     if as_json:
         _print_json(payload)
         return
@@ -370,6 +399,90 @@ def data_validate(
         typer.echo(f"- {p.message}", err=True)
     typer.echo(f"{folder}: {len(problems)} problem(s).", err=True)
     raise typer.Exit(2)
+
+
+@runs_app.command("list")
+def runs_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Every kept run, oldest first."""
+    from burdenshift.store.database import Store, db_path
+
+    rows = Store(db_path(db)).runs()
+    if as_json:
+        _print_json(rows)
+        return
+    from burdenshift.tables import print_runs
+
+    print_runs(rows)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="A run id from `runs list`.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One run: how it was made, and its result."""
+    from burdenshift.store.database import Store, db_path
+
+    store = Store(db_path(db))
+    info = {**store.run(run_id), "result": store.payload(run_id)}
+    if as_json:
+        _print_json(info)
+        return
+    from burdenshift.tables import print_run
+
+    print_run(info)
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="A run id from `runs list`.")],
+    parquet: Annotated[Path | None, typer.Option(help="Write Parquet here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write CSV here.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """The run's long results table, for pandas, R or a spreadsheet."""
+    from burdenshift.store.database import Store, db_path
+
+    if (parquet is None) == (csv is None):
+        raise InputError(
+            "give exactly one of --parquet or --csv",
+            field="--parquet/--csv",
+            fix="e.g. `burdenshift runs export RUN --parquet run.parquet`",
+        )
+    target, fmt = (parquet, "parquet") if parquet is not None else (csv, "csv")
+    assert target is not None
+    Store(db_path(db)).export(run_id, target, fmt)
+    typer.echo(f"wrote {target}")
+
+
+@runs_app.command("delete")
+def runs_delete(
+    run_id: Annotated[str, typer.Argument(help="A run id from `runs list`.")], db: DbOpt = None
+) -> None:
+    """Remove a run and its results."""
+    from burdenshift.store.database import Store, db_path
+
+    Store(db_path(db)).delete(run_id)
+    typer.echo(f"deleted run {run_id}")
+
+
+def _keep(
+    engine: str,
+    payload: dict[str, Any],
+    started: float,
+    db: Path | None,
+    no_store: bool,
+    status: str = "ok",
+) -> None:
+    """Store the run (unless --no-store) and say where, on stderr so JSON output stays clean."""
+    if no_store:
+        return
+    from burdenshift.store.database import Store, db_path
+
+    path = db_path(db)
+    run_id = Store(path).save(engine, payload, time.perf_counter() - started, status)
+    typer.echo(f"kept as run {run_id} in {path}", err=True)
 
 
 def _print_json(payload: Any) -> None:

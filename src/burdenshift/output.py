@@ -44,6 +44,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
             area: {
                 "europe_share": _floats(sim.europe_share[draw, a]),
                 "gap": _floats(sim.gap[draw, a]),
+                "us_share": _floats(sim.us_share[draw, a]),
                 "target": float(sim.target[a]),
                 "year_target": held[a],
                 "deterrence_gap_total": float(sim.gap[draw, a].sum()),

@@ -258,3 +258,40 @@ def print_sweep(payload: dict[str, Any]) -> None:
     for r in payload["results"]:
         table.add_row(str(r["index"]), r["case"], r["engine"], r["headline"])
     console.print(table)
+
+
+def print_runs(rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"{len(rows)} kept runs", title_justify="left")
+    for col in ("run", "engine", "created (UTC)", "scenario", "seed", "status", "s"):
+        table.add_column(col, no_wrap=col == "run")
+    for r in rows:
+        table.add_row(
+            r["run_id"],
+            r["engine"],
+            r["created_at"][:19],
+            r["scenario"] or "",
+            "" if r["seed"] is None else str(r["seed"]),
+            r["status"] or "",
+            f"{r['wall_time_s']:.2f}",
+        )
+    console.print(table)
+
+
+def print_run(info: dict[str, Any]) -> None:
+    for key in (
+        "run_id",
+        "engine",
+        "created_at",
+        "version",
+        "scenario",
+        "scenario_hash",
+        "data_hash",
+        "seed",
+        "status",
+        "wall_time_s",
+        "result_rows",
+    ):
+        console.print(f"{key:>14}: {info.get(key)}")
+    console.print(
+        "Full result: `burdenshift runs show RUN --json`; report: `burdenshift report RUN`."
+    )

@@ -29,6 +29,8 @@ class RiskResult:
     parameters: list[str]
     share_at_deadline: np.ndarray
     """(draw, area) coverage in the deadline year."""
+    share_quantiles: np.ndarray
+    """(quantile, area, year) coverage quantiles p10, p50, p90 per year: the fan chart."""
     year_held: np.ndarray
     """(draw, area) first year from which the target holds to the horizon's end; 0 = never."""
     gap: np.ndarray
@@ -63,6 +65,13 @@ class RiskResult:
                     },
                     "gap_quantiles": _quantiles(self.gap[:, a]),
                     "share_at_deadline_quantiles": _quantiles(self.share_at_deadline[:, a]),
+                    "share_quantiles": {
+                        str(int(y)): {
+                            k: round(float(self.share_quantiles[i, a, t]), 6)
+                            for i, k in enumerate(QUANTILES)
+                        }
+                        for t, y in enumerate(self.years)
+                    },
                 }
             )
         return {
@@ -114,11 +123,12 @@ def risk(
                 first_year_held(sim.europe_share, sim.target, years),
                 sim.gap.sum(-1),
                 sim.cost_musd.sum((1, 2)),
+                sim.europe_share,
             )
         )
         if progress is not None:
             progress(params.size)
-    share, held, gap, cost = (np.concatenate(x) for x in zip(*parts, strict=True))
+    share, held, gap, cost, by_year = (np.concatenate(x) for x in zip(*parts, strict=True))
     assert target is not None
     return RiskResult(
         draws=n_draws,
@@ -129,6 +139,7 @@ def risk(
         target=target,
         parameters=sp.parameters,
         share_at_deadline=share,
+        share_quantiles=np.quantile(by_year, list(QUANTILES.values()), axis=0),
         year_held=held,
         gap=gap,
         cost_musd=cost,

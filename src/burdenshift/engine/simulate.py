@@ -47,6 +47,9 @@ class Simulation:
     """(batch, area, year) coverage: share of the requirement Europe alone covers."""
     gap: np.ndarray
     """(batch, area, year) deterrence gap: share of the requirement nobody covers."""
+    us_share: np.ndarray
+    """(batch, area, year) the US contribution on its drawdown path, as coverage of the
+    requirement."""
     europe_capability: np.ndarray
     """(batch, metric, year) effective European capability (after the integration penalty)."""
     us_capability: np.ndarray
@@ -177,6 +180,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     # year-major while filling (contiguous writes); returned as (batch, …, year) views
     n_area, n_metric = len(world.areas), len(world.metrics)
     out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
+    out_us = np.zeros((n_t, n_b, n_area))
     out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric)), np.zeros((n_t, n_b, n_metric))
     out_stock, out_deliv = np.zeros((n_t, n_b, n_sys)), np.zeros((n_t, n_b, n_sys))
     out_retired = np.zeros((n_t, n_b, n_sys))
@@ -264,6 +268,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
             )
         out_share[ti] = counting.area_mean(world, eff_cov)
         out_gap[ti] = counting.area_mean(world, gap)
+        out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req))
         out_cap_e[ti] = cap_e
         out_cap_u[ti] = cap_u
 
@@ -276,6 +281,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         lines=world.lines,
         europe_share=_batch_first(out_share),
         gap=_batch_first(out_gap),
+        us_share=_batch_first(out_us),
         europe_capability=_batch_first(out_cap_e),
         us_capability=_batch_first(out_cap_u),
         requirement=req,
