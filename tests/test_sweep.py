@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from burdenshift.errors import InputError
+from burdenshift.store.database import Store
 from burdenshift.sweep.runner import run_sweep
 from burdenshift.sweep.spec import load_sweep
 
@@ -34,8 +35,12 @@ def _write(tmp_path: Path, text: str = SWEEP) -> Path:
     return path
 
 
-def _contents(folder: Path) -> dict[str, str]:
-    return {p.name: p.read_text() for p in sorted(folder.glob("*.json"))}
+def _contents(path: Path, tasks) -> dict[str, dict]:
+    return Store(path).task_results({t.id for t in tasks})
+
+
+def _count_runs(path: Path) -> int:
+    return len(Store(path).runs()) if path.exists() else 0
 
 
 def test_expansion_is_stable_and_seeded(tmp_path):
@@ -50,46 +55,42 @@ def test_expansion_is_stable_and_seeded(tmp_path):
 
 def test_dask_two_workers_equal_serial(tmp_path):
     _, tasks = load_sweep(_write(tmp_path))
-    serial = run_sweep(tasks, tmp_path / "serial", workers=0)
-    parallel = run_sweep(tasks, tmp_path / "dask", workers=2)
+    serial = run_sweep(tasks, Store(tmp_path / "serial.duckdb"), workers=0)
+    parallel = run_sweep(tasks, Store(tmp_path / "dask.duckdb"), workers=2)
     assert serial == parallel
-    assert _contents(tmp_path / "serial") == _contents(tmp_path / "dask")
+    assert _count_runs(tmp_path / "dask.duckdb") == len(tasks)
 
 
 def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
     text = SWEEP.replace("draws: 300", "draws: 4000").replace("[assess, simulate, risk]", "[risk]")
     path = _write(tmp_path, text)
-    out = tmp_path / "killed"
-    cmd = [
-        sys.executable,
-        "-m",
-        "burdenshift",
-        "sweep",
-        str(path),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--json",
-    ]
+    db = tmp_path / "killed.duckdb"
+    _, tasks = load_sweep(path)
+    cmd = [sys.executable, "-m", "burdenshift", "sweep", str(path), "--db", str(db)]
+    cmd += ["--workers", "2", "--json"]
     proc = subprocess.Popen(
         cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("*.json"))) < 1:
-        time.sleep(0.05)
+    while time.time() < deadline:
+        time.sleep(0.2)
+        try:
+            if db.exists() and len(_contents(db, tasks)) >= 1:
+                break
+        except InputError:  # the sweep holds the write lock for a moment
+            continue
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    partial = _contents(out)
+    partial = _contents(db, tasks)
     assert 1 <= len(partial) < 4, "the kill should land mid-sweep"
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     report = json.loads(resumed.stdout)
     assert report["skipped"] == len(partial) and report["ran"] == 4 - len(partial)
-    _, tasks = load_sweep(path)
-    run_sweep(tasks, tmp_path / "clean", workers=0)
-    assert _contents(out) == _contents(tmp_path / "clean")
-    assert not list(out.glob(".task-*"))  # no half-written files left behind
+    clean = run_sweep(tasks, Store(tmp_path / "clean.duckdb"), workers=0)
+    stored = _contents(db, tasks)
+    assert [stored[t.id] for t in tasks] == clean
+    assert _count_runs(db) == len(tasks)  # nothing duplicated
 
 
 @pytest.mark.parametrize(

@@ -278,9 +278,6 @@ def sensitivity(
 @app.command()
 def sweep(
     file: Annotated[Path, typer.Argument(help="The sweep file (YAML).")],
-    out: Annotated[
-        Path | None, typer.Option(help="Results folder (default sweep-results/<name>).")
-    ] = None,
     workers: Annotated[
         int, typer.Option(help="Local Dask workers; 0 runs in this process.", min=0)
     ] = 2,
@@ -288,32 +285,39 @@ def sweep(
         str | None, typer.Option(help="An existing Dask scheduler, e.g. tcp://HOST:8786.")
     ] = None,
     data: DataOpt = None,
+    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Many scenarios × engines on Dask. Finished tasks are saved as they complete; rerunning
-    the same command resumes, skipping finished work."""
-    from burdenshift.sweep.runner import done, run_sweep
+    """Many scenarios × engines on Dask. Each finished task is kept in the run store at once;
+    rerunning the same command resumes, skipping finished work."""
+    from burdenshift.store.database import Store, db_path
+    from burdenshift.sweep.runner import run_sweep
     from burdenshift.sweep.spec import load_sweep
     from burdenshift.sweep.summary import summarise
 
     spec, tasks = load_sweep(file)
-    folder = out or Path("sweep-results") / spec.name
     if data is not None:
         from burdenshift.domain.load import load_world
 
         load_world(data)  # bad data fails here, before any worker starts
-    skipped = len(done(folder, tasks)) if folder.exists() else 0
+    store = Store(db_path(db))
+    skipped = len(store.task_results({t.id for t in tasks}))
     with _progress(len(tasks), "tasks", quiet=as_json, minimum=1) as step:
         results = run_sweep(
-            tasks, folder, workers, scheduler, str(data) if data else None, progress=step
+            tasks, store, workers, scheduler, str(data) if data else None, progress=step
         )
-    rows = summarise(results)
+    rows = summarise(
+        [
+            {**r["sweep"], "engine": t.engine, "result": r}
+            for r, t in zip(results, tasks, strict=True)
+        ]
+    )
     payload = {
         "sweep": spec.name,
         "tasks": len(tasks),
         "skipped": skipped,
         "ran": len(tasks) - skipped,
-        "folder": str(folder),
+        "store": str(store.path),
         "results": rows,
     }
     if as_json:

@@ -250,7 +250,7 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
 def print_sweep(payload: dict[str, Any]) -> None:
     table = Table(
         title=f"Sweep {payload['sweep']}: {payload['tasks']} tasks ({payload['ran']} run now, "
-        f"{payload['skipped']} already done) — results in {payload['folder']}",
+        f"{payload['skipped']} already done) — kept in {payload['store']}",
         title_justify="left",
     )
     for col in ("#", "case", "engine", "headline"):
