@@ -17,6 +17,7 @@ from burdenshift.engine import draws
 from burdenshift.engine.risk import risk
 from burdenshift.engine.simulate import simulate
 from burdenshift.scenario.loader import load_scenario
+from burdenshift.store.database import Store
 from burdenshift.sweep.runner import run_sweep
 from burdenshift.sweep.spec import load_sweep
 
@@ -71,7 +72,7 @@ def bench_sweep() -> None:
         took = {}
         for workers in (1, 2):
             start = time.perf_counter()
-            run_sweep(tasks, Path(tmp) / f"w{workers}", workers=workers)
+            run_sweep(tasks, Store(Path(tmp) / f"w{workers}.duckdb"), workers=workers)
             took[workers] = time.perf_counter() - start
         print(f"| `sweep`, 200 risk tasks × 2,000 draws, 1 worker | {took[1]:.1f} | | | |")
         print(f"| `sweep`, same, 2 workers | {took[2]:.1f} | | | {took[1] / took[2]:.2f}× faster |")
