@@ -31,11 +31,15 @@ def test_tiny_world_hand_worked(tiny_world, tiny_scenario):
     assert sim.gap[0, a, 1] == pytest.approx((1600 - 840 - 200) / 1600)
 
 
-def test_pooled_equals_national_when_allies_are_alike(tiny_world, tiny_scenario):
+def test_pooled_buys_the_same_for_less_when_capacity_binds(tiny_world, tiny_scenario):
     national = simulate(tiny_world, tiny_scenario)
     pooled = simulate(tiny_world, tiny_scenario.model_copy(update={"procurement": "pooled"}))
+    # the same tankers arrive (the lines are full either way) ...
     np.testing.assert_allclose(pooled.europe_share, national.europe_share)
-    np.testing.assert_allclose(pooled.cost_musd.sum(1), national.cost_musd.sum(1))
+    # ... but one pooled variant replaces two national ones: Wright's law with a 0.9 learning
+    # rate makes each tanker 2^log2(0.9) = 0.9 times as dear; capital costs are unchanged
+    np.testing.assert_allclose(pooled.purchases_musd.sum(1), 0.9 * national.purchases_musd.sum(1))
+    np.testing.assert_allclose(pooled.capex_musd.sum(1), national.capex_musd.sum(1))
 
 
 @pytest.fixture(scope="module")

@@ -405,6 +405,77 @@ def data_validate(
     raise typer.Exit(2)
 
 
+@app.command()
+def report(
+    run_ids: Annotated[list[str], typer.Argument(help="One or more run ids.", metavar="RUN...")],
+    html: Annotated[Path, typer.Option("--html", help="Write the HTML page here.")],
+    md: Annotated[Path | None, typer.Option("--md", help="Also write Markdown here.")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also write the charts as PNG here.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """One self-contained HTML page (opens offline) with the verdict, tables, charts, the
+    assumptions and a data-sources appendix."""
+    from burdenshift.domain.load import load_world
+    from burdenshift.report.page import render_runs, write_atomic, write_pngs
+    from burdenshift.store.database import Store, db_path
+
+    store = Store(db_path(db))
+    runs = [{**store.run(r), "result": store.payload(r)} for r in run_ids]
+    world = load_world()
+    sources = None
+    if any(r["data_hash"] == world.data_hash for r in runs):
+        sources = [
+            {
+                "table": f.table.removesuffix(".csv"),
+                "key": f.key,
+                "field": f.field,
+                "value": f.value,
+                "unit": f.unit,
+                "year": f.year,
+                "source": f.source,
+                "confidence": f.confidence,
+            }
+            for f in world.figures
+        ]
+    page, markdown, figs = render_runs(runs, sources)
+    if png is not None:
+        write_pngs(figs, png)
+    write_atomic(html, page)
+    if md is not None:
+        write_atomic(md, markdown)
+    typer.echo(
+        f"wrote {html}" + (f", {md}" if md else "") + (f", {len(figs)} PNG in {png}" if png else "")
+    )
+
+
+@app.command()
+def compare(
+    run_a: Annotated[str, typer.Argument(help="Run A (the reference).")],
+    run_b: Annotated[str, typer.Argument(help="Run B.")],
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML page here.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Side by side per area: share at the deadline, earliest year, probability, and cost
+    (B minus A)."""
+    from burdenshift.report.page import render_compare, write_atomic
+    from burdenshift.store.database import Store, db_path
+
+    store = Store(db_path(db))
+    a, b = ({**store.run(r), "result": store.payload(r)} for r in (run_a, run_b))
+    cmp, page = render_compare(a, b)
+    if html is not None:
+        write_atomic(html, page)
+    if as_json:
+        _print_json(cmp)
+        return
+    from burdenshift.tables import print_compare
+
+    print_compare(cmp)
+
+
 @runs_app.command("list")
 def runs_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every kept run, oldest first."""

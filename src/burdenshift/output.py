@@ -23,9 +23,20 @@ def assessment_json(result: Assessment, info: RunInfo) -> dict[str, Any]:
         row["metrics"] = list(row["metrics"])
         row["low_confidence"] = a.weak_share > WEAK_THRESHOLD
         areas.append(row)
+    years = list(result.years)
+    paths = {
+        a.area: {
+            "current_rates": _floats(result.share_current[i]),
+            "max_ramp": _floats(result.share_max_ramp[i]),
+            "us": _floats(result.us_share_of_requirement[i]),
+        }
+        for i, a in enumerate(result.areas)
+    }
     return {
         "deadline": result.deadline,
         "target_share": result.target_share,
+        "years": years,
+        "paths": paths,
         "areas": areas,
         "allies": [asdict(b) for b in result.allies],
         "scope": SCOPE,

@@ -295,3 +295,34 @@ def print_run(info: dict[str, Any]) -> None:
     console.print(
         "Full result: `burdenshift runs show RUN --json`; report: `burdenshift report RUN`."
     )
+
+
+def print_compare(cmp: dict[str, Any]) -> None:
+    a, b = cmp["a"], cmp["b"]
+    table = Table(
+        title=f"B − A: A = {a['scenario']} ({a['engine']}), B = {b['scenario']} ({b['engine']})",
+        title_justify="left",
+    )
+    table.add_column("area", no_wrap=True)
+    for col in ("share A", "share B", "Δ share", "year A", "year B", "P A", "P B"):
+        table.add_column(col, justify="right")
+    for r in cmp["areas"]:
+        s, y, p = (
+            r.get("share_at_deadline", {}),
+            r.get("earliest_year", {}),
+            r.get("probability", {}),
+        )
+        table.add_row(
+            r["area"],
+            *(f"{s[k]:.0%}" if s.get(k) is not None else "—" for k in ("a", "b")),
+            f"{s['diff']:+.1%}" if s.get("diff") is not None else "—",
+            *(_year(y.get(k)) for k in ("a", "b")),
+            *(f"{p[k]:.0%}" if p.get(k) is not None else "—" for k in ("a", "b")),
+        )
+    console.print(table)
+    c = cmp["cost_musd"]
+    if c["a"] is not None and c["b"] is not None:
+        console.print(
+            f"Cost: A {c['a'] / 1000:.1f} USD bn, B {c['b'] / 1000:.1f} USD bn, "
+            f"B − A {c['diff'] / 1000:+.1f} USD bn."
+        )

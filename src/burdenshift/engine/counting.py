@@ -154,3 +154,10 @@ def weak_share(world: World, europe: np.ndarray) -> np.ndarray:
     weak = weak_held @ s2m + (world.us_contribution * world.us_weak) @ s2m
     per_metric = np.divide(weak, total, out=np.ones_like(total), where=total > 0)
     return area_mean(world, per_metric)
+
+
+def pooled_price_factor(world: World, europe: np.ndarray) -> np.ndarray:
+    """(line,) price factor of pooled buying: one variant from one longer run instead of one
+    per European operator — Wright's law on the number of operators, operators^log2(LR)."""
+    operators = np.maximum((world.holdings[europe] > 0).sum(0), 1)[world.line_system]
+    return operators ** np.log2(world.learning_rate)

@@ -16,8 +16,9 @@ Python loop is over the years of the horizon. The allocation rule (docs/method.m
    lead time; buyers pay it in proportion to their unmet orders.
 5. Stocks retire at 1 / service life per year; deliveries add to them.
 
-In pooled mode the allies buy as one: one budget, the union of their routes, deliveries and costs
-shared in proportion to each ally's contribution.
+In pooled mode the allies buy as one: one budget, the union of their routes, prices lowered by
+the learning of one longer run (as in `plan`), deliveries and costs shared in proportion to each
+ally's contribution.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         * europe[None, :, None]
     )
     price = world.unit_cost_musd[world.line_system][None, :] * p.cost_overrun[:, None]
+    if scenario.procurement == "pooled":
+        price = price * counting.pooled_price_factor(world, europe)[None, :]
     capex_unit = world.capex_musd_per_unit_capacity[None, :] * p.cost_overrun[:, None]
     line_value = world.value_per_unit[world.line_system]
     retire = 1.0 / world.service_life_years

@@ -108,10 +108,7 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
     held = world.holdings[a_idx] > 0  # (ally, system)
     price = world.unit_cost_musd[world.line_system].copy()
     if mode == "pooled":
-        # one variant from one pooled run instead of one per operator: Wright's law on the
-        # number of European operators of the system (at least one)
-        operators = np.maximum(held.sum(0), 1)[world.line_system]
-        price = price * operators ** np.log2(world.learning_rate)
+        price = price * counting.pooled_price_factor(world, europe)
     order = np.asarray(years)
     lead = world.lead_time_years
     # capacity paid in year t is ordered at the turn of the year and produces from t - 1 + lead

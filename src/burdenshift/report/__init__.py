@@ -1,0 +1,1 @@
+"""Reports: stored runs → figures → one self-contained HTML page (and Markdown, PNG)."""

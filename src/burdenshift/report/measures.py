@@ -1,0 +1,75 @@
+"""The comparable measures of a run, whatever its engine: per area the share at the deadline,
+the earliest year the target holds and its probability; overall the cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def measures(engine: str, p: dict[str, Any]) -> dict[str, Any]:
+    areas: dict[str, dict[str, float | int | None]] = {}
+    cost = None
+    if engine == "assess":
+        for a in p["areas"]:
+            areas[a["area"]] = {
+                "share_at_deadline": a["share_at_deadline_max_ramp"],
+                "earliest_year": a["year_target_max_ramp"],
+            }
+    elif engine == "simulate":
+        dl = p["years"].index(p["run"]["applied"]["deadline"])
+        for area, v in p["areas"].items():
+            areas[area] = {
+                "share_at_deadline": v["europe_share"][dl],
+                "earliest_year": v["year_target"],
+            }
+        cost = sum(p["cost_musd"]["total"])
+    elif engine == "plan":
+        deadline = str(p["run"]["applied"]["deadline"])
+        for a in p["areas"]:
+            areas[a["area"]] = {
+                "share_at_deadline": a["benchmarks"].get(deadline),
+                "earliest_year": a["earliest_year"],
+            }
+        cost = p["cost_musd"]["total"]
+    elif engine == "risk":
+        for a in p["areas"]:
+            areas[a["area"]] = {
+                "share_at_deadline": a["share_at_deadline_quantiles"]["p50"],
+                "earliest_year": a["year_target_quantiles"]["p50"],
+                "probability": a["p_target_by_deadline"],
+            }
+        cost = p["cost_musd_quantiles"]["p50"]
+    return {"areas": areas, "cost_musd": cost}
+
+
+def _diff(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    return b - a
+
+
+def compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> dict[str, Any]:
+    """B minus A for every measure both runs have."""
+    ma = measures(run_a["engine"], run_a["result"])
+    mb = measures(run_b["engine"], run_b["result"])
+    rows = []
+    for area in ma["areas"]:
+        if area not in mb["areas"]:
+            continue
+        row: dict[str, Any] = {"area": area}
+        for key in ("share_at_deadline", "earliest_year", "probability"):
+            va, vb = ma["areas"][area].get(key), mb["areas"][area].get(key)
+            if va is None and vb is None:
+                continue
+            row[key] = {"a": va, "b": vb, "diff": _diff(va, vb)}
+        rows.append(row)
+    return {
+        "a": {k: run_a[k] for k in ("run_id", "engine", "scenario")},
+        "b": {k: run_b[k] for k in ("run_id", "engine", "scenario")},
+        "areas": rows,
+        "cost_musd": {
+            "a": ma["cost_musd"],
+            "b": mb["cost_musd"],
+            "diff": _diff(ma["cost_musd"], mb["cost_musd"]),
+        },
+    }
