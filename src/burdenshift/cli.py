@@ -167,8 +167,9 @@ def plan(
                 "inconsistent data can make the plan infeasible)",
             )
     info = run_info("plan", world, sc).as_dict()
-    for r in results.values():
-        _keep("plan", {**r, "run": info}, started, db, no_store, status=r["status"])
+    for m, r in results.items():
+        tagged = {**info, "scenario": f"{sc.name} [{m}]"}
+        _keep("plan", {**r, "run": tagged}, started, db, no_store, status=r["status"])
     if chosen == "both":
         payload: dict[str, Any] = {**results, "difference": _difference(results), "run": info}
     else:
