@@ -477,6 +477,27 @@ def compare(
     print_compare(cmp)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    db: DbOpt = None,
+) -> None:
+    """The analyst's page and its JSON API (OpenAPI at /docs), on this machine by default."""
+    import uvicorn
+
+    from burdenshift.web.app import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"warning: listening on {host}: anyone who can reach this address can use the page "
+            "and start runs. Use the default 127.0.0.1 unless you mean to share it.",
+            err=True,
+        )
+    typer.echo(f"burdenshift at http://{host}:{port}/ (API docs at /docs)", err=True)
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+
+
 @runs_app.command("list")
 def runs_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every kept run, oldest first."""

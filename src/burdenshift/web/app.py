@@ -1,0 +1,270 @@
+"""The FastAPI application: JSON API (same shapes as the CLI's --json) and the page."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from burdenshift.errors import InputError
+from burdenshift.web.levers import PlanRequest, RiskRequest, RunRequest, apply_levers
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 256 * 1024
+
+
+def _error(
+    status: int, message: str, field: str | None = None, fix: str | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"detail": {"message": message, "field": field, "fix": fix}}
+    )
+
+
+def create_app(db: Path | None = None) -> FastAPI:
+    from burdenshift.domain.load import load_world
+    from burdenshift.engine.runinfo import package_version
+    from burdenshift.store.database import Store, db_path
+
+    app = FastAPI(
+        title="burdenshift",
+        version=package_version(),
+        description="Can Europe's NATO allies carry the majority of each conventional "
+        "capability by the US deadline? The JSON API behind the page; shapes as the CLI's --json.",
+    )
+    store = Store(db_path(db))
+    world = load_world()
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Response:
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > MAX_BODY:
+            return _error(
+                413,
+                f"request body of {size} bytes is over the {MAX_BODY}-byte limit",
+                fix="send a smaller scenario",
+            )
+        return await call_next(request)
+
+    @app.exception_handler(InputError)
+    async def input_error(_: Request, exc: InputError) -> JSONResponse:
+        return _error(422, exc.message, exc.field, exc.fix)
+
+    def scenario_of(req: RunRequest) -> Any:
+        from burdenshift.scenario.apply import applied_world
+        from burdenshift.scenario.loader import load_scenario, parse_scenario
+
+        sc = (
+            parse_scenario(req.yaml, "uploaded scenario")
+            if req.yaml
+            else load_scenario(req.scenario)
+        )
+        try:
+            sc = apply_levers(sc, req.levers)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InputError(
+                err["msg"].removeprefix("Value error, "),
+                field="levers",
+                fix="move the lever back inside its range",
+            ) from None
+        return applied_world(world, sc), sc
+
+    def keep(engine: str, payload: dict[str, Any], started: float, wanted: bool) -> dict[str, Any]:
+        if wanted:
+            payload = {
+                **payload,
+                "run_id": store.save(engine, payload, time.perf_counter() - started),
+            }
+        return payload
+
+    # -- scenarios ---------------------------------------------------------------------------
+    @app.get("/api/scenarios")
+    def scenarios() -> list[dict[str, Any]]:
+        from burdenshift.scenario.loader import library, load_scenario
+
+        return [
+            {
+                "name": n,
+                "description": load_scenario(n).description,
+                "deadline": load_scenario(n).deadline,
+            }
+            for n in library()
+        ]
+
+    @app.get("/api/scenarios/{name}")
+    def scenario(name: str) -> dict[str, Any]:
+        from burdenshift.scenario.loader import library, load_scenario
+
+        shipped = library()
+        if name not in shipped:
+            raise InputError(
+                f"no shipped scenario '{name}'",
+                field="name",
+                fix=f"use one of: {', '.join(shipped)}",
+            )
+        return {
+            "name": name,
+            "yaml": shipped[name].read_text(encoding="utf-8"),
+            "scenario": load_scenario(name).model_dump(mode="json"),
+        }
+
+    @app.post("/api/scenarios/validate")
+    def validate(req: RunRequest) -> dict[str, Any]:
+        _, sc = scenario_of(req)
+        return {"valid": True, "scenario": sc.model_dump(mode="json")}
+
+    # -- engines -----------------------------------------------------------------------------
+    @app.post("/api/assess")
+    async def assess(req: RunRequest) -> dict[str, Any]:
+        from burdenshift.engine.assess import assess as run
+        from burdenshift.engine.runinfo import run_info
+        from burdenshift.output import assessment_json
+
+        started = time.perf_counter()
+        w, sc = scenario_of(req)
+        payload = await run_in_threadpool(
+            lambda: assessment_json(run(w, sc), run_info("assess", w, sc))
+        )
+        return keep("assess", payload, started, req.store)
+
+    @app.post("/api/simulate")
+    async def simulate(req: RunRequest) -> dict[str, Any]:
+        from burdenshift.engine.runinfo import run_info
+        from burdenshift.engine.simulate import simulate as run
+        from burdenshift.output import simulation_json
+
+        started = time.perf_counter()
+        w, sc = scenario_of(req)
+        payload = await run_in_threadpool(
+            lambda: simulation_json(run(w, sc), run_info("simulate", w, sc))
+        )
+        return keep("simulate", payload, started, req.store)
+
+    @app.post("/api/plan")
+    async def plan(req: PlanRequest) -> dict[str, Any]:
+        from burdenshift.engine.plan import SolveOptions
+        from burdenshift.engine.plan import plan as run
+        from burdenshift.engine.runinfo import run_info
+
+        started = time.perf_counter()
+        w, sc = scenario_of(req)
+        mode = req.mode or sc.procurement
+        result = await run_in_threadpool(
+            lambda: run(w, sc, mode, SolveOptions(time_limit=req.time_limit)).as_dict()
+        )
+        info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
+        return keep("plan", {**result, "run": info}, started, req.store)
+
+    @app.post("/api/risk")
+    async def risk(req: RiskRequest) -> dict[str, Any]:
+        from burdenshift.engine.risk import risk as run
+        from burdenshift.engine.runinfo import run_info
+
+        started = time.perf_counter()
+        w, sc = scenario_of(req)
+        result = await run_in_threadpool(lambda: run(w, sc, req.draws, req.seed).as_dict())
+        payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
+        return keep("risk", payload, started, req.store)
+
+    @app.get("/api/sources")
+    def sources(area: str | None = None) -> list[dict[str, Any]]:
+        from burdenshift.domain.sources import figures_for_area
+
+        return [
+            {
+                "table": f.table.removesuffix(".csv"),
+                "key": f.key,
+                "field": f.field,
+                "value": f.value,
+                "unit": f.unit,
+                "year": f.year,
+                "source": f.source,
+                "confidence": f.confidence,
+                "note": f.note,
+            }
+            for f in figures_for_area(world, area)
+        ]
+
+    # -- runs --------------------------------------------------------------------------------
+    @app.get("/api/runs")
+    def runs() -> list[dict[str, Any]]:
+        return store.runs() if store.path.exists() else []
+
+    @app.get("/api/runs/{run_id}")
+    def run(run_id: str) -> dict[str, Any]:
+        return {**store.run(run_id), "result": store.payload(run_id)}
+
+    @app.get("/api/runs/{run_id}/export")
+    def export(
+        run_id: str, format: str = Query("csv", pattern="^(csv|parquet|html|yaml)$")
+    ) -> Response:
+        import tempfile
+
+        import yaml
+
+        info = store.run(run_id)
+        if format == "yaml":
+            return PlainTextResponse(
+                yaml.safe_dump(info["applied"], sort_keys=False),
+                headers={"Content-Disposition": f"attachment; filename={run_id}.yaml"},
+            )
+        if format == "html":
+            from burdenshift.report.page import render_runs
+
+            page, _, _ = render_runs([{**info, "result": store.payload(run_id)}], None)
+            return HTMLResponse(
+                page, headers={"Content-Disposition": f"attachment; filename={run_id}.html"}
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{run_id}.{format}"
+            store.export(run_id, path, format)
+            data = path.read_bytes()
+        media = "text/csv" if format == "csv" else "application/octet-stream"
+        return Response(
+            data,
+            media_type=media,
+            headers={"Content-Disposition": f"attachment; filename={run_id}.{format}"},
+        )
+
+    @app.get("/api/compare")
+    def compare(a: str, b: str) -> dict[str, Any]:
+        from burdenshift.report.measures import compare as run
+
+        return run(
+            {**store.run(a), "result": store.payload(a)},
+            {**store.run(b), "result": store.payload(b)},
+        )
+
+    # -- the page ----------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> str:
+        return (STATIC / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/static/plotly.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        from plotly.offline import get_plotlyjs
+
+        return Response(
+            get_plotlyjs(),
+            media_type="application/javascript",
+            headers={"Cache-Control": "max-age=86400"},
+        )
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        allowed = {"app.js": "application/javascript", "app.css": "text/css"}
+        if name not in allowed:
+            return _error(404, f"no static file '{name}'")
+        return FileResponse(STATIC / name, media_type=allowed[name])
+
+    return app

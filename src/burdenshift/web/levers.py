@@ -1,0 +1,75 @@
+"""The levers the page moves, as a strict request schema, applied on top of a scenario."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from burdenshift.scenario.schema import Scenario
+
+MAX_DRAWS = 20_000
+MAX_HORIZON_END = 2050
+MAX_TIME_LIMIT = 60.0
+
+
+class Levers(BaseModel):
+    """Each lever left out keeps the scenario's value."""
+
+    model_config = ConfigDict(extra="forbid")
+    deadline: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    target_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    drawdown: Literal["blunt", "phased", "none"] | None = None
+    drawdown_end_year: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    coordination_withdrawal: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    coordination_stays: bool = False
+    """True: the US stays in coordination mechanisms (overrides the year)."""
+    procurement: Literal["national", "pooled"] | None = None
+    us_licences: Literal["granted", "capped", "refused"] | None = None
+    budget_pct_gdp_2030: float | None = Field(default=None, ge=0.0, le=10.0)
+    """Defence spending for every ally by 2030, % of GDP (linear from today)."""
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scenario: str | None = None
+    """A shipped scenario name; ignored when `yaml` is given."""
+    yaml: str | None = Field(default=None, max_length=100_000)
+    """A scenario file's text (parsed, never executed or written)."""
+    levers: Levers = Levers()
+    store: bool = False
+    """Keep the run in the store."""
+
+
+class RiskRequest(RunRequest):
+    draws: int = Field(default=2_000, ge=10, le=MAX_DRAWS)
+    seed: int = 2027
+
+
+class PlanRequest(RunRequest):
+    mode: Literal["national", "pooled"] | None = None
+    time_limit: float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT)
+
+
+def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
+    data: dict[str, Any] = scenario.model_dump()
+    if levers.deadline is not None:
+        data["deadline"] = levers.deadline
+        data["horizon"] = (data["horizon"][0], max(data["horizon"][1], levers.deadline))
+    if levers.target_share is not None:
+        data["target_share"] = levers.target_share
+    if levers.drawdown is not None:
+        data["us_drawdown"]["path"] = levers.drawdown
+    if levers.drawdown_end_year is not None:
+        data["us_drawdown"]["end_year"] = levers.drawdown_end_year
+    if levers.coordination_stays:
+        data["coordination_withdrawal"] = None
+    elif levers.coordination_withdrawal is not None:
+        data["coordination_withdrawal"] = levers.coordination_withdrawal
+    if levers.procurement is not None:
+        data["procurement"] = levers.procurement
+    if levers.us_licences is not None:
+        data["export"]["us_licences"] = levers.us_licences
+    if levers.budget_pct_gdp_2030 is not None:
+        data["budget"]["pct_gdp"] = {2030: levers.budget_pct_gdp_2030}
+    return Scenario.model_validate(data)

@@ -1,0 +1,207 @@
+// The page: levers -> JSON API -> tables and charts, without reloading.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const pct = (x) => (x === null || x === undefined) ? "—" : `${(100 * x).toFixed(0)}%`;
+const yr = (y) => (y === null || y === undefined) ? "—" : String(y);
+let uploaded = null;      // text of an uploaded scenario, if any
+let controller = null;    // aborts long work
+let lastAssess = null;
+let seq = 0;              // only the newest lever change may draw
+
+function levers() {
+  const l = {
+    deadline: Number($("deadline").value),
+    target_share: Number($("target").value),
+    drawdown: $("drawdown").value,
+    drawdown_end_year: Number($("drawdown_end").value),
+    procurement: $("procurement").value,
+    us_licences: $("licences").value,
+    coordination_stays: $("coordination_stays").checked,
+    coordination_withdrawal: Number($("coordination").value),
+  };
+  if ($("budget").value !== "") l.budget_pct_gdp_2030 = Number($("budget").value);
+  return l;
+}
+
+function request(extra = {}) {
+  const body = { levers: levers(), ...extra };
+  if (uploaded) body.yaml = uploaded; else body.scenario = $("scenario").value;
+  return body;
+}
+
+async function api(path, body, signal) {
+  const res = await fetch(path, {
+    method: body ? "POST" : "GET",
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+    signal,
+  });
+  const data = await res.json();
+  if (!res.ok) {
+    const d = data.detail || {};
+    const msg = typeof d === "string" ? d : (d.message || JSON.stringify(d));
+    throw new Error(`${msg}${d.fix ? " Fix: " + d.fix : ""}`);
+  }
+  return data;
+}
+
+function table(headers, rows) {
+  const head = headers.map((h) => `<th>${h}</th>`).join("");
+  const body = rows.map((r) => "<tr>" + r.map((c) => `<td>${c}</td>`).join("") + "</tr>").join("");
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function showAssess(a) {
+  lastAssess = a;
+  const met = a.areas.filter((x) => x.share_at_deadline_max_ramp >= x.target - 1e-9).length;
+  $("verdict").textContent = `Europe can hold ${pct(a.target_share)} of the requirement by ${a.deadline} in ${met} of ${a.areas.length} areas, even at the fastest feasible ramp.`;
+  $("area-table").innerHTML = table(
+    ["area", "Europe now", "US now", `${a.deadline} today's rates`, `${a.deadline} fastest ramp`, "held from", "held back by"],
+    a.areas.map((x) => [
+      x.name + (x.low_confidence ? " *" : ""), pct(x.europe_share_now), pct(Math.min(x.us, 1)),
+      pct(x.share_at_deadline_current_rates),
+      `<span class="${x.share_at_deadline_max_ramp >= x.target - 1e-9 ? "met" : "miss"}">${pct(x.share_at_deadline_max_ramp)}</span>`,
+      yr(x.year_target_max_ramp), x.binding,
+    ]),
+  );
+  const allies = [...a.allies].sort((p, q) => q.defence_spending_usd_bn - p.defence_spending_usd_bn);
+  $("burden-table").innerHTML = "<h3>Who carries the burden</h3>" + table(
+    ["ally", "USD bn", "% GDP", "share of spending", "share of GDP", "ratio"],
+    allies.map((b) => [b.name, b.defence_spending_usd_bn.toFixed(1), b.defence_pct_gdp.toFixed(2),
+      pct(b.spending_share), pct(b.gdp_share), b.burden_ratio.toFixed(2)]),
+  );
+  const sel = $("source-area");
+  if (!sel.options.length) {
+    sel.innerHTML = a.areas.map((x) => `<option value="${x.area}">${x.name}</option>`).join("");
+  }
+}
+
+function showSimulate(s) {
+  const traces = [];
+  for (const [area, v] of Object.entries(s.areas)) {
+    traces.push({ x: s.years, y: v.europe_share, name: `${area}`, mode: "lines" });
+  }
+  const target = Object.values(s.areas)[0].target;
+  traces.push({ x: s.years, y: s.years.map(() => target), name: "target", line: { dash: "dash", color: "#555" } });
+  Plotly.react("chart-shares", traces, {
+    title: "Europe's share of the requirement, simulated year by year",
+    yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 420, margin: { t: 50 },
+  }, { displaylogo: false, responsive: true });
+}
+
+async function refresh() {
+  const mine = ++seq;
+  $("status").textContent = "updating…";
+  try {
+    const [a, s] = await Promise.all([api("/api/assess", request()), api("/api/simulate", request())]);
+    if (mine !== seq) return;
+    showAssess(a);
+    showSimulate(s);
+    $("status").textContent = "";
+    $("upload-error").hidden = true;
+  } catch (e) {
+    if (mine !== seq) return;
+    $("status").textContent = "";
+    $("upload-error").textContent = e.message;
+    $("upload-error").hidden = false;
+  }
+}
+
+async function longRun(path, extra, render) {
+  controller = new AbortController();
+  $("cancel").disabled = false;
+  $("status").textContent = "working… (Cancel stops it)";
+  try {
+    render(await api(path, request(extra), controller.signal));
+    $("status").textContent = "";
+  } catch (e) {
+    $("status").textContent = e.name === "AbortError" ? "cancelled" : e.message;
+  } finally {
+    $("cancel").disabled = true;
+    controller = null;
+  }
+}
+
+function showPlan(p) {
+  const years = Object.keys(p.areas[0].benchmarks);
+  $("plan-view").innerHTML = `<h3>Cheapest ${p.mode} plan (${p.status}): yearly benchmarks</h3>` + table(
+    ["area", ...years, "held from"],
+    p.areas.map((a) => [a.area, ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
+  ) + "<h3>What binds</h3>" + table(["constraint", "where", "explanation"],
+    p.bottlenecks.slice(0, 8).map((b) => [b.constraint, b.where, b.explanation]));
+}
+
+function showRisk(r) {
+  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${r.deadline} (${r.draws} draws)</h3><div id="risk-chart" class="chart"></div>`;
+  Plotly.react("risk-chart", [{
+    type: "bar", x: r.areas.map((a) => a.area), y: r.areas.map((a) => a.p_target_by_deadline),
+    error_y: { type: "data", array: r.areas.map((a) => 1.96 * a.p_se) },
+  }], { yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 360, margin: { t: 20 } },
+  { displaylogo: false, responsive: true });
+}
+
+async function loadRuns() {
+  const runs = await api("/api/runs");
+  $("runs").innerHTML = table(["run", "engine", "scenario", "created", "download"],
+    runs.map((r) => [
+      `<a href="#" data-run="${r.run_id}" class="reopen">${r.run_id}</a>`, r.engine, r.scenario || "",
+      r.created_at.slice(0, 19),
+      ["html", "csv", "parquet", "yaml"].map((f) => `<a href="/api/runs/${r.run_id}/export?format=${f}">${f}</a>`).join(" "),
+    ]));
+  const opts = runs.map((r) => `<option value="${r.run_id}">${r.run_id} ${r.engine}</option>`).join("");
+  $("cmp-a").innerHTML = opts;
+  $("cmp-b").innerHTML = opts;
+  for (const a of document.querySelectorAll("a.reopen")) {
+    a.addEventListener("click", async (ev) => {
+      ev.preventDefault();
+      const run = await api(`/api/runs/${a.dataset.run}`);
+      const show = { assess: showAssess, simulate: showSimulate, plan: showPlan, risk: showRisk }[run.engine];
+      if (show) show(run.result);
+      $("status").textContent = `reopened run ${run.run_id}`;
+    });
+  }
+}
+
+async function init() {
+  const scenarios = await api("/api/scenarios");
+  $("scenario").innerHTML = scenarios.map((s) => `<option value="${s.name}" title="${s.description}">${s.name}</option>`).join("");
+  for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_end", "coordination",
+    "coordination_stays", "procurement", "licences", "budget"]) {
+    $(id).addEventListener("change", () => { if (id === "scenario") uploaded = null; refresh(); });
+  }
+  $("upload").addEventListener("change", async (ev) => {
+    const file = ev.target.files[0];
+    if (!file) return;
+    uploaded = await file.text();
+    refresh();
+  });
+  $("run-plan").addEventListener("click", () => longRun("/api/plan", {}, showPlan));
+  $("run-risk").addEventListener("click", (ev) => {
+    if (ev.target.id === "draws") return;
+    longRun("/api/risk", { draws: Number($("draws").value) }, showRisk);
+  });
+  $("cancel").addEventListener("click", () => controller && controller.abort());
+  $("save").addEventListener("click", async () => {
+    await api("/api/assess", request({ store: true }));
+    await loadRuns();
+    $("status").textContent = "saved";
+  });
+  $("compare").addEventListener("click", async () => {
+    const c = await api(`/api/compare?a=${$("cmp-a").value}&b=${$("cmp-b").value}`);
+    $("compare-view").innerHTML = table(["area", "share A", "share B", "B − A"],
+      c.areas.filter((r) => r.share_at_deadline).map((r) => [r.area, pct(r.share_at_deadline.a),
+        pct(r.share_at_deadline.b), `${(100 * (r.share_at_deadline.diff || 0)).toFixed(1)} pts`]));
+  });
+  $("source-area").addEventListener("change", showSources);
+  $("sources-panel").addEventListener("toggle", showSources);
+  await refresh();
+  await loadRuns();
+}
+
+async function showSources() {
+  const rows = await api(`/api/sources?area=${$("source-area").value}`);
+  $("sources").innerHTML = table(["key", "field", "value", "unit", "year", "confidence", "source"],
+    rows.map((r) => [r.key, r.field, r.value, r.unit, r.year, r.confidence, r.source]));
+}
+
+init();
