@@ -116,7 +116,14 @@ def create_app(db: Path | None = None) -> FastAPI:
 
     @app.post("/api/scenarios/validate")
     def validate(req: RunRequest) -> dict[str, Any]:
-        _, sc = scenario_of(req)
+        """200 either way: {"valid": true, "scenario"} or {"valid": false, "error"}."""
+        try:
+            _, sc = scenario_of(req)
+        except InputError as exc:
+            return {
+                "valid": False,
+                "error": {"message": exc.message, "field": exc.field, "fix": exc.fix},
+            }
         return {"valid": True, "scenario": sc.model_dump(mode="json")}
 
     # -- engines -----------------------------------------------------------------------------

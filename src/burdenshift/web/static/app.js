@@ -167,12 +167,22 @@ async function init() {
   $("scenario").innerHTML = scenarios.map((s) => `<option value="${s.name}" title="${s.description}">${s.name}</option>`).join("");
   for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_end", "coordination",
     "coordination_stays", "procurement", "licences", "budget"]) {
-    $(id).addEventListener("change", () => { if (id === "scenario") uploaded = null; refresh(); });
+    $(id).addEventListener("change", () => {
+      if (id === "scenario") { uploaded = null; $("upload").value = ""; }
+      refresh();
+    });
   }
   $("upload").addEventListener("change", async (ev) => {
     const file = ev.target.files[0];
     if (!file) return;
-    uploaded = await file.text();
+    const text = await file.text();
+    const check = await api("/api/scenarios/validate", { yaml: text, levers: levers() });
+    if (!check.valid) {
+      $("upload-error").textContent = check.error.message;
+      $("upload-error").hidden = false;
+      return;
+    }
+    uploaded = text;
     refresh();
   });
   $("run-plan").addEventListener("click", () => longRun("/api/plan", {}, showPlan));

@@ -1,0 +1,198 @@
+"""The JSON API with FastAPI's test client, and the page in headless Debian chromium against a
+real uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from burdenshift.web.app import create_app
+from tests.test_report import ARGS, CHROMIUM, _need_browser, _not_blank
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    db = tmp_path_factory.mktemp("web") / "runs.duckdb"
+    with TestClient(create_app(db)) as c:
+        yield c
+
+
+def test_scenarios(client):
+    listed = client.get("/api/scenarios").json()
+    assert {s["name"] for s in listed} >= {"baseline-2027-blunt", "pooled-procurement"}
+    one = client.get("/api/scenarios/phased-2030").json()
+    assert one["scenario"]["deadline"] == 2030 and "phased" in one["yaml"]
+    ok = client.post("/api/scenarios/validate", json={"yaml": "deadline: 2029\n"})
+    assert ok.status_code == 200 and ok.json()["scenario"]["deadline"] == 2029
+    bad = client.post("/api/scenarios/validate", json={"yaml": "deadlin: 2029\n"}).json()
+    assert bad["valid"] is False and bad["error"]["field"] == "deadlin"
+
+
+def test_assess_and_simulate_follow_the_levers(client):
+    base = client.post("/api/assess", json={}).json()
+    later = client.post("/api/assess", json={"levers": {"deadline": 2032}}).json()
+    assert base["deadline"] == 2027 and later["deadline"] == 2032
+    areas = {a["area"]: a for a in base["areas"]}
+    moved = {a["area"]: a for a in later["areas"]}
+    assert all(
+        moved[k]["share_at_deadline_max_ramp"] != areas[k]["share_at_deadline_max_ramp"]
+        or moved[k]["share_at_deadline_max_ramp"] == 1.0
+        for k in areas
+        if k != "c2"
+    )
+    sim = client.post("/api/simulate", json={"levers": {"procurement": "pooled"}}).json()
+    assert sim["run"]["applied"]["procurement"] == "pooled"
+    assert set(sim) >= {"years", "areas", "cost_musd"}
+
+
+def test_plan_risk_runs_export_compare(client):
+    plan = client.post("/api/plan", json={"store": True, "time_limit": 60}).json()
+    assert plan["status"] == "optimal" and "run_id" in plan
+    risk = client.post("/api/risk", json={"draws": 200, "seed": 3, "store": True}).json()
+    assert risk["draws"] == 200 and len(risk["areas"]) == 12
+    runs = client.get("/api/runs").json()
+    ids = [r["run_id"] for r in runs]
+    assert plan["run_id"] in ids and risk["run_id"] in ids
+    one = client.get(f"/api/runs/{risk['run_id']}").json()
+    assert one["result"]["seed"] == 3
+    for fmt, needle in (
+        ("csv", b"run_id,area"),
+        ("yaml", b"deadline"),
+        ("html", b"Plotly"),
+        ("parquet", b"PAR1"),
+    ):
+        res = client.get(f"/api/runs/{plan['run_id']}/export", params={"format": fmt})
+        assert res.status_code == 200 and needle in res.content[:200_000], fmt
+    cmp = client.get("/api/compare", params={"a": plan["run_id"], "b": risk["run_id"]}).json()
+    assert cmp["a"]["engine"] == "plan" and len(cmp["areas"]) == 12
+    src = client.get("/api/sources", params={"area": "air_refuelling"}).json()
+    assert src and all(r["source"] for r in src)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "needle"),
+    [
+        ("/api/assess", {"yaml": "deadline: [2027\n"}, 422, "YAML"),
+        ("/api/assess", {"yaml": "budget:\n  by_ally:\n    XXX: {2030: 3}\n"}, 422, "unknown ally"),
+        ("/api/assess", {"levers": {"deadline": 2100}}, 422, "deadline"),
+        ("/api/assess", {"levers": {"target_share": 1.5}}, 422, "target_share"),
+        ("/api/assess", {"scenario": "no-such"}, 422, "no scenario"),
+        ("/api/risk", {"draws": 10_000_000}, 422, "draws"),
+        ("/api/plan", {"time_limit": 9999}, 422, "time_limit"),
+        ("/api/assess", {"levers": {"flux": 1}}, 422, "flux"),
+    ],
+)
+def test_bad_input_is_4xx_never_500(client, path, body, status, needle):
+    res = client.post(path, json=body)
+    assert res.status_code == status, res.text
+    assert needle in res.text
+
+
+def test_oversized_body_is_refused(client):
+    res = client.post(
+        "/api/assess", content=b"x" * 300_000, headers={"content-type": "application/json"}
+    )
+    assert res.status_code == 413 and "limit" in res.text
+
+
+def test_unknown_run_and_bad_export_format(client):
+    assert client.get("/api/runs/nope").status_code == 422
+    assert client.get("/api/runs/nope/export", params={"format": "exe"}).status_code == 422
+
+
+def test_openapi_document_lists_the_api(client):
+    doc = client.get("/openapi.json").json()
+    for path in (
+        "/api/scenarios",
+        "/api/assess",
+        "/api/simulate",
+        "/api/plan",
+        "/api/risk",
+        "/api/runs",
+        "/api/compare",
+    ):
+        assert path in doc["paths"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    db = tmp_path_factory.mktemp("serve") / "runs.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "burdenshift", "serve", "--port", str(port), "--db", str(db)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.communicate(timeout=20)
+
+
+@pytest.mark.browser
+def test_page_moves_with_the_levers(server, tmp_path):
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("deadline: 2027\nus_drawdown:\n  paht: blunt\n")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors, outside = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None
+        )
+        try:
+            page.goto(server + "/")
+            page.wait_for_selector("#area-table table")
+            assert "by 2027" in page.locator("#verdict").inner_text()
+            assert page.locator("#chart-shares svg.main-svg").count() >= 1
+            before = page.locator("#area-table").inner_text()
+            page.fill("#deadline", "2031")
+            page.dispatch_event("#deadline", "change")
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('2031')"
+            )
+            assert page.locator("#area-table").inner_text() != before
+            page.select_option("#procurement", "pooled")
+            page.wait_for_function("document.querySelector('#status').textContent === ''")
+            # a bad upload shows the error with its field, and nothing else breaks
+            page.set_input_files("#upload", str(bad))
+            page.wait_for_selector("#upload-error:not([hidden])")
+            assert "us_drawdown.paht" in page.locator("#upload-error").inner_text()
+            page.select_option("#scenario", "phased-2030")
+            page.wait_for_selector("#upload-error[hidden]", state="attached")
+            # save a run and reopen it
+            page.click("#save")
+            page.wait_for_selector("#runs a.reopen")
+            page.click("#runs a.reopen")
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.startsWith('reopened')"
+            )
+            _not_blank(page.screenshot())
+            assert errors == []
+            assert outside == []
+        finally:
+            browser.close()
