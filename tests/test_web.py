@@ -27,9 +27,9 @@ def test_scenarios(client):
     assert {s["name"] for s in listed} >= {"baseline-2027-blunt", "pooled-procurement"}
     one = client.get("/api/scenarios/phased-2030").json()
     assert one["scenario"]["deadline"] == 2030 and "phased" in one["yaml"]
-    ok = client.post("/api/scenarios/validate", json={"yaml": "deadline: 2029\n"})
+    ok = client.post("/api/validate", json={"yaml": "deadline: 2029\n"})
     assert ok.status_code == 200 and ok.json()["scenario"]["deadline"] == 2029
-    bad = client.post("/api/scenarios/validate", json={"yaml": "deadlin: 2029\n"}).json()
+    bad = client.post("/api/validate", json={"yaml": "deadlin: 2029\n"}).json()
     assert bad["valid"] is False and bad["error"]["field"] == "deadlin"
 
 

@@ -21,8 +21,11 @@ MAX_BODY = 256 * 1024
 def _error(
     status: int, message: str, field: str | None = None, fix: str | None = None
 ) -> JSONResponse:
+    """Errors in FastAPI's own shape (a list under `detail`), with the fix added."""
+    loc = ["body", *(field.split(".") if field else [])]
     return JSONResponse(
-        status_code=status, content={"detail": {"message": message, "field": field, "fix": fix}}
+        status_code=status,
+        content={"detail": [{"loc": loc, "msg": message, "type": "value_error", "fix": fix}]},
     )
 
 
@@ -36,6 +39,10 @@ def create_app(db: Path | None = None) -> FastAPI:
         version=package_version(),
         description="Can Europe's NATO allies carry the majority of each conventional "
         "capability by the US deadline? The JSON API behind the page; shapes as the CLI's --json.",
+        responses={
+            400: {"description": "The request body is not valid JSON"},
+            413: {"description": "The request body is over the size limit"},
+        },
     )
     store = Store(db_path(db))
     world = load_world()
@@ -114,7 +121,7 @@ def create_app(db: Path | None = None) -> FastAPI:
             "scenario": load_scenario(name).model_dump(mode="json"),
         }
 
-    @app.post("/api/scenarios/validate")
+    @app.post("/api/validate")
     def validate(req: RunRequest) -> dict[str, Any]:
         """200 either way: {"valid": true, "scenario"} or {"valid": false, "error"}."""
         try:

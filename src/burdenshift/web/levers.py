@@ -16,7 +16,7 @@ MAX_TIME_LIMIT = 60.0
 class Levers(BaseModel):
     """Each lever left out keeps the scenario's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     deadline: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     target_share: float | None = Field(default=None, ge=0.0, le=1.0)
     drawdown: Literal["blunt", "phased", "none"] | None = None
@@ -31,7 +31,7 @@ class Levers(BaseModel):
 
 
 class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     scenario: str | None = None
     """A shipped scenario name; ignored when `yaml` is given."""
     yaml: str | None = Field(default=None, max_length=100_000)

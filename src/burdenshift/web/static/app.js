@@ -38,9 +38,9 @@ async function api(path, body, signal) {
   });
   const data = await res.json();
   if (!res.ok) {
-    const d = data.detail || {};
-    const msg = typeof d === "string" ? d : (d.message || JSON.stringify(d));
-    throw new Error(`${msg}${d.fix ? " Fix: " + d.fix : ""}`);
+    const d = Array.isArray(data.detail) ? data.detail[0] : { msg: String(data.detail) };
+    const where = d.loc && d.loc.length > 1 ? `${d.loc.slice(1).join(".")}: ` : "";
+    throw new Error(d.type === "value_error" ? d.msg : `${where}${d.msg}`);
   }
   return data;
 }
@@ -176,7 +176,7 @@ async function init() {
     const file = ev.target.files[0];
     if (!file) return;
     const text = await file.text();
-    const check = await api("/api/scenarios/validate", { yaml: text, levers: levers() });
+    const check = await api("/api/validate", { yaml: text, levers: levers() });
     if (!check.valid) {
       $("upload-error").textContent = check.error.message;
       $("upload-error").hidden = false;
