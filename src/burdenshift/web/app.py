@@ -82,6 +82,19 @@ def create_app(db: Path | None = None) -> FastAPI:
             ) from None
         return applied_world(world, sc), sc
 
+    cache: dict[tuple[str, str], dict[str, Any]] = {}
+    """Recent assess and simulate answers by scenario: a page's lever moves repeat them often."""
+
+    def cached(engine: str, sc: Any, compute: Any) -> dict[str, Any]:
+        import json
+
+        key = (engine, json.dumps(sc.model_dump(mode="json"), sort_keys=True))
+        if key not in cache:
+            if len(cache) >= 256:
+                cache.pop(next(iter(cache)))
+            cache[key] = compute()
+        return cache[key]
+
     def keep(engine: str, payload: dict[str, Any], started: float, wanted: bool) -> dict[str, Any]:
         if wanted:
             payload = {
@@ -143,7 +156,7 @@ def create_app(db: Path | None = None) -> FastAPI:
         started = time.perf_counter()
         w, sc = scenario_of(req)
         payload = await run_in_threadpool(
-            lambda: assessment_json(run(w, sc), run_info("assess", w, sc))
+            cached, "assess", sc, lambda: assessment_json(run(w, sc), run_info("assess", w, sc))
         )
         return keep("assess", payload, started, req.store)
 
@@ -156,7 +169,10 @@ def create_app(db: Path | None = None) -> FastAPI:
         started = time.perf_counter()
         w, sc = scenario_of(req)
         payload = await run_in_threadpool(
-            lambda: simulation_json(run(w, sc), run_info("simulate", w, sc))
+            cached,
+            "simulate",
+            sc,
+            lambda: simulation_json(run(w, sc), run_info("simulate", w, sc)),
         )
         return keep("simulate", payload, started, req.store)
 
