@@ -176,8 +176,22 @@ def test_page_moves_with_the_levers(server, tmp_path):
                 "document.querySelector('#verdict').textContent.includes('2031')"
             )
             assert page.locator("#area-table").inner_text() != before
+            national = page.locator("#cost").inner_text()
+            assert "national procurement" in national
             page.select_option("#procurement", "pooled")
-            page.wait_for_function("document.querySelector('#status').textContent === ''")
+            page.wait_for_function(
+                "document.querySelector('#cost').textContent.includes('pooled procurement')"
+            )
+            # pooled buying costs less for the same deliveries: the spending figure moves
+            assert page.locator("#cost").inner_text().split(":")[1] != national.split(":")[1]
+            # a risk run from the page is kept and listed
+            page.fill("#draws", "200")
+            page.click("#run-risk")
+            page.wait_for_selector("#risk-chart svg.main-svg")
+            page.wait_for_function(
+                "Array.from(document.querySelectorAll('#runs td'))"
+                ".some(td => td.textContent === 'risk')"
+            )
             # a bad upload shows the error with its field, and nothing else breaks
             page.set_input_files("#upload", str(bad))
             page.wait_for_selector("#upload-error:not([hidden])")

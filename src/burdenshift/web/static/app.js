@@ -83,6 +83,9 @@ function showSimulate(s) {
   }
   const target = Object.values(s.areas)[0].target;
   traces.push({ x: s.years, y: s.years.map(() => target), name: "target", line: { dash: "dash", color: "#555" } });
+  const total = s.cost_musd.total.reduce((a, b) => a + b, 0);
+  const gap = Object.values(s.areas).reduce((a, v) => a + v.deterrence_gap_total, 0);
+  $("cost").textContent = `Simulated spending on the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: ${(total / 1000).toFixed(1)} USD bn (constant 2025); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement).`;
   Plotly.react("chart-shares", traces, {
     title: "Europe's share of the requirement, simulated year by year",
     yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 420, margin: { t: 50 },
@@ -185,10 +188,15 @@ async function init() {
     uploaded = text;
     refresh();
   });
-  $("run-plan").addEventListener("click", () => longRun("/api/plan", {}, showPlan));
-  $("run-risk").addEventListener("click", (ev) => {
+  // plan and risk runs are kept, so they can be reopened, compared and downloaded
+  $("run-plan").addEventListener("click", async () => {
+    await longRun("/api/plan", { store: true }, showPlan);
+    await loadRuns();
+  });
+  $("run-risk").addEventListener("click", async (ev) => {
     if (ev.target.id === "draws") return;
-    longRun("/api/risk", { draws: Number($("draws").value) }, showRisk);
+    await longRun("/api/risk", { draws: Number($("draws").value), store: true }, showRisk);
+    await loadRuns();
   });
   $("cancel").addEventListener("click", () => controller && controller.abort());
   $("save").addEventListener("click", async () => {
