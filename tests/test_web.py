@@ -210,3 +210,31 @@ def test_page_moves_with_the_levers(server, tmp_path):
             assert outside == []
         finally:
             browser.close()
+
+
+def test_jobs_report_progress_and_can_be_cancelled(client):
+    started = client.post("/api/jobs/risk", json={"draws": 20_000, "seed": 1}).json()
+    assert started["state"] == "running"
+    seen = []
+    for _ in range(400):
+        s = client.get(f"/api/jobs/{started['id']}").json()
+        seen.append(s["progress"])
+        if s["progress"] > 0:
+            break
+        time.sleep(0.05)
+    assert client.delete(f"/api/jobs/{started['id']}").status_code == 200
+    for _ in range(400):
+        s = client.get(f"/api/jobs/{started['id']}").json()
+        if s["state"] != "running":
+            break
+        time.sleep(0.05)
+    assert s["state"] == "cancelled" and s["result"] is None
+    assert 0 < max(seen) < 1
+    done = client.post("/api/jobs/risk", json={"draws": 300, "seed": 2}).json()
+    for _ in range(400):
+        s = client.get(f"/api/jobs/{done['id']}").json()
+        if s["state"] != "running":
+            break
+        time.sleep(0.05)
+    assert s["state"] == "done" and s["progress"] == 1.0 and s["result"]["draws"] == 300
+    assert client.get("/api/jobs/nope").status_code == 422

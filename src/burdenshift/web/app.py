@@ -18,6 +18,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 256 * 1024
 
 
+class Cancelled(Exception):
+    """A job stopped at the user's request."""
+
+
 def _error(
     status: int, message: str, field: str | None = None, fix: str | None = None
 ) -> JSONResponse:
@@ -220,6 +224,103 @@ def create_app(db: Path | None = None) -> FastAPI:
             }
             for f in figures_for_area(world, area)
         ]
+
+    # -- long work as jobs: progress and cancel -------------------------------------------
+    jobs: dict[str, dict[str, Any]] = {}
+    """Running and finished plan/risk jobs: state, progress in [0, 1], result or error."""
+
+    @app.post("/api/jobs/risk")
+    def start_risk(req: RiskRequest) -> dict[str, Any]:
+        from burdenshift.engine.risk import risk as run
+        from burdenshift.engine.runinfo import run_info
+
+        w, sc = scenario_of(req)
+        job = new_job()
+
+        def work() -> dict[str, Any]:
+            started = time.perf_counter()
+
+            def step(n: int) -> None:
+                if job["cancel"]:
+                    raise Cancelled
+                job["done"] += n
+                job["progress"] = min(job["done"] / req.draws, 1.0)
+
+            result = run(w, sc, req.draws, req.seed, progress=step).as_dict()
+            payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
+            return keep("risk", payload, started, req.store)
+
+        return launch(job, work)
+
+    @app.post("/api/jobs/plan")
+    def start_plan(req: PlanRequest) -> dict[str, Any]:
+        from burdenshift.engine.plan import SolveOptions
+        from burdenshift.engine.plan import plan as run
+        from burdenshift.engine.runinfo import run_info
+
+        w, sc = scenario_of(req)
+        job = new_job()
+        mode = req.mode or sc.procurement
+
+        def work() -> dict[str, Any]:
+            started = time.perf_counter()
+            result = run(w, sc, mode, SolveOptions(time_limit=req.time_limit)).as_dict()
+            if job["cancel"]:
+                raise Cancelled
+            info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
+            return keep("plan", {**result, "run": info}, started, req.store)
+
+        return launch(job, work)
+
+    @app.get("/api/jobs/{job_id}")
+    def job_status(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is None:
+            raise InputError(f"no job '{job_id}'", field="job_id", fix="start one first")
+        return {k: job[k] for k in ("id", "state", "progress", "result", "error")}
+
+    @app.delete("/api/jobs/{job_id}")
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is None:
+            raise InputError(f"no job '{job_id}'", field="job_id", fix="start one first")
+        job["cancel"] = True
+        return {"id": job_id, "state": "cancelling" if job["state"] == "running" else job["state"]}
+
+    def new_job() -> dict[str, Any]:
+        import secrets
+
+        if len(jobs) > 64:  # forget the oldest finished jobs
+            for old in [k for k, j in jobs.items() if j["state"] != "running"][:32]:
+                jobs.pop(old)
+        job = {
+            "id": secrets.token_hex(6),
+            "state": "running",
+            "progress": 0.0,
+            "done": 0,
+            "result": None,
+            "error": None,
+            "cancel": False,
+        }
+        jobs[job["id"]] = job
+        return job
+
+    def launch(job: dict[str, Any], work: Any) -> dict[str, Any]:
+        import threading
+
+        def target() -> None:
+            try:
+                job["result"] = work()
+                job["state"], job["progress"] = "done", 1.0
+            except Cancelled:
+                job["state"] = "cancelled"
+            except InputError as exc:
+                job["state"], job["error"] = "failed", exc.message
+            except Exception as exc:  # reported to the page; the server keeps running
+                job["state"], job["error"] = "failed", f"internal error: {exc!r}"
+
+        threading.Thread(target=target, daemon=True).start()
+        return {"id": job["id"], "state": "running"}
 
     # -- runs --------------------------------------------------------------------------------
     @app.get("/api/runs")

@@ -4,7 +4,6 @@ const $ = (id) => document.getElementById(id);
 const pct = (x) => (x === null || x === undefined) ? "—" : `${(100 * x).toFixed(0)}%`;
 const yr = (y) => (y === null || y === undefined) ? "—" : String(y);
 let uploaded = null;      // text of an uploaded scenario, if any
-let controller = null;    // aborts long work
 let lastAssess = null;
 let seq = 0;              // only the newest lever change may draw
 
@@ -110,18 +109,28 @@ async function refresh() {
   }
 }
 
-async function longRun(path, extra, render) {
-  controller = new AbortController();
+let job = null;            // the running plan or risk job
+
+async function longRun(kind, extra, render) {
+  const started = await api(`/api/jobs/${kind}`, request(extra));
+  job = started.id;
   $("cancel").disabled = false;
-  $("status").textContent = "working… (Cancel stops it)";
+  $("progress").hidden = false;
+  $("progress").value = 0;
+  $("status").textContent = `${kind} running…`;
   try {
-    render(await api(path, request(extra), controller.signal));
-    $("status").textContent = "";
-  } catch (e) {
-    $("status").textContent = e.name === "AbortError" ? "cancelled" : e.message;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const s = await api(`/api/jobs/${started.id}`);
+      $("progress").value = s.progress;
+      if (s.state === "done") { render(s.result); $("status").textContent = ""; break; }
+      if (s.state === "cancelled") { $("status").textContent = "cancelled"; break; }
+      if (s.state === "failed") { $("status").textContent = s.error; break; }
+    }
   } finally {
     $("cancel").disabled = true;
-    controller = null;
+    $("progress").hidden = true;
+    job = null;
   }
 }
 
@@ -135,7 +144,24 @@ function showPlan(p) {
 }
 
 function showRisk(r) {
-  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${r.deadline} (${r.draws} draws)</h3><div id="risk-chart" class="chart"></div>`;
+  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${r.deadline} (${r.draws} draws)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
+  const fans = [];
+  r.areas.forEach((a, i) => {
+    const years = Object.keys(a.share_quantiles).map(Number);
+    const q = Object.values(a.share_quantiles);
+    const axis = i === 0 ? "" : String(i + 1);
+    const common = { xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: false };
+    fans.push({ ...common, x: years, y: q.map((v) => v.p90), line: { width: 0 }, hoverinfo: "skip" });
+    fans.push({ ...common, x: years, y: q.map((v) => v.p10), fill: "tonexty", line: { width: 0 },
+      fillcolor: "rgba(31,78,156,0.25)", name: `${a.area} 10–90 %` });
+    fans.push({ ...common, x: years, y: q.map((v) => v.p50), line: { color: "#1f4e9c" }, name: `${a.area} median` });
+  });
+  const layout = { grid: { rows: 3, columns: 4, pattern: "independent" }, height: 720,
+    title: "Europe's share of the requirement: median and 10–90 % band", margin: { t: 50 },
+    annotations: r.areas.map((a, i) => ({ text: a.area, showarrow: false, xref: `x${i ? i + 1 : ""} domain`,
+      yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.12 })) };
+  r.areas.forEach((_, i) => { layout[`yaxis${i ? i + 1 : ""}`] = { range: [0, 1.05], tickformat: ".0%" }; });
+  Plotly.react("fan-chart", fans, layout, { displaylogo: false, responsive: true });
   Plotly.react("risk-chart", [{
     type: "bar", x: r.areas.map((a) => a.area), y: r.areas.map((a) => a.p_target_by_deadline),
     error_y: { type: "data", array: r.areas.map((a) => 1.96 * a.p_se) },
@@ -190,15 +216,14 @@ async function init() {
   });
   // plan and risk runs are kept, so they can be reopened, compared and downloaded
   $("run-plan").addEventListener("click", async () => {
-    await longRun("/api/plan", { store: true }, showPlan);
+    await longRun("plan", { store: true }, showPlan);
     await loadRuns();
   });
-  $("run-risk").addEventListener("click", async (ev) => {
-    if (ev.target.id === "draws") return;
-    await longRun("/api/risk", { draws: Number($("draws").value), store: true }, showRisk);
+  $("run-risk").addEventListener("click", async () => {
+    await longRun("risk", { draws: Number($("draws").value), store: true }, showRisk);
     await loadRuns();
   });
-  $("cancel").addEventListener("click", () => controller && controller.abort());
+  $("cancel").addEventListener("click", () => job && fetch(`/api/jobs/${job}`, { method: "DELETE" }));
   $("save").addEventListener("click", async () => {
     await api("/api/assess", request({ store: true }));
     await loadRuns();
