@@ -97,7 +97,7 @@ def test_oversized_body_is_refused(client):
     res = client.post(
         "/api/assess", content=b"x" * 300_000, headers={"content-type": "application/json"}
     )
-    assert res.status_code == 413 and "limit" in res.text
+    assert res.status_code == 422 and "limit" in res.text
 
 
 def test_unknown_run_and_bad_export_format(client):

@@ -366,20 +366,7 @@ def data_sources(
 
     world = load_world(data)
     figures = figures_for_area(world, area)
-    rows = [
-        {
-            "table": f.table.removesuffix(".csv"),
-            "key": f.key,
-            "field": f.field,
-            "value": f.value,
-            "unit": f.unit,
-            "year": f.year,
-            "source": f.source,
-            "confidence": f.confidence,
-            "note": f.note,
-        }
-        for f in figures
-    ]
+    rows = [f.as_dict() for f in figures]
     if as_json:
         _print_json(rows)
         return
@@ -427,19 +414,7 @@ def report(
     world = load_world()
     sources = None
     if any(r["data_hash"] == world.data_hash for r in runs):
-        sources = [
-            {
-                "table": f.table.removesuffix(".csv"),
-                "key": f.key,
-                "field": f.field,
-                "value": f.value,
-                "unit": f.unit,
-                "year": f.year,
-                "source": f.source,
-                "confidence": f.confidence,
-            }
-            for f in world.figures
-        ]
+        sources = [f.as_dict() for f in world.figures]
     page, markdown, figs = render_runs(runs, sources)
     if png is not None:
         write_pngs(figs, png)

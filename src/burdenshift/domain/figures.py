@@ -33,6 +33,20 @@ class Figure:
     def weak(self) -> bool:
         return self.confidence in WEAK
 
+    def as_dict(self) -> dict[str, object]:
+        """The shape of `data sources --json`."""
+        return {
+            "table": self.table.removesuffix(".csv"),
+            "key": self.key,
+            "field": self.field,
+            "value": self.value,
+            "unit": self.unit,
+            "year": self.year,
+            "source": self.source,
+            "confidence": self.confidence,
+            "note": self.note,
+        }
+
 
 @dataclass(frozen=True)
 class FieldSpec:

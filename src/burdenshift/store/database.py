@@ -69,9 +69,11 @@ class Store:
         delay = 0.05
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                # always read-write: DuckDB refuses a second connection to the same file with
+                # another configuration in one process (a web server reads and writes at once)
+                con = duckdb.connect(str(self.path))
                 break
-            except duckdb.IOException as exc:
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise InputError(
                         f"the run store is busy or unreadable ({str(exc).splitlines()[0]})",

@@ -45,7 +45,6 @@ def create_app(db: Path | None = None) -> FastAPI:
         "capability by the US deadline? The JSON API behind the page; shapes as the CLI's --json.",
         responses={
             400: {"description": "The request body is not valid JSON"},
-            413: {"description": "The request body is over the size limit"},
         },
     )
     store = Store(db_path(db))
@@ -56,7 +55,7 @@ def create_app(db: Path | None = None) -> FastAPI:
         size = request.headers.get("content-length")
         if size is not None and size.isdigit() and int(size) > MAX_BODY:
             return _error(
-                413,
+                422,  # like every other refused input, so clients handle one error shape
                 f"request body of {size} bytes is over the {MAX_BODY}-byte limit",
                 fix="send a smaller scenario",
             )
@@ -180,8 +179,7 @@ def create_app(db: Path | None = None) -> FastAPI:
         )
         return keep("simulate", payload, started, req.store)
 
-    @app.post("/api/plan")
-    async def plan(req: PlanRequest) -> dict[str, Any]:
+    def plan_payload(req: PlanRequest, cancelled: Any = lambda: False) -> dict[str, Any]:
         from burdenshift.engine.plan import SolveOptions
         from burdenshift.engine.plan import plan as run
         from burdenshift.engine.runinfo import run_info
@@ -189,41 +187,35 @@ def create_app(db: Path | None = None) -> FastAPI:
         started = time.perf_counter()
         w, sc = scenario_of(req)
         mode = req.mode or sc.procurement
-        result = await run_in_threadpool(
-            lambda: run(w, sc, mode, SolveOptions(time_limit=req.time_limit)).as_dict()
-        )
+        result = run(w, sc, mode, SolveOptions(time_limit=req.time_limit)).as_dict()
+        if cancelled():
+            raise Cancelled
         info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
         return keep("plan", {**result, "run": info}, started, req.store)
 
-    @app.post("/api/risk")
-    async def risk(req: RiskRequest) -> dict[str, Any]:
+    def risk_payload(req: RiskRequest, progress: Any = None) -> dict[str, Any]:
         from burdenshift.engine.risk import risk as run
         from burdenshift.engine.runinfo import run_info
 
         started = time.perf_counter()
         w, sc = scenario_of(req)
-        result = await run_in_threadpool(lambda: run(w, sc, req.draws, req.seed).as_dict())
+        result = run(w, sc, req.draws, req.seed, progress=progress).as_dict()
         payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
         return keep("risk", payload, started, req.store)
+
+    @app.post("/api/plan")
+    async def plan(req: PlanRequest) -> dict[str, Any]:
+        return await run_in_threadpool(plan_payload, req)
+
+    @app.post("/api/risk")
+    async def risk(req: RiskRequest) -> dict[str, Any]:
+        return await run_in_threadpool(risk_payload, req)
 
     @app.get("/api/sources")
     def sources(area: str | None = None) -> list[dict[str, Any]]:
         from burdenshift.domain.sources import figures_for_area
 
-        return [
-            {
-                "table": f.table.removesuffix(".csv"),
-                "key": f.key,
-                "field": f.field,
-                "value": f.value,
-                "unit": f.unit,
-                "year": f.year,
-                "source": f.source,
-                "confidence": f.confidence,
-                "note": f.note,
-            }
-            for f in figures_for_area(world, area)
-        ]
+        return [f.as_dict() for f in figures_for_area(world, area)]
 
     # -- long work as jobs: progress and cancel -------------------------------------------
     jobs: dict[str, dict[str, Any]] = {}
@@ -231,46 +223,22 @@ def create_app(db: Path | None = None) -> FastAPI:
 
     @app.post("/api/jobs/risk")
     def start_risk(req: RiskRequest) -> dict[str, Any]:
-        from burdenshift.engine.risk import risk as run
-        from burdenshift.engine.runinfo import run_info
-
-        w, sc = scenario_of(req)
+        scenario_of(req)  # bad input fails now, not in the background
         job = new_job()
 
-        def work() -> dict[str, Any]:
-            started = time.perf_counter()
+        def step(n: int) -> None:
+            if job["cancel"]:
+                raise Cancelled
+            job["done"] += n
+            job["progress"] = min(job["done"] / req.draws, 1.0)
 
-            def step(n: int) -> None:
-                if job["cancel"]:
-                    raise Cancelled
-                job["done"] += n
-                job["progress"] = min(job["done"] / req.draws, 1.0)
-
-            result = run(w, sc, req.draws, req.seed, progress=step).as_dict()
-            payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
-            return keep("risk", payload, started, req.store)
-
-        return launch(job, work)
+        return launch(job, lambda: risk_payload(req, step))
 
     @app.post("/api/jobs/plan")
     def start_plan(req: PlanRequest) -> dict[str, Any]:
-        from burdenshift.engine.plan import SolveOptions
-        from burdenshift.engine.plan import plan as run
-        from burdenshift.engine.runinfo import run_info
-
-        w, sc = scenario_of(req)
+        scenario_of(req)
         job = new_job()
-        mode = req.mode or sc.procurement
-
-        def work() -> dict[str, Any]:
-            started = time.perf_counter()
-            result = run(w, sc, mode, SolveOptions(time_limit=req.time_limit)).as_dict()
-            if job["cancel"]:
-                raise Cancelled
-            info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
-            return keep("plan", {**result, "run": info}, started, req.store)
-
-        return launch(job, work)
+        return launch(job, lambda: plan_payload(req, lambda: job["cancel"]))
 
     @app.get("/api/jobs/{job_id}")
     def job_status(job_id: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import contextlib
 import math
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,19 +32,34 @@ class SolveOptions:
     mip_gap: float = 1e-4
 
 
+_quiet_lock = threading.Lock()
+_quiet_state: dict[str, int] = {"depth": 0, "saved": -1}
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """HiGHS prints its banner from C: silence file descriptor 1 so JSON output stays clean."""
-    sys.stdout.flush()
-    saved = os.dup(1)
+    """HiGHS prints its banner from C: silence file descriptor 1 so JSON output stays clean.
+
+    Solves may run in several threads (the web server): the first one in redirects, the last
+    one out restores, so the real stdout is never lost.
+    """
+    with _quiet_lock:
+        if _quiet_state["depth"] == 0:
+            sys.stdout.flush()
+            _quiet_state["saved"] = os.dup(1)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        _quiet_state["depth"] += 1
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
+        yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        with _quiet_lock:
+            _quiet_state["depth"] -= 1
+            if _quiet_state["depth"] == 0:
+                sys.stdout.flush()
+                os.dup2(_quiet_state["saved"], 1)
+                os.close(_quiet_state["saved"])
 
 
 def solve(m: linopy.Model, options: SolveOptions) -> PlanStatus:
