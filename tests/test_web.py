@@ -50,6 +50,20 @@ def test_assess_and_simulate_follow_the_levers(client):
     assert set(sim) >= {"years", "areas", "cost_musd"}
 
 
+def test_budget_lever_per_ally(client):
+    body = {"levers": {"budget_pct_gdp_2030_by_ally": {"DEU": 5.0}}}
+    sim = client.post("/api/simulate", json=body).json()
+    assert sim["run"]["applied"]["budget"]["by_ally"] == {"DEU": {"2030": 5.0}}
+    base = client.post("/api/simulate", json={}).json()
+    assert sum(sim["cost_musd"]["budget"]) > sum(base["cost_musd"]["budget"])
+    bad = client.post("/api/simulate", json={"levers": {"budget_pct_gdp_2030_by_ally": {"XXX": 3}}})
+    assert bad.status_code == 422 and "unknown ally" in bad.text
+    high = client.post(
+        "/api/simulate", json={"levers": {"budget_pct_gdp_2030_by_ally": {"DEU": 50}}}
+    )
+    assert high.status_code == 422
+
+
 def test_plan_risk_runs_export_compare(client):
     plan = client.post("/api/plan", json={"store": True, "time_limit": 60}).json()
     assert plan["status"] == "optimal" and "run_id" in plan

@@ -28,6 +28,8 @@ class Levers(BaseModel):
     us_licences: Literal["granted", "capped", "refused"] | None = None
     budget_pct_gdp_2030: float | None = Field(default=None, ge=0.0, le=10.0)
     """Defence spending for every ally by 2030, % of GDP (linear from today)."""
+    budget_pct_gdp_2030_by_ally: dict[str, float] = Field(default_factory=dict, max_length=40)
+    """Per ally, overriding the above: {"DEU": 3.5, …}."""
 
 
 class RunRequest(BaseModel):
@@ -72,4 +74,6 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["export"]["us_licences"] = levers.us_licences
     if levers.budget_pct_gdp_2030 is not None:
         data["budget"]["pct_gdp"] = {2030: levers.budget_pct_gdp_2030}
+    for ally, pct in levers.budget_pct_gdp_2030_by_ally.items():
+        data["budget"]["by_ally"][ally] = {2030: pct}
     return Scenario.model_validate(data)
