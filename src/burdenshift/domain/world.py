@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -98,13 +97,6 @@ class World:
     """The data folder as read, so a scenario's overrides can rebuild the World."""
 
     # -- derived views -------------------------------------------------------------------
-    def index(self, dim: str, label: str) -> int:
-        labels: tuple[str, ...] = getattr(self, dim)
-        try:
-            return labels.index(label)
-        except ValueError:
-            raise KeyError(label) from None
-
     @property
     def us_index(self) -> int:
         return self.allies.index(US)
@@ -309,15 +301,3 @@ def override_figures(raw: RawData, overrides: dict[tuple[str, str, str], float])
             0,
         )
     return replace(raw, figures=tuple(figs.values()))
-
-
-def counts_by_confidence(world: World) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for f in world.figures:
-        out[f.confidence] += 1
-    return dict(out)
-
-
-def with_figures(world: World, **changes: np.ndarray) -> World:
-    """A copy with some arrays replaced (for tests and what-if studies)."""
-    return replace(world, **changes)

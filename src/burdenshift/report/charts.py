@@ -36,6 +36,14 @@ def _cell(i: int) -> dict[str, int]:
     return {"row": i // 4 + 1, "col": i % 4 + 1}
 
 
+def _line(fig: go.Figure, i: int, x: list[int], y: list[float], name: str, **line: str) -> None:
+    """One line in small multiple i, its legend entry shown once for all multiples."""
+    fig.add_trace(
+        go.Scatter(x=x, y=y, name=name, line=line, showlegend=i == 0, legendgroup=name),
+        **_cell(i),
+    )
+
+
 def assess_paths(p: dict[str, Any]) -> tuple[str, go.Figure]:
     areas = list(p["paths"])
     fig = _grid(
@@ -46,51 +54,11 @@ def assess_paths(p: dict[str, Any]) -> tuple[str, go.Figure]:
     years = p["years"]
     target = {a["area"]: a["target"] for a in p["areas"]}
     for i, area in enumerate(areas):
-        v, first = p["paths"][area], i == 0
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=v["current_rates"],
-                name="Europe, today's rates",
-                line={"color": EUROPE},
-                showlegend=first,
-                legendgroup="cur",
-            ),
-            **_cell(i),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=v["max_ramp"],
-                name="Europe, fastest ramp",
-                line={"color": RAMP, "dash": "dot"},
-                showlegend=first,
-                legendgroup="ramp",
-            ),
-            **_cell(i),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=v["us"],
-                name="US contribution",
-                line={"color": US},
-                showlegend=first,
-                legendgroup="us",
-            ),
-            **_cell(i),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[target[area]] * len(years),
-                name="target",
-                line={"color": TARGET, "dash": "dash"},
-                showlegend=first,
-                legendgroup="t",
-            ),
-            **_cell(i),
-        )
+        v = p["paths"][area]
+        _line(fig, i, years, v["current_rates"], "Europe, today's rates", color=EUROPE)
+        _line(fig, i, years, v["max_ramp"], "Europe, fastest ramp", color=RAMP, dash="dot")
+        _line(fig, i, years, v["us"], "US contribution", color=US)
+        _line(fig, i, years, [target[area]] * len(years), "target", color=TARGET, dash="dash")
     return "Shares over time", fig
 
 
@@ -158,51 +126,11 @@ def simulate_paths(p: dict[str, Any]) -> tuple[str, go.Figure]:
     )
     years = p["years"]
     for i, area in enumerate(areas):
-        v, first = p["areas"][area], i == 0
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=v["europe_share"],
-                name="Europe",
-                line={"color": EUROPE},
-                showlegend=first,
-                legendgroup="e",
-            ),
-            **_cell(i),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=v["us_share"],
-                name="US contribution",
-                line={"color": US},
-                showlegend=first,
-                legendgroup="us",
-            ),
-            **_cell(i),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=v["gap"],
-                name="deterrence gap",
-                line={"color": "#e69f00", "dash": "dot"},
-                showlegend=first,
-                legendgroup="gap",
-            ),
-            **_cell(i),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[v["target"]] * len(years),
-                name="target",
-                line={"color": TARGET, "dash": "dash"},
-                showlegend=first,
-                legendgroup="t",
-            ),
-            **_cell(i),
-        )
+        v = p["areas"][area]
+        _line(fig, i, years, v["europe_share"], "Europe", color=EUROPE)
+        _line(fig, i, years, v["us_share"], "US contribution", color=US)
+        _line(fig, i, years, v["gap"], "deterrence gap", color="#e69f00", dash="dot")
+        _line(fig, i, years, [v["target"]] * len(years), "target", color=TARGET, dash="dash")
     return "Shares over time", fig
 
 
@@ -272,17 +200,7 @@ def risk_fans(p: dict[str, Any]) -> tuple[str, go.Figure]:
             ),
             **_cell(i),
         )
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=[v["p50"] for v in q],
-                line={"color": EUROPE},
-                name="median",
-                showlegend=first,
-                legendgroup="med",
-            ),
-            **_cell(i),
-        )
+        _line(fig, i, years, [v["p50"] for v in q], "median", color=EUROPE)
     return "Fan charts", fig
 
 

@@ -327,6 +327,13 @@ def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
     out = []
     for name, fig in figs:
         path = folder / (re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower() + ".png")
-        fig.write_image(str(path), width=1200, height=max(500, int(fig.layout.height or 500)))
+        try:
+            fig.write_image(str(path), width=1200, height=max(500, int(fig.layout.height or 500)))
+        except Exception as exc:  # kaleido could not start a browser
+            raise InputError(
+                f"PNG export failed ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                field="--png",
+                fix="install a Chromium (Debian: apt-get install chromium) or leave out --png",
+            ) from None
         out.append(path)
     return out
