@@ -330,8 +330,9 @@ def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
         try:
             fig.write_image(str(path), width=1200, height=max(500, int(fig.layout.height or 500)))
         except Exception as exc:  # kaleido could not start a browser
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(
-                f"PNG export failed ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                f"PNG export failed ({reason})",
                 field="--png",
                 fix="install a Chromium (Debian: apt-get install chromium) or leave out --png",
             ) from None
