@@ -202,3 +202,54 @@ def test_time_limit_is_reported(default_world):
     else:
         assert result.status is PlanStatus.TIME_LIMIT
         assert result.as_dict()["status"] == "time_limit"
+
+
+def test_kept_solver_resolves_in_place_and_matches_cold(tiny_world):
+    """A sweep's plans on one kept solver: changed in place, not rebuilt, and each as good as a
+    plan solved on its own (within the MIP gap)."""
+    from burdenshift.engine.plan import PlanSolver
+
+    kept = PlanSolver()
+    money = counting.procurement_money(tiny_world, _tiny(), np.array([2026, 2027, 2028]))
+    for mult in (1.0, 100.0 / money[0, 1], 1.5):
+        sc = _tiny(budget=Budget(multiplier=mult))
+        warm = plan(tiny_world, sc, solver=kept)
+        cold = plan(tiny_world, sc)
+        assert warm.shortfall == pytest.approx(cold.shortfall, abs=1e-6)
+        assert warm.cost_musd == pytest.approx(cold.cost_musd, rel=1e-4)
+        assert [b.constraint for b in warm.bottlenecks] == [b.constraint for b in cold.bottlenecks]
+    assert kept.builds == 1
+    assert kept.updates == 3 * 3 - 1  # three stages per plan, all but the first in place
+    # the budget cut binds in 2027 (hand-computed above): the kept model saw the new budget
+    cut = plan(tiny_world, _tiny(budget=Budget(multiplier=100.0 / money[0, 1])), solver=kept)
+    assert cut.shortfall - C2_SHORTFALL == pytest.approx((800 - 740) / 1600, abs=1e-6)
+
+
+def test_kept_solver_rebuilds_on_a_new_structure(tiny_world):
+    from burdenshift.engine.plan import PlanSolver
+
+    kept = PlanSolver()
+    plan(tiny_world, _tiny(), solver=kept)
+    longer = Scenario(horizon=(2026, 2029), deadline=2027)
+    result = plan(tiny_world, longer, solver=kept)
+    assert kept.builds == 2
+    assert list(result.benchmarks.coords["year"].values) == [2027, 2028, 2029]
+    assert result.shortfall == pytest.approx(plan(tiny_world, longer).shortfall, abs=1e-6)
+
+
+def test_watch_reports_progress_and_cancels(default_world):
+    from burdenshift.engine.plan import Cancelled, Watch
+
+    seen: list[float] = []
+    plan(default_world, Scenario(), watch=Watch(progress=seen.append))
+    assert seen == sorted(seen) and {0.1, 0.5, 0.9, 1.0} <= set(seen)  # built, stages, done
+    assert seen[0] > 0.0 and seen[-1] == 1.0
+    calls = {"n": 0}
+
+    def cancelled() -> bool:
+        calls["n"] += 1
+        return True
+
+    with pytest.raises(Cancelled):
+        plan(default_world, Scenario(), watch=Watch(cancelled=cancelled))
+    assert calls["n"] >= 1

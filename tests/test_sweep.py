@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -106,3 +107,30 @@ def test_bad_sweep_files(tmp_path, text, needle):
     with pytest.raises(InputError) as err:
         load_sweep(_write(tmp_path, text))
     assert needle in err.value.message
+
+
+PLAN_SWEEP = """
+name: plan-sweep
+base: tiny.yaml
+engines: [plan]
+plan: {chain: 3}
+grid:
+  budget.multiplier: [0.2, 0.5, 1.0, 2.0]
+"""
+
+
+def test_plan_sweep_warm_starts_in_fixed_chains(tmp_path):
+    """Plan tasks re-solve a kept model in place, in chains fixed by task order: each chain's
+    first plan builds, the rest warm-start, and 2 workers give the serial numbers exactly."""
+    from tests.conftest import TINY
+
+    (tmp_path / "tiny.yaml").write_text("horizon: [2026, 2028]\ndeadline: 2027\n")
+    _, tasks = load_sweep(_write(tmp_path, PLAN_SWEEP))
+    assert [t.chain for t in tasks] == ["plan-0", "plan-0", "plan-0", "plan-1"]
+    serial = run_sweep(tasks, Store(tmp_path / "serial.duckdb"), workers=0, data=str(TINY))
+    parallel = run_sweep(tasks, Store(tmp_path / "dask.duckdb"), workers=2, data=str(TINY))
+    assert serial == parallel
+    assert [r["warm_start"] for r in serial] == [False, True, True, False]
+    assert all(r["status"] == "optimal" for r in serial)
+    shortfall = [r["objective"]["shortfall"] for r in serial]
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(shortfall))  # more money

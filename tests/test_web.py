@@ -226,29 +226,38 @@ def test_page_moves_with_the_levers(server, tmp_path):
             browser.close()
 
 
+def _wait(client, job_id: str, until) -> dict:
+    """Poll a job until `until(status)` holds (at most 20 s)."""
+    for _ in range(1_000):
+        s = client.get(f"/api/jobs/{job_id}").json()
+        if until(s):
+            break
+        time.sleep(0.02)
+    return s
+
+
 def test_jobs_report_progress_and_can_be_cancelled(client):
     started = client.post("/api/jobs/risk", json={"draws": 20_000, "seed": 1}).json()
     assert started["state"] == "running"
-    seen = []
-    for _ in range(400):
-        s = client.get(f"/api/jobs/{started['id']}").json()
-        seen.append(s["progress"])
-        if s["progress"] > 0:
-            break
-        time.sleep(0.05)
+    seen = _wait(client, started["id"], lambda s: s["progress"] > 0)["progress"]
     assert client.delete(f"/api/jobs/{started['id']}").status_code == 200
-    for _ in range(400):
-        s = client.get(f"/api/jobs/{started['id']}").json()
-        if s["state"] != "running":
-            break
-        time.sleep(0.05)
+    s = _wait(client, started["id"], lambda s: s["state"] != "running")
     assert s["state"] == "cancelled" and s["result"] is None
-    assert 0 < max(seen) < 1
+    assert 0 < seen < 1
     done = client.post("/api/jobs/risk", json={"draws": 300, "seed": 2}).json()
-    for _ in range(400):
-        s = client.get(f"/api/jobs/{done['id']}").json()
-        if s["state"] != "running":
-            break
-        time.sleep(0.05)
+    s = _wait(client, done["id"], lambda s: s["state"] != "running")
     assert s["state"] == "done" and s["progress"] == 1.0 and s["result"]["draws"] == 300
     assert client.get("/api/jobs/nope").status_code == 422
+
+
+def test_plan_job_reports_solver_progress_and_cancel_stops_the_solver(client):
+    """A plan short of money solves for seconds: its progress moves with the solver stages,
+    and cancelling interrupts HiGHS mid-solve rather than waiting for the plan."""
+    slow = "name: short-of-money\nbudget: {multiplier: 0.02}\n"
+    started = client.post("/api/jobs/plan", json={"yaml": slow}).json()
+    s = _wait(client, started["id"], lambda s: s["progress"] >= 0.1 or s["state"] != "running")
+    assert s["state"] == "running" and 0.1 <= s["progress"] < 0.5
+    assert client.delete(f"/api/jobs/{started['id']}").status_code == 200
+    s = _wait(client, started["id"], lambda s: s["state"] != "running")
+    assert s["state"] == "cancelled" and s["result"] is None
+    assert s["progress"] < 0.9  # stopped inside a solve, before the plan was done

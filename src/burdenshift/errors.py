@@ -1,6 +1,11 @@
-"""One error type for everything a user can get wrong; the CLI prints it without a traceback."""
+"""One error type for everything a user can get wrong (the CLI prints it without a traceback),
+and the signal of work stopped at the user's request."""
 
 from __future__ import annotations
+
+
+class Cancelled(Exception):
+    """Work stopped at the user's request (a cancelled web job)."""
 
 
 class InputError(Exception):

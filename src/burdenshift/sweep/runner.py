@@ -7,14 +7,13 @@ the store already holds (matched by task id).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from burdenshift.store.database import Store
 from burdenshift.sweep.spec import Task
-from burdenshift.sweep.tasks import run_task
+from burdenshift.sweep.tasks import run_chain
 
 
 def run_sweep(
@@ -41,26 +40,41 @@ def run_sweep(
         if progress is not None:
             progress(1)
 
-    if todo and workers == 0 and scheduler is None:
-        for t in todo:
-            keep(t, _timed(asdict(t), data))
-    elif todo:
-        _on_dask(todo, workers, scheduler, data, keep)
+    chains = _chains(tasks, {t.id for t in todo})
+    if chains and workers == 0 and scheduler is None:
+        for chain in chains:
+            _keep_new(chain, run_chain([asdict(t) for t in chain], data), finished, keep)
+    elif chains:
+        _on_dask(chains, workers, scheduler, data, lambda c, o: _keep_new(c, o, finished, keep))
     return [finished[t.id] for t in tasks]
 
 
-def _timed(task: dict[str, Any], data: str | None) -> dict[str, Any]:
-    start = time.perf_counter()
-    out = run_task(task, data)
-    return {**out, "wall_time_s": time.perf_counter() - start}
+def _chains(tasks: list[Task], todo: set[str]) -> list[list[Task]]:
+    """Every chain with a task to do, whole: a plan chain cut by a kill reruns from its start
+    (keeping only what is new), so each plan warm-starts from the same one as before."""
+    by_chain: dict[str, list[Task]] = {}
+    for t in tasks:
+        by_chain.setdefault(t.chain or t.id, []).append(t)
+    return [c for c in by_chain.values() if any(t.id in todo for t in c)]
+
+
+def _keep_new(
+    chain: list[Task],
+    outs: list[dict[str, Any]],
+    finished: dict[str, Any],
+    keep: Callable[[Task, dict[str, Any]], None],
+) -> None:
+    for task, out in zip(chain, outs, strict=True):
+        if task.id not in finished:
+            keep(task, out)
 
 
 def _on_dask(
-    todo: list[Task],
+    chains: list[list[Task]],
     workers: int,
     scheduler: str | None,
     data: str | None,
-    keep: Callable[[Task, dict[str, Any]], None],
+    keep: Callable[[list[Task], list[dict[str, Any]]], None],
 ) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -79,9 +93,10 @@ def _on_dask(
     try:
         by_key = {}
         futures = []
-        for t in todo:
-            fut = client.submit(_timed, asdict(t), data, key=f"burdenshift-{t.id}", pure=False)
-            by_key[fut.key] = t
+        for chain in chains:
+            key = f"burdenshift-{chain[0].id}-{len(chain)}"
+            fut = client.submit(run_chain, [asdict(t) for t in chain], data, key=key, pure=False)
+            by_key[fut.key] = chain
             futures.append(fut)
         for fut in as_completed(futures):
             keep(by_key[fut.key], fut.result())

@@ -33,6 +33,9 @@ class RiskOptions(_Strict):
 class PlanOptions(_Strict):
     mode: Literal["national", "pooled"] | None = None
     time_limit: float | None = Field(default=None, gt=0)
+    chain: int = Field(default=8, ge=1)
+    """Plan tasks solved one after another on one kept solver model (warm start); 1 solves
+    each plan cold. Chains follow task order, never scheduling."""
 
 
 class Case(_Strict):
@@ -72,6 +75,8 @@ class Task:
     """The full scenario as applied (JSON-ready)."""
     seed: int
     options: dict[str, Any]
+    chain: str = ""
+    """Tasks with the same chain run in order in one process (plan warm starts)."""
 
 
 def load_sweep(path: str | Path) -> tuple[SweepFile, list[Task]]:
@@ -131,11 +136,16 @@ def expand(sweep: SweepFile, base: Scenario, file: str = "<sweep>") -> list[Task
             specs.append((case.name, engine, scenario, options))
     seeds = np.random.SeedSequence(sweep.seed).spawn(len(specs))
     tasks = []
+    plans = 0
     for i, ((case, engine, scenario, options), ss) in enumerate(zip(specs, seeds, strict=True)):
         seed = int(ss.generate_state(1)[0])
         key = json.dumps([engine, scenario, options, seed], sort_keys=True)
         tid = hashlib.sha256(key.encode()).hexdigest()[:16]
-        tasks.append(Task(i, tid, case, engine, scenario, seed, options))
+        chain = tid
+        if engine == "plan":
+            chain = f"plan-{plans // sweep.plan.chain}"
+            plans += 1
+        tasks.append(Task(i, tid, case, engine, scenario, seed, options, chain))
     return tasks
 
 

@@ -1,8 +1,11 @@
-"""Run one sweep task: a scenario through one engine, returning a JSON-ready summary.
-Runs inside Dask workers: the World is loaded once per process and kept."""
+"""Run sweep tasks: a scenario through one engine, returning a JSON-ready summary.
+Runs inside Dask workers: the World is loaded once per process and kept, and the plan tasks of
+a chain share one kept solver model, each re-solving the last one's model in place."""
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
@@ -17,8 +20,25 @@ def _world(data: str | None) -> World:
     return load_world(data)
 
 
-def run_task(task: dict[str, Any], data: str | None = None) -> dict[str, Any]:
-    """`task` as in `sweep.spec.Task` (a dict, so it crosses process boundaries plainly)."""
+def run_chain(tasks: list[dict[str, Any]], data: str | None = None) -> list[dict[str, Any]]:
+    """Tasks in order, plan tasks on one kept solver per mode. A chain is fixed by the sweep
+    file, so which plan warm-starts from which is the same on any number of workers."""
+    from burdenshift.engine.plan import PlanSolver
+
+    solvers: dict[str, PlanSolver] = defaultdict(PlanSolver)
+    out = []
+    for task in tasks:
+        start = time.perf_counter()
+        done = run_task(task, data, solvers)
+        out.append({**done, "wall_time_s": time.perf_counter() - start})
+    return out
+
+
+def run_task(
+    task: dict[str, Any], data: str | None = None, solvers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`task` as in `sweep.spec.Task` (a dict, so it crosses process boundaries plainly);
+    `solvers` holds kept plan solvers by mode."""
     from burdenshift.engine.runinfo import run_info
 
     scenario = Scenario.model_validate(task["scenario"])
@@ -44,8 +64,11 @@ def run_task(task: dict[str, Any], data: str | None = None) -> dict[str, Any]:
 
         mode = options.get("mode") or scenario.procurement
         opts = SolveOptions(time_limit=options.get("time_limit"))
-        result = plan(world, scenario, mode, opts).as_dict()
+        kept = solvers[mode] if solvers is not None else None
+        builds = kept.builds if kept is not None else 0
+        result = plan(world, scenario, mode, opts, solver=kept).as_dict()
         result["run"] = run_info(engine, world, scenario).as_dict()
+        result["warm_start"] = kept is not None and kept.builds == builds
     return {
         "task": task["id"],
         "index": task["index"],

@@ -11,15 +11,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from burdenshift.errors import InputError
+from burdenshift.errors import Cancelled, InputError
 from burdenshift.web.levers import PlanRequest, RiskRequest, RunRequest, apply_levers
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 256 * 1024
-
-
-class Cancelled(Exception):
-    """A job stopped at the user's request."""
 
 
 def _error(
@@ -179,7 +175,8 @@ def create_app(db: Path | None = None) -> FastAPI:
         )
         return keep("simulate", payload, started, req.store)
 
-    def plan_payload(req: PlanRequest, cancelled: Any = lambda: False) -> dict[str, Any]:
+    def plan_payload(req: PlanRequest, watch: Any = None) -> dict[str, Any]:
+        """`watch` (engine.plan.Watch) reports the solver's progress and cancels it."""
         from burdenshift.engine.plan import SolveOptions
         from burdenshift.engine.plan import plan as run
         from burdenshift.engine.runinfo import run_info
@@ -187,9 +184,7 @@ def create_app(db: Path | None = None) -> FastAPI:
         started = time.perf_counter()
         w, sc = scenario_of(req)
         mode = req.mode or sc.procurement
-        result = run(w, sc, mode, SolveOptions(time_limit=req.time_limit)).as_dict()
-        if cancelled():
-            raise Cancelled
+        result = run(w, sc, mode, SolveOptions(time_limit=req.time_limit), watch=watch).as_dict()
         info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
         return keep("plan", {**result, "run": info}, started, req.store)
 
@@ -237,8 +232,13 @@ def create_app(db: Path | None = None) -> FastAPI:
     @app.post("/api/jobs/plan")
     def start_plan(req: PlanRequest) -> dict[str, Any]:
         scenario_of(req)
+        from burdenshift.engine.plan import Watch
+
         job = new_job()
-        return launch(job, lambda: plan_payload(req, lambda: job["cancel"]))
+        watch = Watch(
+            progress=lambda done: job.update(progress=done), cancelled=lambda: job["cancel"]
+        )
+        return launch(job, lambda: plan_payload(req, watch))
 
     @app.get("/api/jobs/{job_id}")
     def job_status(job_id: str) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from burdenshift.engine.plan.constraints import budget, target
 from burdenshift.engine.plan.prepared import Mode, PlanData, prepare
 from burdenshift.engine.plan.solve import (
     SHORTFALL_TOLERANCE,
+    Cancelled,
+    PlanSolver,
     PlanStatus,
     SolveOptions,
+    Watch,
     diagnose,
-    solve,
 )
 from burdenshift.scenario.schema import Scenario
 
@@ -103,13 +105,27 @@ class Plan:
 
 
 def plan(
-    world: World, scenario: Scenario, mode: Mode = "national", options: SolveOptions | None = None
+    world: World,
+    scenario: Scenario,
+    mode: Mode = "national",
+    options: SolveOptions | None = None,
+    solver: PlanSolver | None = None,
+    watch: Watch | None = None,
 ) -> Plan:
+    """Three solves on one kept HiGHS model: the least shortfall (MIP), the least cost holding
+    it (MIP, started from the first solution), and the shortfall again as an LP with the chosen
+    variants fixed, for the duals. Pass a `solver` kept from an earlier plan to re-solve its
+    model in place (sweeps); `watch` reports progress in [0, 1] and can cancel."""
     opts = options or SolveOptions()
+    kept = solver or PlanSolver()
+    watch = _monotone(watch)
     d = prepare(world, scenario, mode)
     m = model.build(d)
+    objective.add_cap(m, d)
     m.add_objective(objective.shortfall(m, d))
-    status = solve(m, opts)
+    _report(watch, 0.1)
+    status = kept.run(m, opts, _stage(watch, 0.1, 0.5))
+    _report(watch, 0.5)
     if status in (PlanStatus.INFEASIBLE, PlanStatus.UNBOUNDED):
         diagnosis = (
             diagnose(m)
@@ -118,22 +134,52 @@ def plan(
         )
         return _failed(status, d, diagnosis)
     best = float(m.objective.value)
-    m.add_constraints(
-        objective.shortfall(m, d) <= best + SHORTFALL_TOLERANCE * max(1.0, best),
-        name="shortfall-cap",
-    )
+    objective.set_cap(m, best + SHORTFALL_TOLERANCE * max(1.0, best))
     m.add_objective(objective.cost(m, d), overwrite=True)
-    status2 = solve(m, opts)
-    if status2 is PlanStatus.TIME_LIMIT:
-        status = status2
+    if kept.run(m, opts, _stage(watch, 0.5, 0.9)) is PlanStatus.TIME_LIMIT:
+        status = PlanStatus.TIME_LIMIT
+    _report(watch, 0.9)
     result = _extract(m, d, world, status)
-    # duals: the shortfall stage again as an LP, with the chosen variants fixed
-    lp = model.build(d, fixed_variants=m.variables["variant"].solution)
-    lp.add_objective(objective.shortfall(lp, d))
-    solve(lp, opts)
+    variant = m.variables["variant"]
+    variant.fix(variant.solution.fillna(0))
+    variant.relax()
+    objective.set_cap(m, objective.CAP_OFF)
+    m.add_objective(objective.shortfall(m, d), overwrite=True)
+    kept.run(m, opts, _stage(watch, 0.9, 1.0))
     names = {lid: _line_name(world, i) for i, lid in enumerate(world.lines)}
-    found = bottlenecks.no_producer(d, result.shortfall_by_area) + bottlenecks.find(lp, d, names)
+    found = bottlenecks.no_producer(d, result.shortfall_by_area) + bottlenecks.find(m, d, names)
+    _report(watch, 1.0)
     return Plan(**{**result.__dict__, "bottlenecks": found})
+
+
+def _report(watch: Watch | None, done: float) -> None:
+    if watch is not None and watch.progress is not None:
+        watch.progress(done)
+
+
+def _monotone(watch: Watch | None) -> Watch | None:
+    """Progress never moves back, whatever the MIP gap does."""
+    if watch is None or watch.progress is None:
+        return watch
+    report, high = watch.progress, [0.0]
+
+    def forward(done: float) -> None:
+        if done >= high[0]:
+            high[0] = done
+            report(done)
+
+    return Watch(progress=forward, cancelled=watch.cancelled)
+
+
+def _stage(watch: Watch | None, start: float, end: float) -> Watch | None:
+    """The watch of one solve, its progress mapped onto [start, end] of the whole plan."""
+    if watch is None:
+        return None
+    report = watch.progress
+    return Watch(
+        progress=(lambda f: report(start + (end - start) * f)) if report else None,
+        cancelled=watch.cancelled,
+    )
 
 
 def _line_name(world: World, i: int) -> str:
@@ -206,4 +252,4 @@ def _failed(status: PlanStatus, d: PlanData, diagnosis: list[str]) -> Plan:
     )
 
 
-__all__ = ["Plan", "PlanStatus", "SolveOptions", "plan"]
+__all__ = ["Cancelled", "Plan", "PlanSolver", "PlanStatus", "SolveOptions", "Watch", "plan"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import linopy
-import xarray as xr
 
 from burdenshift.engine.plan.constraints import (
     budget,
@@ -28,10 +27,10 @@ FAMILIES = {
 }
 
 
-def build(d: PlanData, fixed_variants: xr.DataArray | None = None) -> linopy.Model:
+def build(d: PlanData) -> linopy.Model:
     linopy.options["semantics"] = "v1"
     m = linopy.Model(force_dim_names=True)
-    add_variables(m, d, fixed_variants)
+    add_variables(m, d)
     stock.add(m, d)
     capacity.add(m, d)
     inputs.add(m, d)

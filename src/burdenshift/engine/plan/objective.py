@@ -18,3 +18,18 @@ def cost(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """Σ_t discount[t] · (purchases + capital cost) + variant costs, USD_m."""
     yearly = budget.purchases(m, d).sum("ally") + budget.capital(m, d).sum("line")
     return (yearly * d.discount).sum() + budget.variants(m, d).sum()
+
+
+CAP_OFF = 1e30
+"""A right-hand side HiGHS reads as +inf (anything from 1e20): the cap row is there but idle."""
+
+
+def add_cap(m: linopy.Model, d: PlanData) -> None:
+    """Σ shortfall ≤ cap: idle while the shortfall is minimised, set to the best shortfall found
+    while the cost is minimised. Present from the start, so the stages change the kept solver
+    model in place."""
+    m.add_constraints(shortfall(m, d) <= CAP_OFF, name="shortfall-cap")
+
+
+def set_cap(m: linopy.Model, value: float) -> None:
+    m.constraints["shortfall-cap"].update(rhs=value)

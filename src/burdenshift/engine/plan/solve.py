@@ -1,4 +1,5 @@
-"""Solve in two stages with HiGHS and report the outcome as an enum, never as a traceback."""
+"""Drive HiGHS: a kept model changed in place between stages and plans, progress and cancel
+hooks, and the outcome as an enum, never as a traceback."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+import highspy
 import linopy
+import numpy as np
+from linopy.persistent import RebuildReason
+from linopy.solvers import Solver
 
-from burdenshift.errors import InputError
+from burdenshift.errors import Cancelled, InputError
 
 SHORTFALL_TOLERANCE = 1e-7
 
@@ -62,15 +68,112 @@ def _quiet() -> Iterator[None]:
                 os.close(_quiet_state["saved"])
 
 
+@dataclass
+class Watch:
+    """Hooks into a running solve: `progress(stage_fraction)` in [0, 1] as the MIP gap closes,
+    and `cancelled()`, polled by HiGHS between nodes and simplex iterations."""
+
+    progress: Callable[[float], None] | None = None
+    cancelled: Callable[[], bool] | None = None
+
+
+class PlanSolver:
+    """One HiGHS model kept between solves. The stages of a plan and the plans of a sweep that
+    differ only in figures change it in place (linopy's persistent solver diffs the fresh
+    model against the kept one) instead of rebuilding it, and each MIP starts from the last
+    solution found. A change of structure (other years, allies or lines) rebuilds it."""
+
+    def __init__(self) -> None:
+        self._solver: Solver | None = None
+        self._start: np.ndarray | None = None
+        self.builds = 0
+        self.updates = 0
+        """How often the kept model was built afresh, and changed in place."""
+
+    def run(self, m: linopy.Model, options: SolveOptions, watch: Watch | None = None) -> PlanStatus:
+        settings: dict[str, Any] = {
+            "output_flag": False,
+            "log_to_console": False,
+            "time_limit": float(options.time_limit) if options.time_limit else math.inf,
+            "mip_rel_gap": options.mip_gap,
+        }
+        with _quiet():
+            if self._solver is None:
+                self._solver = Solver.from_name(
+                    "highs", m, io_api="direct", options=settings, track_updates=True
+                )
+                self.builds += 1
+            else:
+                change = self._solver.update(m)
+                if isinstance(change, RebuildReason):
+                    self.builds += 1
+                    self._start = None
+                else:
+                    self.updates += 1
+            h = self._solver.solver_model
+            for key, value in settings.items():
+                h.setOptionValue(key, value)
+            mip = bool(m.binaries.nvars) and not m.variables["variant"].relaxed
+            if mip and self._start is not None and len(self._start) == h.getNumCol():
+                h.setSolution(_start_of(self._start))
+            hooks = _hook(h, options, watch)
+            try:
+                self._solver.solve(assign=True)
+            finally:
+                _unhook(h, hooks)
+        condition = str(m.termination_condition)
+        if mip and condition in ("optimal", "time_limit"):
+            self._start = np.asarray(h.getSolution().col_value, dtype=float)
+        if watch is not None and watch.cancelled is not None and watch.cancelled():
+            raise Cancelled
+        return _status(m, condition)
+
+
+def _start_of(values: np.ndarray) -> highspy.HighsSolution:
+    start = highspy.HighsSolution()
+    start.col_value = list(values)
+    start.value_valid = True
+    return start
+
+
+def _hook(h: highspy.Highs, options: SolveOptions, watch: Watch | None) -> list[tuple[Any, Any]]:
+    if watch is None:
+        return []
+    hooks: list[tuple[Any, Any]] = []
+    if watch.cancelled is not None:
+        cancelled = watch.cancelled
+
+        def stop(event: Any) -> None:
+            if cancelled():
+                event.interrupt()
+
+        hooks += [(h.cbMipInterrupt, stop), (h.cbSimplexInterrupt, stop)]
+    if watch.progress is not None:
+        report = watch.progress
+        closed = -math.log10(max(options.mip_gap, 1e-9))
+
+        def gap(event: Any) -> None:
+            g = float(event.data_out.mip_gap)
+            if math.isfinite(g) and g > 0:
+                report(min(max(-math.log10(g) / closed, 0.0), 1.0))
+
+        hooks.append((h.cbMipInterrupt, gap))
+    for callback, fn in hooks:
+        callback.subscribe(fn)
+    return hooks
+
+
+def _unhook(h: highspy.Highs, hooks: list[tuple[Any, Any]]) -> None:
+    for callback, fn in hooks:
+        callback.unsubscribe(fn)
+
+
 def solve(m: linopy.Model, options: SolveOptions) -> PlanStatus:
-    kwargs: dict[str, object] = {"output_flag": False, "log_to_console": False}
-    if options.time_limit is not None:
-        kwargs["time_limit"] = float(options.time_limit)
-    if m.binaries.nvars:
-        kwargs["mip_rel_gap"] = options.mip_gap
-    with _quiet():
-        status, condition = m.solve(solver_name="highs", io_api="direct", **kwargs)
-    condition = str(condition)
+    """One solve on a model of its own."""
+    return PlanSolver().run(m, options)
+
+
+def _status(m: linopy.Model, condition: str) -> PlanStatus:
     if condition == "optimal":
         return PlanStatus.OPTIMAL
     if "time_limit" in condition or "iteration_limit" in condition:
@@ -86,8 +189,10 @@ def solve(m: linopy.Model, options: SolveOptions) -> PlanStatus:
         return PlanStatus.UNBOUNDED
     if "infeasible" in condition:
         return PlanStatus.INFEASIBLE
+    if "interrupt" in condition:
+        raise Cancelled
     raise InputError(
-        f"the solver stopped with '{status}: {condition}'",
+        f"the solver stopped with '{m.status}: {condition}'",
         fix="check the figures of lines, budgets and holdings (`burdenshift data validate`)",
     )
 

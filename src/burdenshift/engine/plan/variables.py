@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import linopy
-import xarray as xr
 
 from burdenshift.engine.plan.prepared import PlanData
 
 
-def add_variables(m: linopy.Model, d: PlanData, fixed_variants: xr.DataArray | None) -> None:
+def add_variables(m: linopy.Model, d: PlanData) -> None:
     """build (line, order_year), deliveries (line, ally, year), stock (system, year),
     cover (metric, year) in [0, 1], shortfall (area, year), variant (binary)."""
     order = d.online.coords["order_year"]
@@ -29,9 +28,4 @@ def add_variables(m: linopy.Model, d: PlanData, fixed_variants: xr.DataArray | N
     else:
         mask = (d.new_system > 0) & (d.line_system.sum("line") > 0)
         coords = [d.system]
-    if fixed_variants is None:
-        m.add_variables(binary=True, coords=coords, name="variant", mask=mask)
-    else:
-        # the binaries of a solved plan, fixed: the LP whose duals explain the bottlenecks
-        fixed = fixed_variants.fillna(0).clip(0, 1).round()
-        m.add_variables(lower=fixed, upper=fixed, coords=coords, name="variant", mask=mask)
+    m.add_variables(binary=True, coords=coords, name="variant", mask=mask)
