@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
 from burdenshift.domain.uncertainty import Discrete, Uncertainty
 from burdenshift.domain.world import World
 from burdenshift.engine.params import NEVER, Params, from_scenario
+from burdenshift.engine.simulate import Simulation, simulate
 from burdenshift.scenario.schema import Scenario
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,3 +146,44 @@ def to_params(world: World, scenario: Scenario, sp: Space, u: np.ndarray) -> Par
 def monte_carlo(sp: Space, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Uniform points for `draws` Monte Carlo draws."""
     return rng.random((draws, len(sp.columns)))
+
+
+CHUNK = 2_000
+"""Draws per vectorised pass: large enough to amortise, small enough to stay in cache."""
+
+
+def evaluate(
+    world: World,
+    scenario: Scenario,
+    sp: Space,
+    u: np.ndarray,
+    keep: Callable[[Simulation], T],
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+) -> list[T]:
+    """`keep(simulate(...))` for each chunk of the points `u`, in chunk order.
+
+    Chunks run on `threads` threads (default: every core), BLAS held to one thread each so the
+    cores are not oversubscribed; numpy releases the interpreter lock in its array work, so two
+    cores run two chunks at once. Each chunk's numbers do not depend on the thread count.
+    `progress` runs in this thread and may raise to stop early (pending chunks are dropped).
+    """
+    from threadpoolctl import threadpool_limits
+
+    def one(start: int) -> T:
+        params = to_params(world, scenario, sp, u[start : start + CHUNK])
+        return keep(simulate(world, scenario, params))
+
+    starts = range(0, u.shape[0], CHUNK)
+    n_threads = max(1, min(threads or os.cpu_count() or 1, len(starts)))
+    out: list[T] = []
+    with threadpool_limits(1, user_api="blas"):
+        pool = ThreadPoolExecutor(n_threads)
+        try:
+            for start, fut in zip(starts, [pool.submit(one, s) for s in starts], strict=True):
+                out.append(fut.result())
+                if progress is not None:
+                    progress(min(CHUNK, u.shape[0] - start))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return out

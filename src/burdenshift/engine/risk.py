@@ -9,12 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from burdenshift.domain.world import World
-from burdenshift.engine import draws
-from burdenshift.engine.simulate import simulate
+from burdenshift.engine import counting, draws
+from burdenshift.engine.simulate import Simulation
 from burdenshift.scenario.schema import Scenario
 
-CHUNK = 2_000
-"""Draws per vectorised pass: large enough to amortise, small enough to stay in cache."""
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 
 
@@ -106,37 +104,32 @@ def risk(
     n_draws: int,
     seed: int,
     progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
 ) -> RiskResult:
+    """`threads`: chunks run at once (default every core; 1 inside a sweep's workers)."""
     sp = draws.space(world, scenario)
     u = draws.monte_carlo(sp, n_draws, np.random.default_rng(seed))
     years = np.array(scenario.years)
     dl = scenario.years.index(scenario.deadline)
-    parts: list[tuple[np.ndarray, ...]] = []
-    target = None
-    for start in range(0, n_draws, CHUNK):
-        params = draws.to_params(world, scenario, sp, u[start : start + CHUNK])
-        sim = simulate(world, scenario, params)
-        target = sim.target
-        parts.append(
-            (
-                sim.europe_share[:, :, dl],
-                first_year_held(sim.europe_share, sim.target, years),
-                sim.gap.sum(-1),
-                sim.cost_musd.sum((1, 2)),
-                sim.europe_share,
-            )
+
+    def keep(sim: Simulation) -> tuple[np.ndarray, ...]:
+        return (
+            sim.europe_share[:, :, dl],
+            first_year_held(sim.europe_share, sim.target, years),
+            sim.gap.sum(-1),
+            sim.cost_musd.sum((1, 2)),
+            sim.europe_share,
         )
-        if progress is not None:
-            progress(params.size)
+
+    parts = draws.evaluate(world, scenario, sp, u, keep, progress, threads)
     share, held, gap, cost, by_year = (np.concatenate(x) for x in zip(*parts, strict=True))
-    assert target is not None
     return RiskResult(
         draws=n_draws,
         seed=seed,
         deadline=scenario.deadline,
         years=years,
         areas=world.areas,
-        target=target,
+        target=counting.targets(world, scenario),
         parameters=sp.parameters,
         share_at_deadline=share,
         share_quantiles=np.quantile(by_year, list(QUANTILES.values()), axis=0),

@@ -10,8 +10,7 @@ import numpy as np
 
 from burdenshift.domain.world import World
 from burdenshift.engine import draws
-from burdenshift.engine.risk import CHUNK
-from burdenshift.engine.simulate import simulate
+from burdenshift.engine.simulate import Simulation
 from burdenshift.scenario.schema import Scenario
 
 
@@ -114,19 +113,13 @@ def sensitivity(
     dl = scenario.years.index(scenario.deadline)
     outputs = [f"share_at_deadline:{a}" for a in world.areas] + ["deterrence_gap", "cost_musd"]
 
+    def keep(sim: Simulation) -> np.ndarray:
+        return np.column_stack(
+            [sim.europe_share[:, :, dl], sim.gap.sum((1, 2)), sim.cost_musd.sum((1, 2))]
+        )
+
     def evaluate(u: np.ndarray) -> np.ndarray:
-        rows = []
-        for start in range(0, u.shape[0], CHUNK):
-            params = draws.to_params(world, scenario, sp, u[start : start + CHUNK])
-            sim = simulate(world, scenario, params)
-            rows.append(
-                np.column_stack(
-                    [sim.europe_share[:, :, dl], sim.gap.sum((1, 2)), sim.cost_musd.sum((1, 2))]
-                )
-            )
-            if progress is not None:
-                progress(params.size)
-        return np.concatenate(rows)
+        return np.concatenate(draws.evaluate(world, scenario, sp, u, keep, progress))
 
     found = sobol(evaluate, sp.names, n, seed, sp.groups)
     n_groups = len(sp.parameters)

@@ -162,14 +162,16 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     c2 = world.areas.index("c2") if "c2" in world.areas else None
     pooled = scenario.procurement == "pooled"
 
+    users = [(k, np.flatnonzero(uses[:, k] > 0)) for k in range(uses.shape[1])]
+
     def avail(cap: np.ndarray, supply_t: np.ndarray) -> np.ndarray:
         """Items each line can deliver to Europe this year, after rationing critical inputs."""
         out = cap * world.europe_share[None, :]
-        need = out @ uses
+        ratio = np.minimum(1.0, supply_t[None, :] / np.maximum(out @ uses, 1e-300))  # (b, input)
         scale = np.ones_like(out)
-        for k in np.flatnonzero(uses.sum(0) > 0):
-            scale_k = np.minimum(1.0, supply_t[k] / np.maximum(need[:, k : k + 1], 1e-300))
-            scale = np.where(uses[None, :, k] > 0, np.minimum(scale, scale_k), scale)
+        for k, lines in users:
+            if lines.size:
+                scale[:, lines] = np.minimum(scale[:, lines], ratio[:, k : k + 1])
         return out * scale
 
     # stocks retire in proportion, so Europe's total per system is all the run needs
@@ -177,8 +179,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).copy().astype(float)
     arrivals = np.zeros((n_t + int(lead.max()) + 1, n_b, n_line))
     pipeline = np.zeros((n_b, n_line))
-    b_idx = np.repeat(np.arange(n_b), n_line)
-    l_idx = np.tile(np.arange(n_line), n_b)
+    slots, cells = arrivals.reshape(-1), np.arange(n_b * n_line)  # a flat view, for one index
 
     # year-major while filling (contiguous writes); returned as (batch, …, year) views
     n_area, n_metric = len(world.areas), len(world.metrics)
@@ -205,7 +206,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
                 codes = codes.max(axis=0, keepdims=True)
             # allies with the same routes face the same choice: work once per route pattern
             patterns, group = np.unique(codes, axis=0, return_inverse=True)
-            routes = _Routes.build(patterns, l2m, p.licence_level)
+            routes = _Routes.build(patterns, l2m, line_metric, p.licence_level)
             before = avail(cap, supply[ti])
             orders = _orders(
                 budget,
@@ -231,7 +232,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
             per_unit = capex_unit + np.where(now, price * world.europe_share[None, :], 0.0)
             affordable = unmet * price / np.where(per_unit > 0, per_unit, 1e-12)
             x = np.clip(np.minimum.reduce([unmet, ramp, headroom, affordable]), 0.0, None)
-            arrivals[arrive.ravel(), b_idx, l_idx] += x.ravel()  # one slot per (b, line)
+            slots[arrive.ravel() * x.size + cells] += x.ravel()  # one slot per (b, line)
             cap += np.where(now, x, 0.0)
             pipeline += np.where(now, 0.0, x)
             delivered = np.minimum(orders.asked, avail(cap, supply[ti]))
@@ -306,47 +307,61 @@ def _batch_first(arr: np.ndarray) -> np.ndarray:
     return np.moveaxis(arr, 0, -1)
 
 
+def _add_by_key(out: np.ndarray, values: np.ndarray, keys: np.ndarray) -> None:
+    """out[:, k] += the sum of the (b, K) `values` columns whose key is k."""
+    if keys.size:
+        order = np.argsort(keys, kind="stable")
+        uniq, starts = np.unique(keys[order], return_index=True)
+        out[:, uniq] += np.add.reduceat(values[:, order], starts, axis=1)
+
+
 @dataclass(frozen=True)
 class _Routes:
-    """Route patterns as matrices over (line, pattern × metric), so orders reduce to a few
-    matrix products instead of (batch, ally, line) arrays."""
+    """The year's route patterns as one common pattern plus the few routes where a pattern
+    differs from it (a producer's own lines, the US's closed ones). Orders then cost
+    (batch × pattern × metric) work, not (batch × pattern × line)."""
 
-    w_open: np.ndarray
-    """(line, group·metric) open routes × the line's metric."""
-    w_licensed: np.ndarray | None
-    """(line, group·metric) licensable routes, when licence levels differ across the batch."""
-    licence: np.ndarray
-    """(batch, 1) licence level (used with w_licensed)."""
+    base: np.ndarray
+    """(b or 1, line) share of orders delivered on the common pattern's route."""
+    diff: np.ndarray
+    """(b or 1, K) the change of that share on the K routes where a pattern differs."""
+    group: np.ndarray
+    """(K,) the pattern of each differing route."""
+    line: np.ndarray
+    """(K,) its line."""
+    l2m: np.ndarray
+    line_metric: np.ndarray
     shape: tuple[int, int]
 
     @classmethod
-    def build(cls, patterns: np.ndarray, l2m: np.ndarray, licence: np.ndarray) -> _Routes:
-        n_g, (n_l, n_m) = patterns.shape[0], l2m.shape
-
-        def w(mask: np.ndarray) -> np.ndarray:
-            return (mask.T[:, :, None] * l2m[:, None, :]).reshape(n_l, n_g * n_m)
-
-        opened = (patterns == counting.OPEN).astype(float)
-        licensed = (patterns == counting.LICENSED).astype(float)
+    def build(
+        cls, patterns: np.ndarray, l2m: np.ndarray, line_metric: np.ndarray, licence: np.ndarray
+    ) -> _Routes:
         levels = np.unique(licence)
-        if levels.size == 1:  # one level for the whole batch: fold it in
-            return cls(w(opened + levels[0] * licensed), None, levels[:, None], (n_g, n_m))
-        return cls(w(opened), w(licensed), licence[:, None], (n_g, n_m))
+        lic = levels[:, None] if levels.size == 1 else licence[:, None]  # (b or 1, 1)
+        codes = np.array([counting.CLOSED, counting.OPEN, counting.LICENSED])
+        common = codes[(patterns[:, :, None] == codes).sum(0).argmax(1)]  # each line's usual code
+        group, line = np.nonzero(patterns != common[None, :])
+
+        def access(codes: np.ndarray) -> np.ndarray:
+            return (codes == counting.OPEN) + lic * (codes == counting.LICENSED)
+
+        base = access(common[None, :])
+        diff = access(patterns[group, line][None, :]) - base[:, line]
+        return cls(base, diff, group, line, l2m, line_metric, (patterns.shape[0], l2m.shape[1]))
 
     def spread(self, x: np.ndarray) -> np.ndarray:
         """(b, line) -> (b, group, metric): Σ_l x · access · [line makes metric]."""
-        out = x @ self.w_open
-        if self.w_licensed is not None:
-            out += self.licence * (x @ self.w_licensed)
-        return out.reshape(x.shape[0], *self.shape)
-
-    def gather(self, a: np.ndarray) -> np.ndarray:
-        """(b, group, metric) -> (b, line): Σ_g a[g, metric of line] · access."""
-        flat = a.reshape(a.shape[0], -1)
-        out = flat @ self.w_open.T
-        if self.w_licensed is not None:
-            out += self.licence * (flat @ self.w_licensed.T)
+        n_g, n_m = self.shape
+        out = np.repeat(((x * self.base) @ self.l2m)[:, None, :], n_g, axis=1)
+        cells = self.group * n_m + self.line_metric[self.line]
+        _add_by_key(out.reshape(x.shape[0], -1), x[:, self.line] * self.diff, cells)
         return out
+
+    def pick(self, a: np.ndarray) -> np.ndarray:
+        """(b, group, metric) -> (b, K): a at each differing route's pattern and metric."""
+        n_m = self.shape[1]
+        return a.reshape(a.shape[0], -1)[:, self.group * n_m + self.line_metric[self.line]]
 
 
 @dataclass(frozen=True)
@@ -361,7 +376,11 @@ class _Orders:
 
     def per_buyer(self, v: np.ndarray) -> np.ndarray:
         """(b, group) Σ_l (orders per unit of a buyer's money on line l) × v[l]."""
-        return (self.per_value * self.routes.spread(self.items_per_money * v)).sum(2)
+        r = self.routes
+        w = self.items_per_money * v
+        out = np.matmul(self.per_value, ((w * r.base) @ r.l2m)[:, :, None])[:, :, 0]
+        _add_by_key(out, w[:, r.line] * r.diff * r.pick(self.per_value), r.group)
+        return out
 
 
 def _orders(
@@ -388,15 +407,22 @@ def _orders(
     # for a line that could grow into demand
     reach_value = np.maximum(avail, np.minimum(ramp, ceiling[None, :])) * line_value[None, :]
     q_metric = routes.spread(reach_value)  # (b, group, metric)
-    buyable = q_metric > 0
-    short = (metric_weight * np.maximum(0.0, metric_target - coverage))[:, None, :] * buyable
-    full = (metric_weight * np.maximum(0.0, 1.0 - coverage))[:, None, :] * buyable
-    weight = np.where(short.sum(2, keepdims=True) > 1e-12, short, full)
-    total = weight.sum(2, keepdims=True)
-    share_m = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    buyable = (q_metric > 0).astype(float)
+    short = metric_weight * np.maximum(0.0, metric_target - coverage)  # (1, metric)
+    full = metric_weight * np.maximum(0.0, 1.0 - coverage)
+    # a buyer weighs the metrics it can buy by their shortfall, or by the full requirement
+    # when none it can buy falls short
+    short_sum, full_sum = buyable @ short[0], buyable @ full[0]  # (b, group)
+    by_short = (short_sum > 1e-12)[:, :, None]
+    weight = buyable * (full + by_short * (short - full))
+    total = np.where(by_short[..., 0], short_sum, full_sum)[:, :, None]
     # per unit of money: each metric's share, spread over its lines by reachable capability
-    per_value = np.divide(share_m, q_metric, out=np.zeros_like(q_metric), where=buyable)
+    per_value = weight / np.maximum(q_metric * total, 1e-300)
     money_by_group = budget @ (group[:, None] == np.arange(routes.shape[0])[None, :])
     items_per_money = reach_value / price
-    asked = items_per_money * routes.gather(money_by_group[:, :, None] * per_value)
-    return _Orders(asked, per_value, items_per_money, routes)
+    # money per unit of capability at each line: the common pattern, then the differing routes
+    by_metric = np.matmul(money_by_group[:, None, :], per_value)[:, 0, :]  # (b, metric)
+    at_line = routes.base * by_metric[:, routes.line_metric]
+    extra = money_by_group[:, routes.group] * routes.pick(per_value) * routes.diff
+    _add_by_key(at_line, extra, routes.line)
+    return _Orders(items_per_money * at_line, per_value, items_per_money, routes)

@@ -57,7 +57,8 @@ def run_task(
     elif engine == "risk":
         from burdenshift.engine.risk import risk
 
-        result = risk(world, scenario, options["draws"], seed).as_dict()
+        # one thread: a sweep spreads its tasks over the cores
+        result = risk(world, scenario, options["draws"], seed, threads=1).as_dict()
         result["run"] = run_info(engine, world, scenario, seed).as_dict()
     else:
         from burdenshift.engine.plan import SolveOptions, plan
