@@ -78,11 +78,42 @@ def bench_sweep() -> None:
         print(f"| `sweep`, same, 2 workers | {took[2]:.1f} | | | {took[1] / took[2]:.2f}× faster |")
 
 
+PLAN_SWEEP = """
+name: bench-plans
+base: baseline-2027-blunt
+engines: [plan]
+plan: {chain: CHAIN}
+grid:
+  target_share: [0.45, 0.5, 0.55, 0.6]
+  budget.multiplier: [0.8, 1.0, 1.2, 1.5]
+"""
+
+
+def bench_plan_sweep() -> None:
+    """16 plans in one process: each solved cold, against chains of 8 on one kept model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        took = {}
+        for chain in (1, 8):
+            path = Path(tmp) / f"plans{chain}.yaml"
+            path.write_text(PLAN_SWEEP.replace("CHAIN", str(chain)))
+            _, tasks = load_sweep(path)
+            start = time.perf_counter()
+            out = run_sweep(tasks, Store(Path(tmp) / f"p{chain}.duckdb"), workers=0)
+            took[chain] = time.perf_counter() - start
+            warm = sum(r["warm_start"] for r in out)
+            print(
+                f"| `sweep`, 16 plan tasks, chain {chain} ({warm} warm-started) | "
+                f"{took[chain]:.1f} | | | {took[chain] / 16:.2f} s per plan |"
+            )
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["risk", "sweep"]
+    which = sys.argv[1:] or ["risk", "sweep", "plans"]
     print("| benchmark | median s | min s | peak MB | note |")
     print("|---|---|---|---|---|")
     if "risk" in which:
         bench_risk()
     if "sweep" in which:
         bench_sweep()
+    if "plans" in which:
+        bench_plan_sweep()

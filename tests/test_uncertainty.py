@@ -53,6 +53,32 @@ def test_same_seed_same_numbers_different_seed_differs(default_world):
     assert not np.array_equal(a.cost_musd, c.cost_musd)
 
 
+def test_thread_count_and_chunking_do_not_change_numbers(default_world, monkeypatch):
+    """Chunks run on several threads; the numbers are those of one thread, chunk by chunk."""
+    monkeypatch.setattr(draws, "CHUNK", 250)
+    one = risk(default_world, Scenario(), 1_000, seed=3, threads=1)
+    two = risk(default_world, Scenario(), 1_000, seed=3, threads=2)
+    np.testing.assert_array_equal(one.share_at_deadline, two.share_at_deadline)
+    np.testing.assert_array_equal(one.cost_musd, two.cost_musd)
+    monkeypatch.setattr(draws, "CHUNK", 1_000)
+    whole = risk(default_world, Scenario(), 1_000, seed=3, threads=1)
+    np.testing.assert_allclose(whole.share_at_deadline, one.share_at_deadline, rtol=1e-12)
+    np.testing.assert_allclose(whole.cost_musd, one.cost_musd, rtol=1e-12)
+
+
+def test_lean_simulate_keeps_shares_gaps_and_costs(default_world):
+    sc = Scenario()
+    sp = draws.space(default_world, sc)
+    params = draws.to_params(
+        default_world, sc, sp, draws.monte_carlo(sp, 50, np.random.default_rng(2))
+    )
+    full = simulate(default_world, sc, params)
+    lean = simulate(default_world, sc, params, detail=False)
+    for name in ("europe_share", "gap", "us_share", "purchases_musd", "capex_musd"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name))
+    assert lean.stock.shape[1] == 0 and lean.line_output.shape[1] == 0
+
+
 def test_probabilities_and_standard_errors(default_world):
     # a target that the deadline share straddles, so the probability is strictly inside (0, 1)
     sc = Scenario(target_share_by_area={"long_range_strike": 0.51})

@@ -24,6 +24,7 @@ ally's contribution.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -120,7 +121,11 @@ class Simulation:
         )
 
 
-def simulate(world: World, scenario: Scenario, params: Params | None = None) -> Simulation:
+def simulate(
+    world: World, scenario: Scenario, params: Params | None = None, detail: bool = True
+) -> Simulation:
+    """`detail=False` leaves the histories per metric, system and line empty (zero-width):
+    `risk` and `sensitivity` need only shares, gaps and costs, and skip copying the rest."""
     p = params if params is not None else from_scenario(world, scenario)
     years = np.array(scenario.years)
     n_b, n_t = p.size, len(years)
@@ -161,6 +166,7 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     supply = world.input_supply_per_year[None, :] * growth
     c2 = world.areas.index("c2") if "c2" in world.areas else None
     pooled = scenario.procurement == "pooled"
+    buyers = np.flatnonzero(europe)
 
     users = [(k, np.flatnonzero(uses[:, k] > 0)) for k in range(uses.shape[1])]
 
@@ -179,16 +185,28 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
     cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).copy().astype(float)
     arrivals = np.zeros((n_t + int(lead.max()) + 1, n_b, n_line))
     pipeline = np.zeros((n_b, n_line))
-    slots, cells = arrivals.reshape(-1), np.arange(n_b * n_line)  # a flat view, for one index
+    # new capacity ordered in year t arrives in year t - 1 + lead (lead >= 1): one flat index
+    # per (b, line) into the arrivals, shifted each year; lead 1 produces the same year
+    slots, first_slot = (
+        arrivals.reshape(-1),
+        (lead * n_b * n_line).ravel() + np.arange(n_b * n_line),
+    )
+    now = lead == 1
+    # what buyers can pay without exceeding their orders, counting the extra output new
+    # capacity delivers at once
+    per_unit = capex_unit + np.where(now, price * world.europe_share[None, :], 0.0)
+    afford = price / np.where(per_unit > 0, per_unit, 1e-12)
 
     # year-major while filling (contiguous writes); returned as (batch, …, year) views
     n_area, n_metric = len(world.areas), len(world.metrics)
     out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
     out_us = np.zeros((n_t, n_b, n_area))
-    out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric)), np.zeros((n_t, n_b, n_metric))
-    out_stock, out_deliv = np.zeros((n_t, n_b, n_sys)), np.zeros((n_t, n_b, n_sys))
-    out_retired = np.zeros((n_t, n_b, n_sys))
-    out_output, out_capacity = np.zeros((n_t, n_b, n_line)), np.zeros((n_t, n_b, n_line))
+    n_metric_out, n_sys_out, n_line_out = (n_metric, n_sys, n_line) if detail else (0, 0, 0)
+    out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric_out)), np.zeros((n_t, n_b, n_metric_out))
+    out_stock, out_deliv = np.zeros((n_t, n_b, n_sys_out)), np.zeros((n_t, n_b, n_sys_out))
+    out_retired = np.zeros((n_t, n_b, n_sys_out))
+    out_output = np.zeros((n_t, n_b, n_line_out))
+    out_capacity = np.zeros((n_t, n_b, n_line_out))
     out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
     # the baseline without new deliveries: what a planner sees falling short, year by year
     decay = (1.0 - retire)[None, :] ** (years - years[0])[:, None]
@@ -198,8 +216,9 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         if ti > 0:
             cap += arrivals[ti]
             pipeline -= arrivals[ti]
-            codes = counting.route_codes(world, scenario, int(year)).T  # (ally, line)
-            budget = money[:, :, ti]
+            # the buyers: European allies (the US buys nothing here)
+            codes = counting.route_codes(world, scenario, int(year)).T[buyers]  # (buyer, line)
+            budget = money[:, buyers, ti]
             if pooled:
                 contribution = budget / np.maximum(budget.sum(1, keepdims=True), 1e-12)
                 budget = budget.sum(1, keepdims=True)
@@ -222,17 +241,14 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
                 metric_target,
             )
             # new capacity is ordered at the start of the year on the year's unmet orders and
-            # paid from them; with a lead time of one year it produces the same year
-            arrive = np.minimum(ti - 1 + lead, arrivals.shape[0] - 1)
-            now = arrive == ti
+            # paid from them
             unmet = np.maximum(0.0, orders.asked - before)
-            headroom = np.maximum(0.0, world.capacity_ceiling_per_year[None, :] - cap - pipeline)
-            # what buyers can pay without exceeding their orders, counting the extra output
-            # new capacity delivers at once
-            per_unit = capex_unit + np.where(now, price * world.europe_share[None, :], 0.0)
-            affordable = unmet * price / np.where(per_unit > 0, per_unit, 1e-12)
-            x = np.clip(np.minimum.reduce([unmet, ramp, headroom, affordable]), 0.0, None)
-            slots[arrive.ravel() * x.size + cells] += x.ravel()  # one slot per (b, line)
+            headroom = world.capacity_ceiling_per_year[None, :] - cap - pipeline
+            x = np.minimum(unmet, ramp)
+            np.minimum(x, headroom, out=x)
+            np.minimum(x, unmet * afford, out=x)
+            np.maximum(x, 0.0, out=x)
+            slots[first_slot + (ti - 1) * x.size] += x.ravel()
             cap += np.where(now, x, 0.0)
             pipeline += np.where(now, 0.0, x)
             delivered = np.minimum(orders.asked, avail(cap, supply[ti]))
@@ -252,13 +268,12 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
             retired = stock * retire[None, :]
             added = delivered @ l2s
             stock = stock - retired + added
-            out_deliv[ti] = added
-            out_retired[ti] = retired
-            out_output[ti] = delivered
-            out_purchases[ti] = spent
-            out_capex[ti] = capex_paid
-        out_capacity[ti] = cap
-        out_stock[ti] = stock
+            if detail:
+                out_deliv[ti], out_retired[ti], out_output[ti] = added, retired, delivered
+            out_purchases[ti][:, buyers] = spent
+            out_capex[ti][:, buyers] = capex_paid
+        if detail:
+            out_capacity[ti], out_stock[ti] = cap, stock
         cap_e = stock @ s2m
         raw_cov = counting.coverage(cap_e, req)
         c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
@@ -273,8 +288,8 @@ def simulate(world: World, scenario: Scenario, params: Params | None = None) -> 
         out_share[ti] = counting.area_mean(world, eff_cov)
         out_gap[ti] = counting.area_mean(world, gap)
         out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req))
-        out_cap_e[ti] = cap_e
-        out_cap_u[ti] = cap_u
+        if detail:
+            out_cap_e[ti], out_cap_u[ti] = cap_e, cap_u
 
     return Simulation(
         years=years,
@@ -307,19 +322,62 @@ def _batch_first(arr: np.ndarray) -> np.ndarray:
     return np.moveaxis(arr, 0, -1)
 
 
-def _add_by_key(out: np.ndarray, values: np.ndarray, keys: np.ndarray) -> None:
-    """out[:, k] += the sum of the (b, K) `values` columns whose key is k."""
-    if keys.size:
-        order = np.argsort(keys, kind="stable")
-        uniq, starts = np.unique(keys[order], return_index=True)
-        out[:, uniq] += np.add.reduceat(values[:, order], starts, axis=1)
+@dataclass(frozen=True)
+class _Sum:
+    """Sums (b, K) columns into the columns their keys name: a small 0/1 matrix product."""
+
+    indicator: np.ndarray
+    """(K, n) 1 where a column's key is the output column."""
+
+    @classmethod
+    def by(cls, keys: np.ndarray, n: int) -> _Sum:
+        return cls((keys[:, None] == np.arange(n)[None, :]).astype(float))
+
+    def add(self, out: np.ndarray, values: np.ndarray) -> None:
+        """out[:, k] += the sum of the `values` columns keyed k."""
+        out += values @ self.indicator
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a year's route patterns differ from their common pattern: the same for every
+    chunk of draws, so it is worked out once per distinct set of patterns."""
+
+    common: np.ndarray
+    group: np.ndarray
+    line: np.ndarray
+    cell: np.ndarray
+    cell_group: np.ndarray
+    cell_metric: np.ndarray
+    sums: tuple[_Sum, ...]
+
+
+@lru_cache(maxsize=256)
+def _layout(patterns: bytes, shape: tuple[int, int], line_metric: bytes, n_m: int) -> _Layout:
+    codes = np.frombuffer(patterns, dtype=np.int64).reshape(shape)
+    metric = np.frombuffer(line_metric, dtype=np.int64)
+    kinds = np.array([counting.CLOSED, counting.OPEN, counting.LICENSED])
+    common = kinds[(codes[:, :, None] == kinds).sum(0).argmax(1)]  # each line's usual code
+    group, line = np.nonzero(codes != common[None, :])
+    cells, cell = np.unique(group * n_m + metric[line], return_inverse=True)
+    cell_group, cell_metric = cells // n_m, cells % n_m
+    n_g, n_l, n_c = shape[0], shape[1], cells.size
+    sums = (
+        _Sum.by(cell, n_c),
+        _Sum.by(line, n_l),
+        _Sum.by(group, n_g),
+        _Sum.by(cell_group, n_g),
+        _Sum.by(cell_metric, n_m),
+    )
+    return _Layout(common, group, line, cell, cell_group, cell_metric, sums)
 
 
 @dataclass(frozen=True)
 class _Routes:
     """The year's route patterns as one common pattern plus the few routes where a pattern
-    differs from it (a producer's own lines, the US's closed ones). Orders then cost
-    (batch × pattern × metric) work, not (batch × pattern × line)."""
+    differs from it (a producer's own lines, the US's closed ones). A pattern's view of a metric
+    then differs from the common one only in the few (pattern, metric) cells those routes touch,
+    and orders cost (batch × metric) work plus (batch × cell), never (batch × pattern × line)."""
 
     base: np.ndarray
     """(b or 1, line) share of orders delivered on the common pattern's route."""
@@ -329,9 +387,18 @@ class _Routes:
     """(K,) the pattern of each differing route."""
     line: np.ndarray
     """(K,) its line."""
+    cell: np.ndarray
+    """(K,) its (pattern, metric) cell, an index into cell_group and cell_metric."""
+    cell_group: np.ndarray
+    cell_metric: np.ndarray
+    n_groups: int
     l2m: np.ndarray
     line_metric: np.ndarray
-    shape: tuple[int, int]
+    to_cell: _Sum
+    to_line: _Sum
+    to_group: _Sum
+    cell_to_group: _Sum
+    cell_to_metric: _Sum
 
     @classmethod
     def build(
@@ -339,47 +406,75 @@ class _Routes:
     ) -> _Routes:
         levels = np.unique(licence)
         lic = levels[:, None] if levels.size == 1 else licence[:, None]  # (b or 1, 1)
-        codes = np.array([counting.CLOSED, counting.OPEN, counting.LICENSED])
-        common = codes[(patterns[:, :, None] == codes).sum(0).argmax(1)]  # each line's usual code
-        group, line = np.nonzero(patterns != common[None, :])
+        codes = np.ascontiguousarray(patterns, dtype=np.int64)
+        metric = np.ascontiguousarray(line_metric, dtype=np.int64)
+        at = _layout(codes.tobytes(), codes.shape, metric.tobytes(), l2m.shape[1])
 
-        def access(codes: np.ndarray) -> np.ndarray:
-            return (codes == counting.OPEN) + lic * (codes == counting.LICENSED)
+        def access(c: np.ndarray) -> np.ndarray:
+            return (c == counting.OPEN) + lic * (c == counting.LICENSED)
 
-        base = access(common[None, :])
-        diff = access(patterns[group, line][None, :]) - base[:, line]
-        return cls(base, diff, group, line, l2m, line_metric, (patterns.shape[0], l2m.shape[1]))
+        base = access(at.common[None, :])
+        diff = access(codes[at.group, at.line][None, :]) - base[:, at.line]
+        return cls(
+            base,
+            diff,
+            at.group,
+            at.line,
+            at.cell,
+            at.cell_group,
+            at.cell_metric,
+            codes.shape[0],
+            l2m,
+            line_metric,
+            *at.sums,
+        )
 
-    def spread(self, x: np.ndarray) -> np.ndarray:
-        """(b, line) -> (b, group, metric): Σ_l x · access · [line makes metric]."""
-        n_g, n_m = self.shape
-        out = np.repeat(((x * self.base) @ self.l2m)[:, None, :], n_g, axis=1)
-        cells = self.group * n_m + self.line_metric[self.line]
-        _add_by_key(out.reshape(x.shape[0], -1), x[:, self.line] * self.diff, cells)
-        return out
+    def by_metric(self, x: np.ndarray) -> np.ndarray:
+        """(b, line) -> (b, metric): Σ_l x · common access · [line makes metric]."""
+        return (x * self.base) @ self.l2m
 
-    def pick(self, a: np.ndarray) -> np.ndarray:
-        """(b, group, metric) -> (b, K): a at each differing route's pattern and metric."""
-        n_m = self.shape[1]
-        return a.reshape(a.shape[0], -1)[:, self.group * n_m + self.line_metric[self.line]]
+    def by_cell(self, x: np.ndarray) -> np.ndarray:
+        """(b, line) -> (b, cell): what the differing routes change in a pattern's metric."""
+        return (x[:, self.line] * self.diff) @ self.to_cell.indicator
 
 
 @dataclass(frozen=True)
 class _Orders:
+    """A year's orders, and each pattern's money per unit of reachable capability: the common
+    part (`share_*`, by the pattern's weighing and its `inv_total`), then the cells."""
+
     asked: np.ndarray
     """(b, line) items ordered by all buyers."""
-    per_value: np.ndarray
-    """(b, group, metric) money share per unit of reachable capability."""
     items_per_money: np.ndarray
     """(b, line) reachable capability per item bought, per unit of money."""
+    share_short: np.ndarray
+    """(b, metric) money share per unit of capability, for a pattern weighing by shortfall
+    (before dividing by the pattern's total weight)."""
+    share_full: np.ndarray
+    """(b, metric) the same for a pattern weighing by the full requirement."""
+    by_short: np.ndarray
+    """(b, group) whether the pattern weighs by shortfall."""
+    inv_total: np.ndarray
+    """(b, group) 1 / the pattern's total weight (0 when it can buy nothing)."""
+    at_cell: np.ndarray
+    """(b, cell) money share per unit of capability in each differing cell."""
+    cell_change: np.ndarray
+    """(b, cell) at_cell less the common part there."""
     routes: _Routes
 
     def per_buyer(self, v: np.ndarray) -> np.ndarray:
         """(b, group) Σ_l (orders per unit of a buyer's money on line l) × v[l]."""
         r = self.routes
         w = self.items_per_money * v
-        out = np.matmul(self.per_value, ((w * r.base) @ r.l2m)[:, :, None])[:, :, 0]
-        _add_by_key(out, w[:, r.line] * r.diff * r.pick(self.per_value), r.group)
+        u = r.by_metric(w)
+        common = np.where(
+            self.by_short,
+            (self.share_short * u).sum(1)[:, None],
+            (self.share_full * u).sum(1)[:, None],
+        )
+        out = common * self.inv_total
+        r.cell_to_group.add(out, self.cell_change * u[:, r.cell_metric])
+        r.to_group.add(out, w[:, r.line] * r.diff * self.at_cell[:, r.cell])
         return out
 
 
@@ -403,26 +498,55 @@ def _orders(
     orders on a licensable route (a capped licence approves that share of the requested
     transfers).
     """
+    r = routes
     # what each line could deliver this year, in capability: today's output, or one year's ramp
     # for a line that could grow into demand
     reach_value = np.maximum(avail, np.minimum(ramp, ceiling[None, :])) * line_value[None, :]
-    q_metric = routes.spread(reach_value)  # (b, group, metric)
-    buyable = (q_metric > 0).astype(float)
-    short = metric_weight * np.maximum(0.0, metric_target - coverage)  # (1, metric)
-    full = metric_weight * np.maximum(0.0, 1.0 - coverage)
+    q = r.by_metric(reach_value)  # (b, metric): the common pattern's reachable capability
+    q_cell = q[:, r.cell_metric] + r.by_cell(reach_value)  # (b, cell): a pattern's own
+    buyable, buyable_cell = (q > 0).astype(float), (q_cell > 0).astype(float)
+    short = (metric_weight * np.maximum(0.0, metric_target - coverage))[0]  # (metric,)
+    full = (metric_weight * np.maximum(0.0, 1.0 - coverage))[0]
     # a buyer weighs the metrics it can buy by their shortfall, or by the full requirement
     # when none it can buy falls short
-    short_sum, full_sum = buyable @ short[0], buyable @ full[0]  # (b, group)
-    by_short = (short_sum > 1e-12)[:, :, None]
-    weight = buyable * (full + by_short * (short - full))
-    total = np.where(by_short[..., 0], short_sum, full_sum)[:, :, None]
+    sums = []
+    for vec in (short, full):
+        total = np.repeat((buyable @ vec)[:, None], r.n_groups, axis=1)
+        changed = (buyable_cell - buyable[:, r.cell_metric]) * vec[r.cell_metric]
+        r.cell_to_group.add(total, changed)
+        sums.append(total)
+    by_short = sums[0] > 1e-12
+    total = np.where(by_short, sums[0], sums[1])
+    inv_total = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
     # per unit of money: each metric's share, spread over its lines by reachable capability
-    per_value = weight / np.maximum(q_metric * total, 1e-300)
-    money_by_group = budget @ (group[:, None] == np.arange(routes.shape[0])[None, :])
-    items_per_money = reach_value / price
+    q_safe = np.maximum(q, 1e-300)
+    share_short, share_full = buyable * short / q_safe, buyable * full / q_safe
+    short_cell = by_short[:, r.cell_group]
+    weight_cell = buyable_cell * np.where(short_cell, short[r.cell_metric], full[r.cell_metric])
+    at_cell = weight_cell / np.maximum(q_cell * total[:, r.cell_group], 1e-300)
+    common_cell = (
+        np.where(short_cell, share_short[:, r.cell_metric], share_full[:, r.cell_metric])
+        * inv_total[:, r.cell_group]
+    )
+    cell_change = at_cell - common_cell
+    money = budget @ (group[:, None] == np.arange(r.n_groups)[None, :])  # (b, group)
     # money per unit of capability at each line: the common pattern, then the differing routes
-    by_metric = np.matmul(money_by_group[:, None, :], per_value)[:, 0, :]  # (b, metric)
-    at_line = routes.base * by_metric[:, routes.line_metric]
-    extra = money_by_group[:, routes.group] * routes.pick(per_value) * routes.diff
-    _add_by_key(at_line, extra, routes.line)
-    return _Orders(items_per_money * at_line, per_value, items_per_money, routes)
+    per_money = money * inv_total
+    by_metric = (per_money * by_short).sum(1)[:, None] * share_short + (per_money * ~by_short).sum(
+        1
+    )[:, None] * share_full
+    r.cell_to_metric.add(by_metric, money[:, r.cell_group] * cell_change)
+    at_line = r.base * by_metric[:, r.line_metric]
+    r.to_line.add(at_line, money[:, r.group] * at_cell[:, r.cell] * r.diff)
+    items_per_money = reach_value / price
+    return _Orders(
+        items_per_money * at_line,
+        items_per_money,
+        share_short,
+        share_full,
+        by_short,
+        inv_total,
+        at_cell,
+        cell_change,
+        r,
+    )
