@@ -110,3 +110,7 @@ def test_validate_accepts_good_folder():
 
 def test_missing_data_folder(tmp_path):
     _assert_user_error(run_cli("assess", "--data", str(tmp_path / "nope")), "does not exist")
+    # the server refuses to start on bad data, before announcing an address
+    served = run_cli("serve", "--port", "1", "--data", str(tmp_path / "nope"))
+    _assert_user_error(served, "does not exist")
+    assert "http://" not in served.stderr

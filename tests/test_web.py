@@ -198,6 +198,19 @@ def test_page_moves_with_the_levers(server, tmp_path):
             )
             # pooled buying costs less for the same deliveries: the spending figure moves
             assert page.locator("#cost").inner_text().split(":")[1] != national.split(":")[1]
+            # a per-ally budget: Germany cutting to 0 % of GDP by 2030 spends less
+            pooled = page.locator("#cost").inner_text()
+            page.click("#by-ally summary")
+            page.fill("#budget-DEU", "0")
+            page.dispatch_event("#budget-DEU", "change")
+            page.wait_for_function(
+                "text => document.querySelector('#cost').textContent !== text", arg=pooled
+            )
+            spent = [
+                float(t.split(" USD bn")[0].split(": ")[-1])
+                for t in (pooled, page.locator("#cost").inner_text())
+            ]
+            assert spent[1] < spent[0]
             # a risk run from the page is kept and listed
             page.fill("#draws", "200")
             page.click("#run-risk")

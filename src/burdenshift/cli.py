@@ -457,6 +457,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     db: DbOpt = None,
+    data: DataOpt = None,
 ) -> None:
     """The analyst's page and its JSON API (OpenAPI at /docs), on this machine by default."""
     import uvicorn
@@ -469,8 +470,9 @@ def serve(
             "and start runs. Use the default 127.0.0.1 unless you mean to share it.",
             err=True,
         )
+    app = create_app(db, data)  # bad data fails here, before the server starts
     typer.echo(f"burdenshift at http://{host}:{port}/ (API docs at /docs)", err=True)
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @runs_app.command("list")

@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,20 @@ SCHEMA = [
         year INTEGER, metric VARCHAR NOT NULL, value DOUBLE, unit VARCHAR)""",
     "CREATE TABLE IF NOT EXISTS payloads (run_id VARCHAR PRIMARY KEY, json VARCHAR NOT NULL)",
 ]
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run to store: the engine's JSON payload and how long it took."""
+
+    engine: str
+    payload: dict[str, Any]
+    wall_time_s: float
+    status: str = "ok"
+    task_id: str | None = None
+
+
+RESULT_COLUMNS = ["run_id", "area", "ally", "system", "line", "year", "metric", "value", "unit"]
 MIGRATIONS: dict[int, list[str]] = {}
 """Statements that bring a file from version v to v + 1."""
 
@@ -156,39 +171,59 @@ class Store:
         _fail_after_results: bool = False,
     ) -> str:
         """Store one run atomically; returns its id."""
-        run = payload.get("run", {})
-        run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-        rows = [(run_id, *r.as_tuple()) for r in rows_for(engine, payload)]
+        new = NewRun(engine, payload, wall_time_s, status, task_id)
+        return self.save_many([new], _fail_after_results)[0]
+
+    def save_many(self, new: list[NewRun], _fail_after_results: bool = False) -> list[str]:
+        """Store runs in one transaction, all or none; returns their ids. A sweep keeps the
+        tasks that finished together in one write."""
+        import pandas as pd
+
+        stamp = datetime.now(UTC)
+        ids = [stamp.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3) for _ in new]
+        runs, rows = [], []
+        for run_id, r in zip(ids, new, strict=True):
+            info = r.payload.get("run", {})
+            runs.append(
+                [
+                    run_id,
+                    r.engine,
+                    stamp.replace(tzinfo=None),
+                    info.get("version"),
+                    info.get("scenario"),
+                    info.get("scenario_hash"),
+                    json.dumps(info.get("applied", {}), sort_keys=True),
+                    info.get("data_hash"),
+                    info.get("seed"),
+                    r.status,
+                    r.wall_time_s,
+                    r.task_id,
+                ]
+            )
+            rows += [(run_id, *row.as_tuple()) for row in rows_for(r.engine, r.payload)]
         with self._connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        run_id,
-                        engine,
-                        datetime.now(UTC).replace(tzinfo=None),
-                        run.get("version"),
-                        run.get("scenario"),
-                        run.get("scenario_hash"),
-                        json.dumps(run.get("applied", {}), sort_keys=True),
-                        run.get("data_hash"),
-                        run.get("seed"),
-                        status,
-                        wall_time_s,
-                        task_id,
-                    ],
+                con.executemany(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", runs
                 )
                 if rows:
-                    con.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    # one bulk insert from a frame: row-by-row inserts cost seconds per run
+                    new_rows = pd.DataFrame(rows, columns=RESULT_COLUMNS).astype({"year": "Int32"})
+                    con.register("new_rows", new_rows)
+                    con.execute("INSERT INTO results SELECT * FROM new_rows")
+                    con.unregister("new_rows")
                 if _fail_after_results:
                     raise RuntimeError("simulated crash in the middle of a write")
-                con.execute("INSERT INTO payloads VALUES (?, ?)", [run_id, json.dumps(payload)])
+                con.executemany(
+                    "INSERT INTO payloads VALUES (?, ?)",
+                    [[i, json.dumps(r.payload)] for i, r in zip(ids, new, strict=True)],
+                )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        return run_id
+        return ids
 
     def delete(self, run_id: str) -> None:
         with self._connect() as con:

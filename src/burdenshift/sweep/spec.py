@@ -27,7 +27,8 @@ class _Strict(BaseModel):
 
 
 class RiskOptions(_Strict):
-    draws: int = Field(default=2_000, ge=1)
+    draws: int = Field(default=10_000, ge=1)
+    """As `burdenshift risk`."""
 
 
 class PlanOptions(_Strict):

@@ -29,7 +29,9 @@ def _error(
     )
 
 
-def create_app(db: Path | None = None) -> FastAPI:
+def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAPI:
+    """The page and API over the run store `db` and the data folder `data` (default: the
+    embedded data)."""
     from burdenshift.domain.load import load_world
     from burdenshift.engine.runinfo import package_version
     from burdenshift.store.database import Store, db_path
@@ -44,7 +46,7 @@ def create_app(db: Path | None = None) -> FastAPI:
         },
     )
     store = Store(db_path(db))
-    world = load_world()
+    world = load_world(data)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Response:

@@ -19,7 +19,22 @@ function levers() {
     coordination_withdrawal: Number($("coordination").value),
   };
   if ($("budget").value !== "") l.budget_pct_gdp_2030 = Number($("budget").value);
+  const byAlly = {};
+  for (const input of document.querySelectorAll("#ally-budgets input")) {
+    if (input.value !== "") byAlly[input.dataset.ally] = Number(input.value);
+  }
+  if (Object.keys(byAlly).length) l.budget_pct_gdp_2030_by_ally = byAlly;
   return l;
+}
+
+// one spending input per European ally, today's % of GDP as the placeholder
+function allyBudgets(allies) {
+  const box = $("ally-budgets");
+  if (box.children.length) return;
+  box.innerHTML = [...allies].sort((p, q) => p.name.localeCompare(q.name)).map((b) =>
+    `<label>${b.name} <input type="number" min="0" max="10" step="0.1" data-ally="${b.ally}" ` +
+    `id="budget-${b.ally}" placeholder="${b.defence_pct_gdp.toFixed(2)}"></label>`).join("");
+  for (const input of box.querySelectorAll("input")) input.addEventListener("change", () => refresh());
 }
 
 function request(extra = {}) {
@@ -63,6 +78,7 @@ function showAssess(a) {
       yr(x.year_target_max_ramp), x.binding,
     ]),
   );
+  allyBudgets(a.allies);
   const allies = [...a.allies].sort((p, q) => q.defence_spending_usd_bn - p.defence_spending_usd_bn);
   $("burden-table").innerHTML = "<h3>Who carries the burden</h3>" + table(
     ["ally", "USD bn", "% GDP", "share of spending", "share of GDP", "ratio"],
