@@ -114,3 +114,12 @@ def test_missing_data_folder(tmp_path):
     served = run_cli("serve", "--port", "1", "--data", str(tmp_path / "nope"))
     _assert_user_error(served, "does not exist")
     assert "http://" not in served.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [("risk", "--draws", "0"), ("risk", "--seed", "-1"), ("assess", "--deadline", "soon")]
+)
+def test_bad_option_values_are_usage_errors(args):
+    proc = run_cli(*args, "--no-store")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "Invalid value" in proc.stderr

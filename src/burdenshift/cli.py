@@ -212,7 +212,7 @@ def _difference(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def risk(
     scenario: ScenarioOpt = None,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws.", min=1)] = 10_000,
-    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = 2027,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator.", min=0)] = 2027,
     deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
     data: DataOpt = None,
     as_json: JsonOpt = False,
@@ -242,7 +242,7 @@ def risk(
 def sensitivity(
     scenario: ScenarioOpt = None,
     n: Annotated[int, typer.Option(help="Base sample size (a power of two).", min=8)] = 1024,
-    seed: Annotated[int, typer.Option(help="Seed of the Sobol sequence scrambling.")] = 2027,
+    seed: Annotated[int, typer.Option(help="Seed of the Sobol sequence scrambling.", min=0)] = 2027,
     deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
     data: DataOpt = None,
     as_json: JsonOpt = False,
@@ -600,10 +600,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # usage errors (a bad option value): click's, or the copy of click newer Typer ships
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(2)
         raise

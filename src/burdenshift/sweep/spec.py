@@ -52,7 +52,7 @@ class SweepFile(_Strict):
     engines: list[Engine] = Field(default_factory=lambda: ["assess"], min_length=1)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     cases: list[Case] = Field(default_factory=list)
-    seed: int = 2027
+    seed: int = Field(default=2027, ge=0)
     risk: RiskOptions = RiskOptions()
     plan: PlanOptions = PlanOptions()
 

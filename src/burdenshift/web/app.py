@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import time
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from burdenshift.errors import Cancelled, InputError
 from burdenshift.web.levers import PlanRequest, RiskRequest, RunRequest, apply_levers
@@ -62,6 +67,18 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:
         return _error(422, exc.message, exc.field, exc.fix)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A 405 lists every method of the path it hit, not only those of its first route."""
+        if exc.status_code != 405:
+            return await http_exception_handler(request, exc)
+        routes = [r for r in app.routes if isinstance(r, APIRoute)]
+        hit = next(r.path for r in routes if r.matches(request.scope)[0] != Match.NONE)
+        allowed = sorted(m for r in routes if r.path == hit for m in r.methods)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(allowed)}
+        )
 
     def scenario_of(req: RunRequest) -> Any:
         from burdenshift.scenario.apply import applied_world
@@ -289,8 +306,20 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
             except Exception as exc:  # reported to the page; the server keeps running
                 job["state"], job["error"] = "failed", f"internal error: {exc!r}"
 
-        threading.Thread(target=target, daemon=True).start()
+        thread = threading.Thread(target=target, daemon=True)
+        job["thread"] = thread
+        thread.start()
         return {"id": job["id"], "state": "running"}
+
+    @atexit.register
+    def stop_jobs() -> None:
+        """Cancel running jobs and let them stop: a solver killed mid-solve at exit aborts
+        the whole process."""
+        for job in list(jobs.values()):
+            job["cancel"] = True
+        for job in list(jobs.values()):
+            if "thread" in job:
+                job["thread"].join(timeout=30)
 
     # -- runs --------------------------------------------------------------------------------
     @app.get("/api/runs")

@@ -45,7 +45,7 @@ class RunRequest(BaseModel):
 
 class RiskRequest(RunRequest):
     draws: int = Field(default=2_000, ge=10, le=MAX_DRAWS)
-    seed: int = 2027
+    seed: int = Field(default=2027, ge=0, le=2**63 - 1)
 
 
 class PlanRequest(RunRequest):

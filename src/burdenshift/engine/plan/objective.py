@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import linopy
 
 from burdenshift.engine.plan.constraints import budget
@@ -20,8 +22,8 @@ def cost(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     return (yearly * d.discount).sum() + budget.variants(m, d).sum()
 
 
-CAP_OFF = 1e30
-"""A right-hand side HiGHS reads as +inf (anything from 1e20): the cap row is there but idle."""
+CAP_OFF = math.inf
+"""No cap: the row is there but idle."""
 
 
 def add_cap(m: linopy.Model, d: PlanData) -> None:

@@ -97,7 +97,7 @@ class PlanSolver:
             "time_limit": float(options.time_limit) if options.time_limit else math.inf,
             "mip_rel_gap": options.mip_gap,
         }
-        with _quiet():
+        with _quiet():  # the banner comes with a new HiGHS model; the solve itself is silent
             if self._solver is None:
                 self._solver = Solver.from_name(
                     "highs", m, io_api="direct", options=settings, track_updates=True
@@ -113,14 +113,14 @@ class PlanSolver:
             h = self._solver.solver_model
             for key, value in settings.items():
                 h.setOptionValue(key, value)
-            mip = bool(m.binaries.nvars) and not m.variables["variant"].relaxed
-            if mip and self._start is not None and len(self._start) == h.getNumCol():
-                h.setSolution(_start_of(self._start))
-            hooks = _hook(h, options, watch)
-            try:
-                self._solver.solve(assign=True)
-            finally:
-                _unhook(h, hooks)
+        mip = bool(m.binaries.nvars) and not m.variables["variant"].relaxed
+        if mip and self._start is not None and len(self._start) == h.getNumCol():
+            h.setSolution(_start_of(self._start))
+        hooks = _hook(h, options, watch)
+        try:
+            self._solver.solve(assign=True)
+        finally:
+            _unhook(h, hooks)
         condition = str(m.termination_condition)
         if mip and condition in ("optimal", "time_limit"):
             self._start = np.asarray(h.getSolution().col_value, dtype=float)
