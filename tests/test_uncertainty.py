@@ -194,3 +194,20 @@ def test_risk_json_shape():
         assert set(a["year_target_quantiles"]) == {"p10", "p50", "p90"}
         assert set(a["gap_quantiles"]) == {"p10", "p50", "p90"}
     assert out["run"]["seed"] == 4
+
+
+def test_sensitivity_table_follows_the_ranking():
+    """The printed table lists the parameters in the order of --json, one row each, with the
+    areas each one drives; the same seed gives the same ranking in both."""
+    import json
+    import re
+
+    args = ("sensitivity", "--n", "64", "--seed", "5", "--no-store")
+    ranking = [r["parameter"] for r in json.loads(run_cli(*args, "--json").stdout)["ranking"]]
+    text = run_cli(*args).stdout
+    rows = re.findall(r"│\s+(\d+) │ (\w+)\s+│", text)
+    assert [int(n) for n, _ in rows] == list(range(1, len(ranking) + 1))
+    assert [p for _, p in rows] == ranking
+    # the licence level drives the areas built on lines with US content
+    licence_row = next(line for line in text.splitlines() if "licence_level" in line)
+    assert "long_range_strike" in licence_row or "munitions" in licence_row

@@ -218,32 +218,54 @@ def print_risk(payload: dict[str, Any]) -> None:
     c = payload["cost_musd_quantiles"]
     console.print(
         f"Uncertain: {', '.join(payload['parameters'])}. Cost over the horizon, USD bn: "
-        f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}."
+        f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}. "
+        "'Held from' is the first year from which the target holds to the horizon's end "
+        "(— beyond it), so an area held at the deadline can show a later year if it slips "
+        "below the target afterwards; the gap is in requirement-years."
     )
 
 
 def print_sensitivity(payload: dict[str, Any]) -> None:
+    """One row per parameter, most influential first, with the outputs it drives."""
     outputs = payload["outputs"]
-    names = [r["parameter"] for r in payload["ranking"]]
     table = Table(
         title=f"Which levers matter: Sobol total indices (n = {payload['n']}, "
         f"{payload['evaluations']:,} runs)",
         title_justify="left",
     )
-    table.add_column("parameter", no_wrap=True)
-    shown = ["deterrence_gap", "cost_musd"] + [k for k in outputs if k.startswith("share")]
-    for k in shown:
-        table.add_column(k.removeprefix("share_at_deadline:"), justify="right")
-    for p in names:
-        cells = []
-        for k in shown:
-            row = next(r for r in outputs[k] if r["parameter"] == p)
-            cells.append(f"{row['ST']:.2f}")
-        table.add_row(p, *cells)
+    for col, just in [
+        ("#", "right"),
+        ("parameter", "left"),
+        ("max ST", "right"),
+        ("gap ST", "right"),
+        ("cost ST", "right"),
+        ("area shares it drives (ST ≥ 0.05)", "left"),
+    ]:
+        table.add_column(col, justify=just, no_wrap=col != "area shares it drives (ST ≥ 0.05)")  # type: ignore[arg-type]
+    for rank, r in enumerate(payload["ranking"], 1):
+        p = r["parameter"]
+        st = {k: next(x["ST"] for x in rows if x["parameter"] == p) for k, rows in outputs.items()}
+        driven = sorted(
+            (
+                (v, k.removeprefix("share_at_deadline:"))
+                for k, v in st.items()
+                if k.startswith("share_at_deadline:") and v >= 0.05
+            ),
+            reverse=True,
+        )
+        table.add_row(
+            str(rank),
+            p,
+            f"{r['max_ST']:.2f}",
+            f"{st['deterrence_gap']:.2f}",
+            f"{st['cost_musd']:.2f}",
+            ", ".join(f"{name} {v:.2f}" for v, name in driven) or "—",
+        )
     console.print(table)
     console.print(
         "Total index ST: the share of an output's variance due to the parameter, interactions "
-        "included (first-order S1 and 95 % intervals in --json)."
+        "included; outputs are each area's share at the deadline, the deterrence gap and cost "
+        "(first-order S1 and 95 % intervals in --json). Estimates can exceed 1 by sampling error."
     )
 
 
