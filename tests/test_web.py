@@ -184,12 +184,22 @@ def test_page_moves_with_the_levers(server, tmp_path):
             assert "by 2027" in page.locator("#verdict").inner_text()
             assert page.locator("#chart-shares svg.main-svg").count() >= 1
             before = page.locator("#area-table").inner_text()
+            traces = "document.getElementById('chart-shares').data"
+            # one small chart per area: Europe, the US on its drawdown path, the target
+            names = page.evaluate(f"{traces}.map(t => t.name)")
+            assert len(names) == 3 * 12 and set(names) == {"Europe", "US contribution", "target"}
+            us = f"JSON.stringify({traces}.filter(t => t.name === 'US contribution').map(t => t.y))"
+            europe = f"JSON.stringify({traces}.filter(t => t.name === 'Europe').map(t => t.y))"
+            us_before = page.evaluate(us)
             page.fill("#deadline", "2031")
             page.dispatch_event("#deadline", "change")
             page.wait_for_function(
                 "document.querySelector('#verdict').textContent.includes('2031')"
             )
             assert page.locator("#area-table").inner_text() != before
+            # the blunt step-back moves with the deadline, and the charts follow
+            assert page.evaluate(us) != us_before
+            europe_national = page.evaluate(europe)
             national = page.locator("#cost").inner_text()
             assert "national procurement" in national
             page.select_option("#procurement", "pooled")
@@ -198,6 +208,7 @@ def test_page_moves_with_the_levers(server, tmp_path):
             )
             # pooled buying costs less for the same deliveries: the spending figure moves
             assert page.locator("#cost").inner_text().split(":")[1] != national.split(":")[1]
+            assert page.evaluate(europe) != europe_national
             # a per-ally budget: Germany cutting to 0 % of GDP by 2030 spends less
             pooled = page.locator("#cost").inner_text()
             page.click("#by-ally summary")

@@ -91,20 +91,47 @@ function showAssess(a) {
   }
 }
 
+const areaName = (id) => (lastAssess && lastAssess.areas.find((x) => x.area === id)?.name) || id;
+
+// one small chart per area on a shared grid; traces(id) gives the area's lines, shapes(n) marks
+function areaGrid(el, ids, title, traces, shapes = () => []) {
+  const rows = Math.ceil(ids.length / 4);
+  const data = [];
+  const layout = {
+    grid: { rows, columns: 4, pattern: "independent" }, height: 120 + 210 * rows,
+    title: { text: title, font: { size: 14 } }, margin: { t: 80, b: 70 },
+    legend: { orientation: "h", x: 0, y: 0, yanchor: "bottom", yref: "container" }, annotations: [], shapes: [],
+  };
+  ids.forEach((id, i) => {
+    const n = i ? String(i + 1) : "";
+    for (const t of traces(id)) {
+      data.push({ mode: "lines", ...t, xaxis: `x${n}`, yaxis: `y${n}`, legendgroup: t.name, showlegend: i === 0 && t.name !== undefined });
+    }
+    layout[`yaxis${n}`] = { range: [0, 1.05], tickformat: ".0%" };
+    layout.annotations.push({ text: areaName(id), showarrow: false, xref: `x${n} domain`,
+      yref: `y${n} domain`, x: 0.5, y: 1.13, font: { size: 12 } });
+    layout.shapes.push(...shapes(n));
+  });
+  Plotly.react(el, data, layout, { displaylogo: false, responsive: true });
+}
+
 function showSimulate(s) {
-  const traces = [];
-  for (const [area, v] of Object.entries(s.areas)) {
-    traces.push({ x: s.years, y: v.europe_share, name: `${area}`, mode: "lines" });
-  }
-  const target = Object.values(s.areas)[0].target;
-  traces.push({ x: s.years, y: s.years.map(() => target), name: "target", line: { dash: "dash", color: "#555" } });
+  const deadline = s.run.applied.deadline;
+  areaGrid("chart-shares", Object.keys(s.areas),
+    "Europe's share of the requirement by area, year by year, with the US contribution on its drawdown path",
+    (id) => {
+      const v = s.areas[id];
+      return [
+        { x: s.years, y: v.europe_share, name: "Europe", line: { color: "#1f4e9c" } },
+        { x: s.years, y: v.us_share, name: "US contribution", line: { color: "#888", dash: "dot" } },
+        { x: s.years, y: s.years.map(() => v.target), name: "target", line: { color: "#222", dash: "dash", width: 1 } },
+      ];
+    },
+    (n) => [{ type: "line", xref: `x${n}`, yref: `y${n} domain`, x0: deadline, x1: deadline, y0: 0,
+      y1: 1, line: { color: "#b22222", width: 1, dash: "dot" } }]);
   const total = s.cost_musd.total.reduce((a, b) => a + b, 0);
   const gap = Object.values(s.areas).reduce((a, v) => a + v.deterrence_gap_total, 0);
-  $("cost").textContent = `Simulated spending on the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: ${(total / 1000).toFixed(1)} USD bn (constant 2025); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement).`;
-  Plotly.react("chart-shares", traces, {
-    title: "Europe's share of the requirement, simulated year by year",
-    yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 420, margin: { t: 50 },
-  }, { displaylogo: false, responsive: true });
+  $("cost").textContent = `Simulated spending on the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: ${(total / 1000).toFixed(1)} USD bn (constant 2025); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement). Red dotted line: the deadline, ${deadline}.`;
 }
 
 async function refresh() {
@@ -161,25 +188,18 @@ function showPlan(p) {
 
 function showRisk(r) {
   $("risk-view").innerHTML = `<h3>Chance of holding the target by ${r.deadline} (${r.draws} draws)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
-  const fans = [];
-  r.areas.forEach((a, i) => {
-    const years = Object.keys(a.share_quantiles).map(Number);
-    const q = Object.values(a.share_quantiles);
-    const axis = i === 0 ? "" : String(i + 1);
-    const common = { xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: false };
-    fans.push({ ...common, x: years, y: q.map((v) => v.p90), line: { width: 0 }, hoverinfo: "skip" });
-    fans.push({ ...common, x: years, y: q.map((v) => v.p10), fill: "tonexty", line: { width: 0 },
-      fillcolor: "rgba(31,78,156,0.25)", name: `${a.area} 10–90 %` });
-    fans.push({ ...common, x: years, y: q.map((v) => v.p50), line: { color: "#1f4e9c" }, name: `${a.area} median` });
+  const byArea = Object.fromEntries(r.areas.map((a) => [a.area, a]));
+  areaGrid("fan-chart", Object.keys(byArea), "Europe's share of the requirement: median and 10–90 % band", (id) => {
+    const q = Object.values(byArea[id].share_quantiles);
+    const years = Object.keys(byArea[id].share_quantiles).map(Number);
+    return [
+      { x: years, y: q.map((v) => v.p90), line: { width: 0 }, hoverinfo: "skip" },
+      { x: years, y: q.map((v) => v.p10), fill: "tonexty", line: { width: 0 }, fillcolor: "rgba(31,78,156,0.25)", name: "10–90 % band" },
+      { x: years, y: q.map((v) => v.p50), line: { color: "#1f4e9c" }, name: "median" },
+    ];
   });
-  const layout = { grid: { rows: 3, columns: 4, pattern: "independent" }, height: 720,
-    title: "Europe's share of the requirement: median and 10–90 % band", margin: { t: 50 },
-    annotations: r.areas.map((a, i) => ({ text: a.area, showarrow: false, xref: `x${i ? i + 1 : ""} domain`,
-      yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.12 })) };
-  r.areas.forEach((_, i) => { layout[`yaxis${i ? i + 1 : ""}`] = { range: [0, 1.05], tickformat: ".0%" }; });
-  Plotly.react("fan-chart", fans, layout, { displaylogo: false, responsive: true });
   Plotly.react("risk-chart", [{
-    type: "bar", x: r.areas.map((a) => a.area), y: r.areas.map((a) => a.p_target_by_deadline),
+    type: "bar", x: r.areas.map((a) => areaName(a.area)), y: r.areas.map((a) => a.p_target_by_deadline),
     error_y: { type: "data", array: r.areas.map((a) => 1.96 * a.p_se) },
   }], { yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 360, margin: { t: 20 } },
   { displaylogo: false, responsive: true });
