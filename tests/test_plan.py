@@ -45,6 +45,21 @@ def test_tiny_world_hand_computed_optimum(tiny_world):
     assert any(b.constraint == "no-producer" and b.where == "c2" for b in result.bottlenecks)
     us = result.us_purchases.sum("ally")
     assert float(us.sel(year=2027)) == pytest.approx(1.0)
+    # benchmarks are what the stocks give: 8 tankers of 16, and C2 as counted above
+    bench = result.benchmarks
+    assert float(bench.sel(area="air_refuelling", year=2027)) == pytest.approx(0.5, abs=1e-6)
+    c = 0.95 / 2
+    assert float(bench.sel(area="c2", year=2027)) == pytest.approx(c * (1 - 0.5 * (1 - c)))
+
+
+def test_benchmarks_report_what_the_stocks_give(tiny_world):
+    """An area the plan need not build for reports its own coverage, not the target: with a
+    target of 0.25, today's 6 tankers (0.9 left after retirement: 5.4 of 16) exceed it."""
+    result = plan(tiny_world, _tiny(target_share=0.25))
+    assert result.shortfall == pytest.approx(0.0, abs=1e-6)
+    bench = result.benchmarks.sel(area="air_refuelling")
+    assert float(bench.sel(year=2027)) == pytest.approx(5.4 / 16, abs=1e-6)
+    assert float(bench.sel(year=2028)) == pytest.approx(5.4 * 0.9 / 16, abs=1e-6)
 
 
 def test_lead_time_delays_capacity_by_its_length(tiny_world):

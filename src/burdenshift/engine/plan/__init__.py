@@ -191,7 +191,7 @@ def _line_name(world: World, i: int) -> str:
 
 
 def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
-    cover = target.covered(m, d).solution.clip(0, 1)
+    cover = target.achieved(m, d)
     shortfall = m.variables["shortfall"].solution
     years = np.asarray(d.years)
     earliest = dict(
