@@ -134,3 +134,31 @@ def test_plan_sweep_warm_starts_in_fixed_chains(tmp_path):
     assert all(r["status"] == "optimal" for r in serial)
     shortfall = [r["objective"]["shortfall"] for r in serial]
     assert all(b <= a + 1e-9 for a, b in itertools.pairwise(shortfall))  # more money
+
+
+def test_swept_levers_stay_fixed_in_risk(tmp_path):
+    """A sweep over licences compares granted with refused: the granted case must not draw the
+    licence level (the data's default distribution includes refusal), so licences granted is
+    never less likely to hold a target than licences refused. Levers the sweep leaves alone
+    stay uncertain."""
+    from burdenshift.engine.draws import pinned
+    from burdenshift.scenario.schema import Scenario
+    from burdenshift.sweep.tasks import run_task
+
+    _, tasks = load_sweep(_write(tmp_path))
+    risks = [t for t in tasks if t.engine == "risk" and t.scenario["budget"]["multiplier"] == 0.8]
+    out = {t.scenario["export"]["us_licences"]: run_task(t.__dict__)["result"] for t in risks}
+    for result in out.values():
+        assert "licence_level" not in result["parameters"]
+        assert {"drawdown_path", "coordination_year"} <= set(result["parameters"])
+    for granted, refused in zip(out["granted"]["areas"], out["refused"]["areas"], strict=True):
+        assert granted["p_target_by_deadline"] >= refused["p_target_by_deadline"]
+    assert any(
+        g["p_target_by_deadline"] > r["p_target_by_deadline"]
+        for g, r in zip(out["granted"]["areas"], out["refused"]["areas"], strict=True)
+    )
+    # the same rule outside sweeps: a lever moved from its default, or a whole block varied
+    assert pinned(Scenario()) == set()
+    assert pinned(Scenario(), ["export"]) == {"licence_level"}
+    assert pinned(Scenario(), ["us_drawdown.start_year"]) == {"drawdown_path", "drawdown_start"}
+    assert pinned(Scenario(coordination_withdrawal=None)) == {"coordination_year"}

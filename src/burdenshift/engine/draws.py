@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -50,24 +50,43 @@ class Space:
         return list(dict.fromkeys(self.groups))
 
 
-def pinned(scenario: Scenario) -> set[str]:
-    """Levers the scenario sets away from their defaults: a what-if on that lever, so the data's
-    default distribution for it does not apply (the scenario's own `uncertainty` still does)."""
+# levers (dotted scenario fields) and the uncertain parameters that stand in for them
+LEVERS: dict[str, set[str]] = {
+    "export.us_licences": {"licence_level"},
+    "us_drawdown": {"drawdown_path", "drawdown_start"},
+    "coordination_withdrawal": {"coordination_year"},
+}
+
+
+def _field(scenario: Scenario, dotted: str) -> Any:
+    node: Any = scenario
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def pinned(scenario: Scenario, varied: Iterable[str] = ()) -> set[str]:
+    """Levers the scenario sets away from their defaults, or that a sweep varies (`varied`,
+    dotted fields): a what-if on that lever, so the data's default distribution for it does not
+    apply (the scenario's own `uncertainty` still does). A sweep over licences must compare
+    granted with refused, not a draw over both with refused."""
     default = Scenario()
-    out = set()
-    if scenario.export.us_licences != default.export.us_licences:
-        out.add("licence_level")
-    if scenario.us_drawdown != default.us_drawdown:
-        out |= {"drawdown_path", "drawdown_start"}
-    if scenario.coordination_withdrawal != default.coordination_withdrawal:
-        out.add("coordination_year")
+    varied = list(varied)
+    out: set[str] = set()
+    for lever, params in LEVERS.items():
+        moved = _field(scenario, lever) != _field(default, lever)
+        swept = any(
+            k == lever or k.startswith(lever + ".") or lever.startswith(k + ".") for k in varied
+        )
+        if moved or swept:
+            out |= params
     return out
 
 
-def space(world: World, scenario: Scenario) -> Space:
-    """The data's default distributions (less the levers the scenario pins), overridden by the
-    scenario's own."""
-    defaults = world.uncertainty.model_copy(update=dict.fromkeys(pinned(scenario)))
+def space(world: World, scenario: Scenario, varied: Iterable[str] = ()) -> Space:
+    """The data's default distributions (less the levers the scenario pins or a sweep varies),
+    overridden by the scenario's own."""
+    defaults = world.uncertainty.model_copy(update=dict.fromkeys(pinned(scenario, varied)))
     unc = defaults.merged(scenario.uncertainty)
     europe = world.europe_mask(scenario.europe_includes_canada)
     cols: list[Column] = []

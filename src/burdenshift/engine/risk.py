@@ -3,7 +3,7 @@ chunk in one vectorised pass. Draws come from one seeded generator: same seed, s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,9 +105,11 @@ def risk(
     seed: int,
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    varied: Iterable[str] = (),
 ) -> RiskResult:
-    """`threads`: chunks run at once (default every core; 1 inside a sweep's workers)."""
-    sp = draws.space(world, scenario)
+    """`threads`: chunks run at once (default every core; 1 inside a sweep's workers);
+    `varied`: levers a sweep varies, held at the scenario's values (see `draws.pinned`)."""
+    sp = draws.space(world, scenario, varied)
     u = draws.monte_carlo(sp, n_draws, np.random.default_rng(seed))
     years = np.array(scenario.years)
     dl = scenario.years.index(scenario.deadline)

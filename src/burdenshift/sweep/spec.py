@@ -129,11 +129,13 @@ def expand(sweep: SweepFile, base: Scenario, file: str = "<sweep>") -> list[Task
         ]
     else:
         cases = sweep.cases or [Case(name="base")]
+    # the levers the sweep varies stay fixed in each risk task (see `draws.pinned`)
+    varied = sorted({k for case in cases for k in case.set})
     specs = []
     for case in cases:
         scenario = _apply(base, case, file)
         for engine in sweep.engines:
-            options = _options(sweep, engine)
+            options = _options(sweep, engine, varied)
             specs.append((case.name, engine, scenario, options))
     seeds = np.random.SeedSequence(sweep.seed).spawn(len(specs))
     tasks = []
@@ -150,9 +152,9 @@ def expand(sweep: SweepFile, base: Scenario, file: str = "<sweep>") -> list[Task
     return tasks
 
 
-def _options(sweep: SweepFile, engine: str) -> dict[str, Any]:
+def _options(sweep: SweepFile, engine: str, varied: list[str]) -> dict[str, Any]:
     if engine == "risk":
-        return sweep.risk.model_dump()
+        return {**sweep.risk.model_dump(), "varied": varied}
     if engine == "plan":
         return sweep.plan.model_dump()
     return {}

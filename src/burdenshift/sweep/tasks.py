@@ -58,7 +58,9 @@ def run_task(
         from burdenshift.engine.risk import risk
 
         # one thread: a sweep spreads its tasks over the cores
-        result = risk(world, scenario, options["draws"], seed, threads=1).as_dict()
+        result = risk(
+            world, scenario, options["draws"], seed, threads=1, varied=options.get("varied", ())
+        ).as_dict()
         result["run"] = run_info(engine, world, scenario, seed).as_dict()
     else:
         from burdenshift.engine.plan import SolveOptions, plan

@@ -181,9 +181,9 @@ function showPlan(p) {
   const years = Object.keys(p.areas[0].benchmarks);
   $("plan-view").innerHTML = `<h3>Cheapest ${p.mode} plan (${p.status}): yearly benchmarks</h3>` + table(
     ["area", ...years, "held from"],
-    p.areas.map((a) => [a.area, ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
-  ) + "<h3>What binds</h3>" + table(["constraint", "where", "explanation"],
-    p.bottlenecks.slice(0, 8).map((b) => [b.constraint, b.where, b.explanation]));
+    p.areas.map((a) => [areaName(a.area), ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
+  ) + "<h3>What binds</h3><div class=\"text\">" + table(["constraint", "where", "explanation"],
+    p.bottlenecks.slice(0, 8).map((b) => [b.constraint, b.where, b.explanation])) + "</div>";
 }
 
 function showRisk(r) {
@@ -279,8 +279,8 @@ async function init() {
 
 async function showSources() {
   const rows = await api(`/api/sources?area=${$("source-area").value}`);
-  $("sources").innerHTML = table(["key", "field", "value", "unit", "year", "confidence", "source"],
-    rows.map((r) => [r.key, r.field, r.value, r.unit, r.year, r.confidence, r.source]));
+  $("sources").innerHTML = "<div class=\"text\">" + table(["key", "field", "value", "unit", "year", "confidence", "source"],
+    rows.map((r) => [r.key, r.field, r.value, r.unit, r.year, r.confidence, r.source])) + "</div>";
 }
 
 init();
