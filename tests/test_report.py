@@ -129,6 +129,12 @@ def test_compare_by_hand_on_the_tiny_world(tmp_path):
     assert tank["share_at_deadline"]["diff"] == pytest.approx(-100 / 1600)
     # B buys one tanker (100 USD m) less in each of 2027 and 2028
     assert cmp["cost_musd"]["diff"] == pytest.approx(-200.0, abs=1e-6)
+    # deterrence gap: 16 tankers required, the US down to 0.2 x 10 from 2027 (blunt); nothing
+    # missing in 2026 (6 + 10); A in 2027: 16 - 8.4 - 2 = 5.6 tankers; B lacks 1 more in 2027
+    # and 1 + 0.9 more in 2028 (the 2027 tanker would have retired by a tenth)
+    assert tank["gap"]["a"] > 5.6 / 16
+    assert tank["gap"]["diff"] == pytest.approx((1 + 1.9) / 16)
+    assert cmp["gap"]["diff"] == pytest.approx(sum(r["gap"]["diff"] for r in cmp["areas"]))
     assert out.exists() and "Plotly" in out.read_text()
 
 

@@ -321,27 +321,42 @@ def print_run(info: dict[str, Any]) -> None:
 
 def print_compare(cmp: dict[str, Any]) -> None:
     a, b = cmp["a"], cmp["b"]
+    same = a["deadline"] == b["deadline"]
     table = Table(
-        title=f"B − A: A = {a['scenario']} ({a['engine']}), B = {b['scenario']} ({b['engine']})",
+        title=f"B − A: A = {a['scenario']} ({a['engine']}), B = {b['scenario']} ({b['engine']}); "
+        + (
+            f"shares in {a['deadline']}"
+            if same
+            else f"shares at each run's deadline (A {a['deadline']}, B {b['deadline']})"
+        ),
         title_justify="left",
     )
+    with_gap = cmp["gap"]["a"] is not None and cmp["gap"]["b"] is not None
+    cols = ["share A", "share B", "Δ share", "year A", "year B", "P A", "P B"]
+    cols += ["gap A", "gap B", "Δ gap"] if with_gap else []
     table.add_column("area", no_wrap=True)
-    for col in ("share A", "share B", "Δ share", "year A", "year B", "P A", "P B"):
+    for col in cols:
         table.add_column(col, justify="right")
     for r in cmp["areas"]:
-        s, y, p = (
-            r.get("share_at_deadline", {}),
-            r.get("earliest_year", {}),
-            r.get("probability", {}),
+        s, y, p, g = (
+            r.get(k, {}) for k in ("share_at_deadline", "earliest_year", "probability", "gap")
         )
-        table.add_row(
-            r["area"],
+        cells = [
             *(f"{s[k]:.0%}" if s.get(k) is not None else "—" for k in ("a", "b")),
             f"{s['diff']:+.1%}" if s.get("diff") is not None else "—",
             *(_year(y.get(k)) for k in ("a", "b")),
             *(f"{p[k]:.0%}" if p.get(k) is not None else "—" for k in ("a", "b")),
-        )
+        ]
+        if with_gap:
+            cells += [f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['diff']:+.2f}"]
+        table.add_row(r["area"], *cells)
     console.print(table)
+    if with_gap:
+        gap = cmp["gap"]
+        console.print(
+            f"Deterrence gap over the horizon (requirement-years, summed over areas): A "
+            f"{gap['a']:.2f}, B {gap['b']:.2f}, B − A {gap['diff']:+.2f}."
+        )
     c = cmp["cost_musd"]
     if c["a"] is not None and c["b"] is not None:
         console.print(

@@ -1,5 +1,6 @@
 """The comparable measures of a run, whatever its engine: per area the share at the deadline,
-the earliest year the target holds and its probability; overall the cost."""
+the earliest year the target holds, its probability and the deterrence gap; overall the cost.
+The gap is what a blunt and a phased US step-back differ by most."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def measures(engine: str, p: dict[str, Any]) -> dict[str, Any]:
             areas[area] = {
                 "share_at_deadline": v["europe_share"][dl],
                 "earliest_year": v["year_target"],
+                "gap": v["deterrence_gap_total"],
             }
         cost = sum(p["cost_musd"]["total"])
     elif engine == "plan":
@@ -37,9 +39,10 @@ def measures(engine: str, p: dict[str, Any]) -> dict[str, Any]:
                 "share_at_deadline": a["share_at_deadline_quantiles"]["p50"],
                 "earliest_year": a["year_target_quantiles"]["p50"],
                 "probability": a["p_target_by_deadline"],
+                "gap": a["gap_quantiles"]["p50"],
             }
         cost = p["cost_musd_quantiles"]["p50"]
-    return {"areas": areas, "cost_musd": cost}
+    return {"areas": areas, "cost_musd": cost, "deadline": p["run"]["applied"]["deadline"]}
 
 
 def _diff(a: Any, b: Any) -> Any:
@@ -57,16 +60,22 @@ def compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> dict[str, Any]:
         if area not in mb["areas"]:
             continue
         row: dict[str, Any] = {"area": area}
-        for key in ("share_at_deadline", "earliest_year", "probability"):
+        for key in ("share_at_deadline", "earliest_year", "probability", "gap"):
             va, vb = ma["areas"][area].get(key), mb["areas"][area].get(key)
             if va is None and vb is None:
                 continue
             row[key] = {"a": va, "b": vb, "diff": _diff(va, vb)}
         rows.append(row)
+    gaps = [r["gap"] for r in rows if "gap" in r]
+    total = {
+        k: sum(g[k] for g in gaps) if gaps and None not in [g[k] for g in gaps] else None
+        for k in ("a", "b")
+    }
     return {
-        "a": {k: run_a[k] for k in ("run_id", "engine", "scenario")},
-        "b": {k: run_b[k] for k in ("run_id", "engine", "scenario")},
+        "a": {k: run_a[k] for k in ("run_id", "engine", "scenario")} | {"deadline": ma["deadline"]},
+        "b": {k: run_b[k] for k in ("run_id", "engine", "scenario")} | {"deadline": mb["deadline"]},
         "areas": rows,
+        "gap": {**total, "diff": _diff(total["a"], total["b"])},
         "cost_musd": {
             "a": ma["cost_musd"],
             "b": mb["cost_musd"],

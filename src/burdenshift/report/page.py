@@ -283,18 +283,21 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
     rows = []
     for r in cmp["areas"]:
         cells = [r["area"]]
-        for key in ("share_at_deadline", "earliest_year", "probability"):
+        for key in ("share_at_deadline", "earliest_year", "probability", "gap"):
             v = r.get(key, {})
             cells += [v.get("a"), v.get("b"), v.get("diff")]
         rows.append(cells)
-    headers = ["area"] + [f"{k} {s}" for k in ("share", "year", "P") for s in ("A", "B", "B−A")]
-    c = cmp["cost_musd"]
+    headers = ["area"] + [
+        f"{k} {s}" for k in ("share", "year", "P", "gap") for s in ("A", "B", "B−A")
+    ]
+    c, g = cmp["cost_musd"], cmp["gap"]
     body = (
         f"<h2>{html.escape(title)}: A = {html.escape(str(cmp['a']['scenario']))} "
         f"({cmp['a']['engine']}, run {cmp['a']['run_id']}), B = "
         f"{html.escape(str(cmp['b']['scenario']))} ({cmp['b']['engine']}, run {cmp['b']['run_id']})"
         f"</h2><p class='verdict'>Cost: A {_fmt(c['a'])}, B {_fmt(c['b'])}, B−A {_fmt(c['diff'])} "
-        "USD m.</p>"
+        f"USD m. Deterrence gap: A {_fmt(g['a'])}, B {_fmt(g['b'])}, B−A {_fmt(g['diff'])} "
+        "requirement-years.</p>"
         + f"<div class='chart'>{fig.to_html(full_html=False, include_plotlyjs=False)}</div>"
         + _table(headers, rows)
     )

@@ -267,9 +267,14 @@ async function init() {
   });
   $("compare").addEventListener("click", async () => {
     const c = await api(`/api/compare?a=${$("cmp-a").value}&b=${$("cmp-b").value}`);
-    $("compare-view").innerHTML = table(["area", "share A", "share B", "B − A"],
-      c.areas.filter((r) => r.share_at_deadline).map((r) => [r.area, pct(r.share_at_deadline.a),
-        pct(r.share_at_deadline.b), `${(100 * (r.share_at_deadline.diff || 0)).toFixed(1)} pts`]));
+    const num = (v, d = 2) => (v === null || v === undefined) ? "—" : v.toFixed(d);
+    const gap = c.gap.a !== null && c.gap.b !== null;
+    $("compare-view").innerHTML = table(
+      ["area", `share A (${c.a.deadline})`, `share B (${c.b.deadline})`, "B − A", ...(gap ? ["gap A", "gap B", "gap B − A"] : [])],
+      c.areas.filter((r) => r.share_at_deadline).map((r) => [areaName(r.area), pct(r.share_at_deadline.a),
+        pct(r.share_at_deadline.b), `${(100 * (r.share_at_deadline.diff || 0)).toFixed(1)} pts`,
+        ...(gap ? [num(r.gap.a), num(r.gap.b), num(r.gap.diff)] : [])]),
+    ) + (gap ? `<p class="meta">Deterrence gap over the horizon, requirement-years: A ${num(c.gap.a)}, B ${num(c.gap.b)}, B − A ${num(c.gap.diff)}.</p>` : "");
   });
   $("source-area").addEventListener("change", showSources);
   $("sources-panel").addEventListener("toggle", showSources);
