@@ -50,6 +50,24 @@ def test_assess_and_simulate_follow_the_levers(client):
     assert set(sim) >= {"years", "areas", "cost_musd"}
 
 
+def test_drawdown_start_year_lever(client):
+    """A blunt step-back in 2029 instead of the deadline (2027): the US contribution holds two
+    more years, so the deterrence gap can only shrink, and it does where Europe falls short."""
+    base = client.post("/api/simulate", json={}).json()
+    later = client.post("/api/simulate", json={"levers": {"drawdown_start_year": 2029}}).json()
+    assert later["run"]["applied"]["us_drawdown"]["start_year"] == 2029
+    years = base["years"]
+    for area, v in later["areas"].items():
+        us_base, us_later = base["areas"][area]["us_share"], v["us_share"]
+        assert us_later[years.index(2028)] == us_base[years.index(2026)]
+        assert us_later[years.index(2029)] == pytest.approx(us_base[years.index(2029)])
+        assert v["deterrence_gap_total"] <= base["areas"][area]["deterrence_gap_total"] + 1e-9
+    gap = [sum(r["areas"][a]["deterrence_gap_total"] for a in r["areas"]) for r in (base, later)]
+    assert gap[1] < gap[0]
+    bad = client.post("/api/simulate", json={"levers": {"drawdown_start_year": 2026}})
+    assert bad.status_code == 422
+
+
 def test_budget_lever_per_ally(client):
     body = {"levers": {"budget_pct_gdp_2030_by_ally": {"DEU": 5.0}}}
     sim = client.post("/api/simulate", json=body).json()

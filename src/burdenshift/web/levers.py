@@ -20,6 +20,8 @@ class Levers(BaseModel):
     deadline: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     target_share: float | None = Field(default=None, ge=0.0, le=1.0)
     drawdown: Literal["blunt", "phased", "none"] | None = None
+    drawdown_start_year: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    """First year of lower US contribution (a custom year; default the deadline)."""
     drawdown_end_year: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     coordination_withdrawal: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     coordination_stays: bool = False
@@ -62,6 +64,8 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["target_share"] = levers.target_share
     if levers.drawdown is not None:
         data["us_drawdown"]["path"] = levers.drawdown
+    if levers.drawdown_start_year is not None:
+        data["us_drawdown"]["start_year"] = levers.drawdown_start_year
     if levers.drawdown_end_year is not None:
         data["us_drawdown"]["end_year"] = levers.drawdown_end_year
     if levers.coordination_stays:

@@ -18,6 +18,7 @@ function levers() {
     coordination_stays: $("coordination_stays").checked,
     coordination_withdrawal: Number($("coordination").value),
   };
+  if ($("drawdown_start").value !== "") l.drawdown_start_year = Number($("drawdown_start").value);
   if ($("budget").value !== "") l.budget_pct_gdp_2030 = Number($("budget").value);
   const byAlly = {};
   for (const input of document.querySelectorAll("#ally-budgets input")) {
@@ -230,7 +231,7 @@ async function loadRuns() {
 async function init() {
   const scenarios = await api("/api/scenarios");
   $("scenario").innerHTML = scenarios.map((s) => `<option value="${s.name}" title="${s.description}">${s.name}</option>`).join("");
-  for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_end", "coordination",
+  for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_start", "drawdown_end", "coordination",
     "coordination_stays", "procurement", "licences", "budget"]) {
     $(id).addEventListener("change", () => {
       if (id === "scenario") { uploaded = null; $("upload").value = ""; }
