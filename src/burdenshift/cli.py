@@ -44,6 +44,8 @@ NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not keep this r
 def _prepare(
     scenario: str | None, data: Path | None, deadline: int | None = None
 ) -> tuple[Any, Any]:
+    from pydantic import ValidationError
+
     from burdenshift.domain.load import load_world
     from burdenshift.scenario.apply import applied_world
     from burdenshift.scenario.loader import load_scenario
@@ -53,9 +55,9 @@ def _prepare(
     if deadline is not None:
         try:
             sc = Scenario.model_validate({**sc.model_dump(), "deadline": deadline})
-        except ValueError as exc:
+        except ValidationError as exc:
             raise InputError(
-                str(exc).splitlines()[-1].split(", input_value")[0].removeprefix("  Value error, "),
+                exc.errors()[0]["msg"].removeprefix("Value error, "),
                 field="--deadline",
                 fix=f"choose a deadline inside the horizon {sc.horizon[0] + 1}–{sc.horizon[1]}",
             ) from None
