@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import run_cli
 
 
@@ -136,3 +138,24 @@ def test_plan_bad_mode_is_a_user_error():
     proc = run_cli("plan", "--mode", "federal")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--mode" in proc.stderr
+
+
+def test_files_are_written_whole_with_the_usual_mode(tmp_path, monkeypatch):
+    import os
+
+    from burdenshift import files
+
+    target = tmp_path / "report.html"
+    old = os.umask(0o022)
+    try:
+        files.write_atomic(target, "<html>complete</html>")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "<html>complete</html>"
+    assert target.stat().st_mode & 0o777 == 0o644  # shareable, as any new file
+    # a write cut off before the rename leaves the old file and no temporary behind
+    monkeypatch.setattr(files.os, "replace", lambda *_: (_ for _ in ()).throw(OSError("disk")))
+    with pytest.raises(OSError):
+        files.write_atomic(target, "<html>half")
+    assert target.read_text() == "<html>complete</html>"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -408,7 +406,8 @@ def report(
     """One self-contained HTML page (opens offline) with the verdict, tables, charts, the
     assumptions and a data-sources appendix."""
     from burdenshift.domain.load import load_world
-    from burdenshift.report.page import render_runs, write_atomic, write_pngs
+    from burdenshift.files import write_atomic
+    from burdenshift.report.page import render_runs, write_pngs
     from burdenshift.store.database import Store, db_path
 
     store = Store(db_path(db))
@@ -438,7 +437,8 @@ def compare(
 ) -> None:
     """Side by side per area: share at the deadline, earliest year, probability, and cost
     (B minus A)."""
-    from burdenshift.report.page import render_compare, write_atomic
+    from burdenshift.files import write_atomic
+    from burdenshift.report.page import render_compare
     from burdenshift.store.database import Store, db_path
 
     store = Store(db_path(db))
@@ -566,29 +566,20 @@ def _print_json(payload: Any) -> None:
 
 
 def _write_csv(path: Path, rows: list[tuple], run: dict) -> None:
-    """Atomic: a temporary file in the same folder, renamed into place when complete."""
     import csv as csvmod
+    import io
 
-    if not path.parent.exists():
-        raise InputError(
-            "the folder does not exist",
-            file=str(path),
-            fix="create the folder or choose another path",
-        )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            fh.write(
-                f"# burdenshift {run['version']} scenario={run['scenario']} "
-                f"data={run['data_hash']} scenario_hash={run['scenario_hash']}\n"
-            )
-            writer = csvmod.writer(fh)
-            writer.writerow(["dimension", "label", "year", "metric", "value", "unit"])
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from burdenshift.files import write_atomic
+
+    buf = io.StringIO()
+    buf.write(
+        f"# burdenshift {run['version']} scenario={run['scenario']} "
+        f"data={run['data_hash']} scenario_hash={run['scenario_hash']}\n"
+    )
+    writer = csvmod.writer(buf)
+    writer.writerow(["dimension", "label", "year", "metric", "value", "unit"])
+    writer.writerows(rows)
+    write_atomic(path, buf.getvalue())
 
 
 def main() -> None:

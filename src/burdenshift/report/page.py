@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -307,19 +306,6 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
         "</body></html>"
     )
     return cmp, page
-
-
-def write_atomic(path: Path, text: str) -> None:
-    if not path.parent.exists():
-        raise InputError("the folder does not exist", file=str(path), fix="create it first")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
