@@ -12,6 +12,12 @@ from burdenshift.engine.runinfo import RunInfo
 from burdenshift.engine.simulate import Simulation
 
 SCOPE = "Conventional forces only: nuclear forces are out of scope."
+SIMULATE_POLICY = (
+    "The simulated policy orders only where a capability falls short of the target: money that "
+    "the lines making those capabilities cannot absorb lapses, and areas above the target get "
+    "orders only from allies that can buy nothing that falls short, so they mostly decline as "
+    "fleets retire (`assess` instead keeps today's production running)."
+)
 WEAK_THRESHOLD = 0.5
 """An area is flagged when more than this share of its capability rests on weak figures."""
 
@@ -71,6 +77,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
             "by_ally": {sim.allies[i]: _floats(cost[i]) for i in np.flatnonzero(europe)},
         },
         "scope": SCOPE,
+        "policy": SIMULATE_POLICY,
         "run": info.as_dict(),
     }
 

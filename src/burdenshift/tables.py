@@ -102,7 +102,8 @@ def print_simulation(payload: dict[str, Any]) -> None:
     cost = payload["cost_musd"]
     console.print(
         f"Spent {sum(cost['total']) / 1000:.1f} USD bn of {sum(cost['budget']) / 1000:.1f} USD bn "
-        f"available for the modelled systems over {years[0]}–{years[-1]} (constant 2025 USD)."
+        f"available for the modelled systems over {years[0]}–{years[-1]} (constant 2025 USD). "
+        + payload["policy"]
     )
     console.print(payload["scope"])
 

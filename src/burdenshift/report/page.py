@@ -40,7 +40,7 @@ def headline(engine: str, p: dict[str, Any]) -> str:
         gap = sum(v["deterrence_gap_total"] for v in p["areas"].values())
         return (
             f"Under the simulated policy, the deterrence gap sums to {gap:.2f} "
-            f"requirement-share-years over {p['years'][0]}–{p['years'][-1]}."
+            f"requirement-share-years over {p['years'][0]}–{p['years'][-1]}. " + p.get("policy", "")
         )
     if engine == "plan":
         late = [a["area"] for a in p["areas"] if a["earliest_year"] is None]

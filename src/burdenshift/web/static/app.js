@@ -132,7 +132,7 @@ function showSimulate(s) {
       y1: 1, line: { color: "#b22222", width: 1, dash: "dot" } }]);
   const total = s.cost_musd.total.reduce((a, b) => a + b, 0);
   const gap = Object.values(s.areas).reduce((a, v) => a + v.deterrence_gap_total, 0);
-  $("cost").textContent = `Simulated spending on the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: ${(total / 1000).toFixed(1)} USD bn (constant 2025); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement). Red dotted line: the deadline, ${deadline}.`;
+  $("cost").textContent = `Simulated spending on the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: ${(total / 1000).toFixed(1)} USD bn (constant 2025); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement). Red dotted line: the deadline, ${deadline}. ${s.policy}`;
 }
 
 async function refresh() {
