@@ -187,6 +187,8 @@ def test_page_moves_with_the_levers(server, tmp_path):
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("deadline: 2027\nus_drawdown:\n  paht: blunt\n")
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text("name: '<img src=x onerror=\"window.__injected=1\">'\n")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -254,9 +256,17 @@ def test_page_moves_with_the_levers(server, tmp_path):
             assert "us_drawdown.paht" in page.locator("#upload-error").inner_text()
             page.select_option("#scenario", "phased-2030")
             page.wait_for_selector("#upload-error[hidden]", state="attached")
+            # a scenario's name is shown as text, never run as markup (the store is shared)
+            page.set_input_files("#upload", str(hostile))
+            page.wait_for_function("document.querySelector('#status').textContent === ''")
             # save a run and reopen it
             page.click("#save")
             page.wait_for_selector("#runs a.reopen")
+            page.wait_for_function(
+                "document.querySelector('#runs').textContent.includes('onerror')"
+            )
+            assert page.evaluate("window.__injected") is None
+            assert page.locator("#runs img").count() == 0
             page.click("#runs a.reopen")
             page.wait_for_function(
                 "document.querySelector('#status').textContent.startsWith('reopened')"

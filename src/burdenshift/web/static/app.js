@@ -33,8 +33,8 @@ function allyBudgets(allies) {
   const box = $("ally-budgets");
   if (box.children.length) return;
   box.innerHTML = [...allies].sort((p, q) => p.name.localeCompare(q.name)).map((b) =>
-    `<label>${b.name} <input type="number" min="0" max="10" step="0.1" data-ally="${b.ally}" ` +
-    `id="budget-${b.ally}" placeholder="${b.defence_pct_gdp.toFixed(2)}"></label>`).join("");
+    `<label>${esc(b.name)} <input type="number" min="0" max="10" step="0.1" data-ally="${esc(b.ally)}" ` +
+    `id="budget-${esc(b.ally)}" placeholder="${b.defence_pct_gdp.toFixed(2)}"></label>`).join("");
   for (const input of box.querySelectorAll("input")) input.addEventListener("change", () => refresh());
 }
 
@@ -60,9 +60,15 @@ async function api(path, body, signal) {
   return data;
 }
 
+// text from runs, uploads and data files is escaped; markup the page builds itself is wrapped
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g,
+  (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const markup = (html) => ({ html });
+
 function table(headers, rows) {
-  const head = headers.map((h) => `<th>${h}</th>`).join("");
-  const body = rows.map((r) => "<tr>" + r.map((c) => `<td>${c}</td>`).join("") + "</tr>").join("");
+  const cell = (c) => (c !== null && typeof c === "object" && "html" in c) ? c.html : esc(c);
+  const head = headers.map((h) => `<th>${esc(h)}</th>`).join("");
+  const body = rows.map((r) => "<tr>" + r.map((c) => `<td>${cell(c)}</td>`).join("") + "</tr>").join("");
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
@@ -75,7 +81,7 @@ function showAssess(a) {
     a.areas.map((x) => [
       x.name + (x.low_confidence ? " *" : ""), pct(x.europe_share_now), pct(Math.min(x.us, 1)),
       pct(x.share_at_deadline_current_rates),
-      `<span class="${x.share_at_deadline_max_ramp >= x.target - 1e-9 ? "met" : "miss"}">${pct(x.share_at_deadline_max_ramp)}</span>`,
+      markup(`<span class="${x.share_at_deadline_max_ramp >= x.target - 1e-9 ? "met" : "miss"}">${pct(x.share_at_deadline_max_ramp)}</span>`),
       yr(x.year_target_max_ramp), x.binding,
     ]),
   );
@@ -88,7 +94,7 @@ function showAssess(a) {
   );
   const sel = $("source-area");
   if (!sel.options.length) {
-    sel.innerHTML = a.areas.map((x) => `<option value="${x.area}">${x.name}</option>`).join("");
+    sel.innerHTML = a.areas.map((x) => `<option value="${esc(x.area)}">${esc(x.name)}</option>`).join("");
   }
 }
 
@@ -180,7 +186,7 @@ async function longRun(kind, extra, render) {
 
 function showPlan(p) {
   const years = Object.keys(p.areas[0].benchmarks);
-  $("plan-view").innerHTML = `<h3>Cheapest ${p.mode} plan (${p.status}): yearly benchmarks</h3>` + table(
+  $("plan-view").innerHTML = `<h3>Cheapest ${esc(p.mode)} plan (${esc(p.status)}): yearly benchmarks</h3>` + table(
     ["area", ...years, "held from"],
     p.areas.map((a) => [areaName(a.area), ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
   ) + "<h3>What binds</h3><div class=\"text\">" + table(["constraint", "where", "explanation"],
@@ -188,7 +194,7 @@ function showPlan(p) {
 }
 
 function showRisk(r) {
-  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${r.deadline} (${r.draws} draws)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
+  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${esc(r.deadline)} (${esc(r.draws)} draws)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
   const byArea = Object.fromEntries(r.areas.map((a) => [a.area, a]));
   areaGrid("fan-chart", Object.keys(byArea), "Europe's share of the requirement: median and 10–90 % band", (id) => {
     const q = Object.values(byArea[id].share_quantiles);
@@ -210,17 +216,17 @@ async function loadRuns() {
   const runs = await api("/api/runs");
   $("runs").innerHTML = table(["run", "engine", "scenario", "created", "download"],
     runs.map((r) => [
-      `<a href="#" data-run="${r.run_id}" class="reopen">${r.run_id}</a>`, r.engine, r.scenario || "",
+      markup(`<a href="#" data-run="${esc(r.run_id)}" class="reopen">${esc(r.run_id)}</a>`), r.engine, r.scenario || "",
       r.created_at.slice(0, 19),
-      ["html", "csv", "parquet", "yaml"].map((f) => `<a href="/api/runs/${r.run_id}/export?format=${f}">${f}</a>`).join(" "),
+      markup(["html", "csv", "parquet", "yaml"].map((f) => `<a href="/api/runs/${encodeURIComponent(r.run_id)}/export?format=${f}">${f}</a>`).join(" ")),
     ]));
-  const opts = runs.map((r) => `<option value="${r.run_id}">${r.run_id} ${r.engine}</option>`).join("");
+  const opts = runs.map((r) => `<option value="${esc(r.run_id)}">${esc(r.run_id)} ${esc(r.engine)}</option>`).join("");
   $("cmp-a").innerHTML = opts;
   $("cmp-b").innerHTML = opts;
   for (const a of document.querySelectorAll("a.reopen")) {
     a.addEventListener("click", async (ev) => {
       ev.preventDefault();
-      const run = await api(`/api/runs/${a.dataset.run}`);
+      const run = await api(`/api/runs/${encodeURIComponent(a.dataset.run)}`);
       const show = { assess: showAssess, simulate: showSimulate, plan: showPlan, risk: showRisk }[run.engine];
       if (show) show(run.result);
       $("status").textContent = `reopened run ${run.run_id}`;
@@ -230,7 +236,7 @@ async function loadRuns() {
 
 async function init() {
   const scenarios = await api("/api/scenarios");
-  $("scenario").innerHTML = scenarios.map((s) => `<option value="${s.name}" title="${s.description}">${s.name}</option>`).join("");
+  $("scenario").innerHTML = scenarios.map((s) => `<option value="${esc(s.name)}" title="${esc(s.description)}">${esc(s.name)}</option>`).join("");
   for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_start", "drawdown_end", "coordination",
     "coordination_stays", "procurement", "licences", "budget"]) {
     $(id).addEventListener("change", () => {
@@ -267,7 +273,7 @@ async function init() {
     $("status").textContent = "saved";
   });
   $("compare").addEventListener("click", async () => {
-    const c = await api(`/api/compare?a=${$("cmp-a").value}&b=${$("cmp-b").value}`);
+    const c = await api(`/api/compare?a=${encodeURIComponent($("cmp-a").value)}&b=${encodeURIComponent($("cmp-b").value)}`);
     const num = (v, d = 2) => (v === null || v === undefined) ? "—" : v.toFixed(d);
     const gap = c.gap.a !== null && c.gap.b !== null;
     $("compare-view").innerHTML = table(
@@ -284,7 +290,7 @@ async function init() {
 }
 
 async function showSources() {
-  const rows = await api(`/api/sources?area=${$("source-area").value}`);
+  const rows = await api(`/api/sources?area=${encodeURIComponent($("source-area").value)}`);
   $("sources").innerHTML = "<div class=\"text\">" + table(["key", "field", "value", "unit", "year", "confidence", "source"],
     rows.map((r) => [r.key, r.field, r.value, r.unit, r.year, r.confidence, r.source])) + "</div>";
 }
