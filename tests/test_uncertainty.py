@@ -189,8 +189,11 @@ def test_risk_json_shape():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["draws"] == 200 and out["seed"] == 4 and len(out["areas"]) == 12
+    assess = {a["area"]: a for a in json.loads(run_cli("assess", "--json").stdout)["areas"]}
     for a in out["areas"]:
         assert 0 <= a["p_target_by_deadline"] <= 1 and a["p_se"] >= 0
+        # the same weak-figure flag as assess gives the same area
+        assert a["low_confidence"] is assess[a["area"]]["low_confidence"]
         assert set(a["year_target_quantiles"]) == {"p10", "p50", "p90"}
         assert set(a["gap_quantiles"]) == {"p10", "p50", "p90"}
     assert out["run"]["seed"] == 4

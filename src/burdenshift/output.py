@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from burdenshift.engine.assess import Assessment, first_year_held
+from burdenshift.engine.counting import WEAK_THRESHOLD
 from burdenshift.engine.runinfo import RunInfo
 from burdenshift.engine.simulate import Simulation
 
@@ -18,8 +19,6 @@ SIMULATE_POLICY = (
     "orders only from allies that can buy nothing that falls short, so they mostly decline as "
     "fleets retire (`assess` instead keeps today's production running)."
 )
-WEAK_THRESHOLD = 0.5
-"""An area is flagged when more than this share of its capability rests on weak figures."""
 
 
 def assessment_json(result: Assessment, info: RunInfo) -> dict[str, Any]:

@@ -209,7 +209,7 @@ def print_risk(payload: dict[str, Any]) -> None:
     for a in payload["areas"]:
         y, g = a["year_target_quantiles"], a["gap_quantiles"]
         table.add_row(
-            a["area"],
+            a["area"] + (" *" if a.get("low_confidence") else ""),
             f"{a['p_target_by_deadline']:.1%}",
             f"{a['p_se']:.1%}",
             " / ".join(_year(y[k]) for k in ("p10", "p50", "p90")),
@@ -222,7 +222,8 @@ def print_risk(payload: dict[str, Any]) -> None:
         f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}. "
         "'Held from' is the first year from which the target holds to the horizon's end "
         "(— beyond it), so an area held at the deadline can show a later year if it slips "
-        "below the target afterwards; the gap is in requirement-years."
+        "below the target afterwards; the gap is in requirement-years. * rests mostly on "
+        "low-confidence or assumed figures: the probability is conditional on them."
     )
 
 

@@ -144,6 +144,10 @@ def route_access(world: World, scenario: Scenario, params: Params, year: int) ->
     return access_from_codes(route_codes(world, scenario, year), params.licence_level)
 
 
+WEAK_THRESHOLD = 0.5
+"""An area is flagged when more than this share of its capability rests on weak figures."""
+
+
 def weak_share(world: World, europe: np.ndarray) -> np.ndarray:
     """(area,) share of today's capability (Europe + US) resting on low-confidence or assumed
     holdings or values per unit."""

@@ -35,6 +35,8 @@ class RiskResult:
     """(draw, area) deterrence gap summed over the horizon, requirement-share-years."""
     cost_musd: np.ndarray
     """(draw,) total cost over the horizon."""
+    weak_share: np.ndarray
+    """(area,) share of today's capability resting on low-confidence or assumed figures."""
 
     @property
     def p_target(self) -> np.ndarray:
@@ -55,6 +57,7 @@ class RiskResult:
             areas.append(
                 {
                     "area": area,
+                    "low_confidence": bool(self.weak_share[a] > counting.WEAK_THRESHOLD),
                     "p_target_by_deadline": round(float(p[a]), 6),
                     "p_se": round(float(se[a]), 6),
                     "year_target_quantiles": {
@@ -137,5 +140,6 @@ def risk(
         share_quantiles=np.quantile(by_year, list(QUANTILES.values()), axis=0),
         year_held=held,
         gap=gap,
+        weak_share=counting.weak_share(world, world.europe_mask(scenario.europe_includes_canada)),
         cost_musd=cost,
     )

@@ -194,7 +194,7 @@ function showPlan(p) {
 }
 
 function showRisk(r) {
-  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${esc(r.deadline)} (${esc(r.draws)} draws)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
+  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${esc(r.deadline)} (${esc(r.draws)} draws; * rests mostly on low-confidence or assumed figures)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
   const byArea = Object.fromEntries(r.areas.map((a) => [a.area, a]));
   areaGrid("fan-chart", Object.keys(byArea), "Europe's share of the requirement: median and 10–90 % band", (id) => {
     const q = Object.values(byArea[id].share_quantiles);
@@ -206,7 +206,7 @@ function showRisk(r) {
     ];
   });
   Plotly.react("risk-chart", [{
-    type: "bar", x: r.areas.map((a) => areaName(a.area)), y: r.areas.map((a) => a.p_target_by_deadline),
+    type: "bar", x: r.areas.map((a) => areaName(a.area) + (a.low_confidence ? " *" : "")), y: r.areas.map((a) => a.p_target_by_deadline),
     error_y: { type: "data", array: r.areas.map((a) => 1.96 * a.p_se) },
   }], { yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 360, margin: { t: 20 } },
   { displaylogo: false, responsive: true });
