@@ -137,6 +137,13 @@ def test_default_world_solves_to_optimality(default_world):
     d = prepare(default_world, Scenario(), "national")
     assert np.all(result.cost_by_ally.values <= d.money.values + 1e-3)
     assert result.bottlenecks and all(b.explanation for b in result.bottlenecks)
+    from burdenshift.engine.assess import assess
+
+    flags = {
+        a.area: a.weak_share > counting.WEAK_THRESHOLD
+        for a in assess(default_world, Scenario()).areas
+    }
+    assert result.low_confidence == flags and any(flags.values())
 
 
 def test_as_dict_shape(tiny_world):
@@ -144,7 +151,12 @@ def test_as_dict_shape(tiny_world):
     assert set(out) >= {"status", "mode", "objective", "areas", "cost_musd", "bottlenecks"}
     assert set(out["objective"]) == {"shortfall", "cost_musd"}
     area = out["areas"][0]
-    assert set(area) == {"area", "earliest_year", "benchmarks"}
+    assert set(area) == {"area", "low_confidence", "earliest_year", "benchmarks"}
+    # only Germany's 2 tankers are rated low: 200 t of 1,600 t, far below half
+    assert {a["area"]: a["low_confidence"] for a in out["areas"]} == {
+        "air_refuelling": False,
+        "c2": False,
+    }
     assert list(area["benchmarks"]) == ["2027", "2028"]
     for b in out["bottlenecks"]:
         assert {"constraint", "where", "dual", "unit", "explanation"} <= set(b)

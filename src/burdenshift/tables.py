@@ -157,7 +157,9 @@ def print_plan(result: dict[str, Any]) -> None:
     table.add_column("target held from", justify="center")
     for a in areas:
         table.add_row(
-            a["area"], *(f"{v:.0%}" for v in a["benchmarks"].values()), _year(a["earliest_year"])
+            a["area"] + (" *" if a.get("low_confidence") else ""),
+            *(f"{v:.0%}" for v in a["benchmarks"].values()),
+            _year(a["earliest_year"]),
         )
     console.print(table)
     console.print(

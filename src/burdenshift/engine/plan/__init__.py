@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from burdenshift.domain.world import World
+from burdenshift.engine import counting
 from burdenshift.engine.assess import first_year_held
 from burdenshift.engine.plan import bottlenecks, model, objective
 from burdenshift.engine.plan.constraints import budget, target
@@ -51,6 +52,8 @@ class Plan:
     shortfall_by_area: xr.DataArray | None = None
     diagnosis: list[str] = field(default_factory=list)
     """For an infeasible or unbounded model: the constraint families involved, figures to check."""
+    low_confidence: dict[str, bool] = field(default_factory=dict)
+    """Per area: does today's capability rest mostly on weak figures (as in `assess`)?"""
 
     def as_dict(self) -> dict[str, Any]:
         years = [int(y) for y in self.benchmarks.coords["year"].values]
@@ -61,6 +64,7 @@ class Plan:
             "areas": [
                 {
                     "area": str(a),
+                    "low_confidence": self.low_confidence.get(str(a), False),
                     "earliest_year": self.earliest_year[str(a)],
                     "benchmarks": {
                         str(y): round(float(self.benchmarks.sel(area=a, year=y)), 6) for y in years
@@ -149,7 +153,9 @@ def plan(
     names = {lid: _line_name(world, i) for i, lid in enumerate(world.lines)}
     found = bottlenecks.no_producer(d, result.shortfall_by_area) + bottlenecks.find(m, d, names)
     _report(watch, 1.0)
-    return Plan(**{**result.__dict__, "bottlenecks": found})
+    weak = counting.weak_share(world, world.europe_mask(scenario.europe_includes_canada))
+    flags = {a: bool(w > counting.WEAK_THRESHOLD) for a, w in zip(world.areas, weak, strict=True)}
+    return Plan(**{**result.__dict__, "bottlenecks": found, "low_confidence": flags})
 
 
 def _report(watch: Watch | None, done: float) -> None:
