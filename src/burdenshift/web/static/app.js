@@ -188,7 +188,7 @@ function showPlan(p) {
   const years = Object.keys(p.areas[0].benchmarks);
   $("plan-view").innerHTML = `<h3>Cheapest ${esc(p.mode)} plan (${esc(p.status)}): yearly benchmarks</h3>` + table(
     ["area", ...years, "held from"],
-    p.areas.map((a) => [areaName(a.area), ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
+    p.areas.map((a) => [areaName(a.area) + (a.low_confidence ? " *" : ""), ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
   ) + "<h3>What binds</h3><div class=\"text\">" + table(["constraint", "where", "explanation"],
     p.bottlenecks.slice(0, 8).map((b) => [b.constraint, b.where, b.explanation])) + "</div>";
 }
