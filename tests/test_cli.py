@@ -52,7 +52,7 @@ def test_simulate_json_shape_and_csv(tmp_path):
         assert len(v["europe_share"]) == len(v["gap"]) == 10
     assert set(out["cost_musd"]) >= {"total", "by_ally"}
     assert out["run"]["scenario"] == "phased-2030"
-    # the allocation rule is stated with the numbers, and it is what they show: money lapses
+    # the allocation rule is stated with the numbers, and they keep to it: what is left lapses
     assert "lapses" in out["policy"]
     assert sum(out["cost_musd"]["total"]) <= sum(out["cost_musd"]["budget"]) + 1e-6
     lines = path.read_text().splitlines()

@@ -42,6 +42,46 @@ def test_pooled_buys_the_same_for_less_when_capacity_binds(tiny_world, tiny_scen
     np.testing.assert_allclose(pooled.capex_musd.sum(1), national.capex_musd.sum(1))
 
 
+def test_money_left_over_buys_spare_output_toward_the_full_requirement(tmp_path, tiny_scenario):
+    """The tiny world plus a German headquarters line (1 a year, 50 USD m each). With a C2
+    target of 0.25 nothing in C2 falls short, so the first pass sends all money to tankers,
+    whose lines are full; the money left over buys the spare headquarters."""
+    import shutil
+
+    from burdenshift.domain.load import load_world
+    from tests.conftest import TINY
+
+    folder = tmp_path / "tiny-hq"
+    shutil.copytree(TINY, folder)
+    with (folder / "lines.yaml").open("a") as f:
+        f.write("  DEU-HQ: {producer: Staffs GmbH, country: DEU, system: hq}\n")
+    with (folder / "lines.csv").open("a") as f:
+        for field, value, unit in [
+            ("capacity_per_year", 1, "items_per_year"),
+            ("capacity_ceiling_per_year", 1, "items_per_year"),
+            ("max_ramp_share_per_year", 0, "share"),
+            ("lead_time_years", 1, "years"),
+            ("capex_musd_per_unit_capacity", 0, "USD_m"),
+        ]:
+            f.write(f"DEU-HQ,{field},{value},{unit},2026,hand-worked test world,high,\n")
+    world = load_world(folder)
+    sc = tiny_scenario.model_copy(update={"target_share_by_area": {"c2": 0.25}})
+    sim = simulate(world, sc)
+    t, hq = world.systems.index("tanker"), world.systems.index("hq")
+    # tankers as in the hand-worked run above: the first pass is unchanged
+    np.testing.assert_allclose(sim.deliveries[0, t], [0, 3, 3])
+    # one headquarters a year: 1 x 0.95 + 1 in 2027, then 1.95 x 0.95 + 1
+    np.testing.assert_allclose(sim.deliveries[0, hq], [0, 1, 1])
+    np.testing.assert_allclose(sim.stock[0, hq], [1, 1.95, 1.95 * 0.95 + 1])
+    # C2 coverage 1.95 / 2 after the US leaves in 2027: x (1 - 0.5 x (1 - 0.975))
+    c2 = world.areas.index("c2")
+    assert sim.europe_share[0, c2, 1] == pytest.approx(0.975 * (1 - 0.5 * 0.025))
+    assert sim.europe_share[0, c2, 2] == pytest.approx(1.0)
+    # France and Germany, with the same money, each pay half of the 50 USD m headquarters
+    fra = world.allies.index("FRA")
+    np.testing.assert_allclose(sim.purchases_musd[0, fra], [0, 150 + 25, 150 + 25])
+
+
 @pytest.fixture(scope="module")
 def default_run(default_world):
     return simulate(default_world, Scenario())
@@ -68,6 +108,12 @@ def test_shares_and_gaps_in_unit_interval(default_run):
 def test_capacity_never_exceeds_ceiling(default_world, default_run):
     ceiling = np.maximum(default_world.capacity_ceiling_per_year, default_world.capacity_per_year)
     assert np.all(default_run.line_capacity <= ceiling[None, :, None] + 1e-6)
+
+
+def test_deliveries_never_exceed_what_lines_offer_europe(default_world, default_run):
+    """Both passes together stay within each line's capacity and its share for Europe."""
+    offer = default_run.line_capacity * default_world.europe_share[None, :, None]
+    assert np.all(default_run.line_output <= offer + 1e-6)
 
 
 def test_more_budget_never_lowers_a_share(default_world):

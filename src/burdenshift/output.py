@@ -14,10 +14,9 @@ from burdenshift.engine.simulate import Simulation
 
 SCOPE = "Conventional forces only: nuclear forces are out of scope."
 SIMULATE_POLICY = (
-    "The simulated policy orders only where a capability falls short of the target: money that "
-    "the lines making those capabilities cannot absorb lapses, and areas above the target get "
-    "orders only from allies that can buy nothing that falls short, so they mostly decline as "
-    "fleets retire (`assess` instead keeps today's production running)."
+    "The simulated policy orders first where a capability falls short of the target; money those "
+    "lines cannot absorb then buys the output other lines have spare this year, toward the full "
+    "requirement, and only what is left after that lapses."
 )
 
 

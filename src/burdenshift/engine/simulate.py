@@ -169,6 +169,7 @@ def simulate(
     buyers = np.flatnonzero(europe)
 
     users = [(k, np.flatnonzero(uses[:, k] > 0)) for k in range(uses.shape[1])]
+    no_ramp, full_target = np.zeros((1, n_line)), np.ones_like(target[world.metric_area])
 
     def avail(cap: np.ndarray, supply_t: np.ndarray) -> np.ndarray:
         """Items each line can deliver to Europe this year, after rationing critical inputs."""
@@ -251,7 +252,8 @@ def simulate(
             slots[first_slot + (ti - 1) * x.size] += x.ravel()
             cap += np.where(now, x, 0.0)
             pipeline += np.where(now, 0.0, x)
-            delivered = np.minimum(orders.asked, avail(cap, supply[ti]))
+            after = avail(cap, supply[ti])
+            delivered = np.minimum(orders.asked, after)
             fill = np.divide(
                 delivered, orders.asked, out=np.zeros_like(delivered), where=orders.asked > 0
             )
@@ -262,6 +264,27 @@ def simulate(
             # to its orders on each line
             spent = budget * orders.per_buyer(fill * price)[:, group]
             capex_paid = budget * orders.per_buyer(bill)[:, group]
+            # money the short capabilities could not absorb buys today's spare output toward the
+            # full requirement (no new capacity for it)
+            left = np.maximum(0.0, budget - spent - capex_paid)
+            spare = np.maximum(0.0, after - delivered)
+            more = _orders(
+                left,
+                group,
+                routes,
+                spare,
+                no_ramp,
+                world.capacity_ceiling_per_year,
+                price,
+                line_value,
+                world.metric_weight,
+                baseline_cov[ti][None, :],
+                full_target,
+            )
+            extra = np.minimum(more.asked, spare)
+            fill_more = np.divide(extra, more.asked, out=np.zeros_like(extra), where=more.asked > 0)
+            spent = spent + left * more.per_buyer(fill_more * price)[:, group]
+            delivered = delivered + extra
             if pooled:
                 spent = spent * contribution
                 capex_paid = capex_paid * contribution
