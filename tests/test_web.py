@@ -50,6 +50,32 @@ def test_assess_and_simulate_follow_the_levers(client):
     assert set(sim) >= {"years", "areas", "cost_musd"}
 
 
+def test_levers_name_what_they_change(client):
+    """A kept run says which levers moved it away from its scenario; levers at the scenario's own
+    values (the page always sends them all) leave it as it is."""
+    same = {
+        "deadline": 2030,
+        "target_share": 0.5,
+        "drawdown": "phased",
+        "drawdown_end_year": 2030,
+        "coordination_stays": True,
+        "procurement": "national",
+        "us_licences": "granted",
+    }
+    body = {"scenario": "phased-2030", "levers": same}
+    assert client.post("/api/assess", json=body).json()["run"]["scenario"] == "phased-2030"
+    body["levers"] = {**same, "deadline": 2031, "procurement": "pooled"}
+    name = client.post("/api/assess", json=body).json()["run"]["scenario"]
+    assert name == "phased-2030 + levers (deadline, procurement)"
+    # the end year of a phased step-back does not touch a blunt one
+    blunt = {"drawdown": "blunt", "drawdown_end_year": 2033}
+    out = client.post("/api/assess", json={"levers": blunt}).json()["run"]
+    assert (
+        out["scenario"] == "baseline-2027-blunt"
+        and out["applied"]["us_drawdown"]["end_year"] is None
+    )
+
+
 def test_drawdown_start_year_lever(client):
     """A blunt step-back in 2029 instead of the deadline (2027): the US contribution holds two
     more years, so the deterrence gap can only shrink, and it does where Europe falls short."""
@@ -256,6 +282,14 @@ def test_page_moves_with_the_levers(server, tmp_path):
             assert "us_drawdown.paht" in page.locator("#upload-error").inner_text()
             page.select_option("#scenario", "phased-2030")
             page.wait_for_selector("#upload-error[hidden]", state="attached")
+            # the levers take the picked scenario's own settings (deadline 2030, the US stays
+            # in coordination), so they do not override it with the last scenario's values
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('by 2030')"
+            )
+            assert page.input_value("#deadline") == "2030"
+            assert page.input_value("#drawdown") == "phased"
+            assert page.is_checked("#coordination_stays")
             # a scenario's name is shown as text, never run as markup (the store is shared)
             page.set_input_files("#upload", str(hostile))
             page.wait_for_function("document.querySelector('#status').textContent === ''")
@@ -267,6 +301,9 @@ def test_page_moves_with_the_levers(server, tmp_path):
             )
             assert page.evaluate("window.__injected") is None
             assert page.locator("#runs img").count() == 0
+            # saving keeps what the page shows: the assessment and the simulation
+            engines = page.locator("#runs tbody tr td:nth-child(2)").all_inner_texts()
+            assert {"assess", "simulate"} <= set(engines)
             page.click("#runs a.reopen")
             page.wait_for_function(
                 "document.querySelector('#status').textContent.startsWith('reopened')"

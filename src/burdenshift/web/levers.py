@@ -66,7 +66,8 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["us_drawdown"]["path"] = levers.drawdown
     if levers.drawdown_start_year is not None:
         data["us_drawdown"]["start_year"] = levers.drawdown_start_year
-    if levers.drawdown_end_year is not None:
+    # the end year shapes only a phased step-back
+    if levers.drawdown_end_year is not None and data["us_drawdown"]["path"] == "phased":
         data["us_drawdown"]["end_year"] = levers.drawdown_end_year
     if levers.coordination_stays:
         data["coordination_withdrawal"] = None
@@ -80,4 +81,9 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["budget"]["pct_gdp"] = {2030: levers.budget_pct_gdp_2030}
     for ally, pct in levers.budget_pct_gdp_2030_by_ally.items():
         data["budget"]["by_ally"][ally] = {2030: pct}
+    before = scenario.model_dump()
+    moved = [k for k in data if k != "name" and data[k] != before[k]]
+    if moved:
+        # a kept run says it is not the shipped scenario as it stands
+        data["name"] = f"{scenario.name} + levers ({', '.join(moved)})"
     return Scenario.model_validate(data)

@@ -12,13 +12,13 @@ function levers() {
     deadline: Number($("deadline").value),
     target_share: Number($("target").value),
     drawdown: $("drawdown").value,
-    drawdown_end_year: Number($("drawdown_end").value),
     procurement: $("procurement").value,
     us_licences: $("licences").value,
     coordination_stays: $("coordination_stays").checked,
     coordination_withdrawal: Number($("coordination").value),
   };
   if ($("drawdown_start").value !== "") l.drawdown_start_year = Number($("drawdown_start").value);
+  if ($("drawdown_end").value !== "") l.drawdown_end_year = Number($("drawdown_end").value);
   if ($("budget").value !== "") l.budget_pct_gdp_2030 = Number($("budget").value);
   const byAlly = {};
   for (const input of document.querySelectorAll("#ally-budgets input")) {
@@ -36,6 +36,25 @@ function allyBudgets(allies) {
     `<label>${esc(b.name)} <input type="number" min="0" max="10" step="0.1" data-ally="${esc(b.ally)}" ` +
     `id="budget-${esc(b.ally)}" placeholder="${b.defence_pct_gdp.toFixed(2)}"></label>`).join("");
   for (const input of box.querySelectorAll("input")) input.addEventListener("change", () => refresh());
+}
+
+// the levers start from the settings of the scenario picked or uploaded, so that sending them
+// back changes nothing until the analyst moves one
+function setLevers(sc) {
+  const d = sc.us_drawdown;
+  $("deadline").value = sc.deadline;
+  $("target").value = sc.target_share;
+  $("drawdown").value = d.path;
+  $("drawdown_start").value = d.start_year ?? "";
+  $("drawdown_end").value = d.end_year ?? "";
+  $("coordination_stays").checked = sc.coordination_withdrawal === null;
+  if (sc.coordination_withdrawal !== null) $("coordination").value = sc.coordination_withdrawal;
+  $("procurement").value = sc.procurement;
+  $("licences").value = sc.export.us_licences;
+  $("budget").value = sc.budget.pct_gdp["2030"] ?? "";
+  for (const input of document.querySelectorAll("#ally-budgets input")) {
+    input.value = (sc.budget.by_ally[input.dataset.ally] || {})["2030"] ?? "";
+  }
 }
 
 function request(extra = {}) {
@@ -239,8 +258,12 @@ async function init() {
   $("scenario").innerHTML = scenarios.map((s) => `<option value="${esc(s.name)}" title="${esc(s.description)}">${esc(s.name)}</option>`).join("");
   for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_start", "drawdown_end", "coordination",
     "coordination_stays", "procurement", "licences", "budget"]) {
-    $(id).addEventListener("change", () => {
-      if (id === "scenario") { uploaded = null; $("upload").value = ""; }
+    $(id).addEventListener("change", async () => {
+      if (id === "scenario") {
+        uploaded = null;
+        $("upload").value = "";
+        setLevers((await api(`/api/scenarios/${encodeURIComponent($("scenario").value)}`)).scenario);
+      }
       refresh();
     });
   }
@@ -248,12 +271,13 @@ async function init() {
     const file = ev.target.files[0];
     if (!file) return;
     const text = await file.text();
-    const check = await api("/api/validate", { yaml: text, levers: levers() });
+    const check = await api("/api/validate", { yaml: text });
     if (!check.valid) {
       $("upload-error").textContent = check.error.message;
       $("upload-error").hidden = false;
       return;
     }
+    setLevers(check.scenario);
     uploaded = text;
     refresh();
   });
@@ -267,8 +291,10 @@ async function init() {
     await loadRuns();
   });
   $("cancel").addEventListener("click", () => job && fetch(`/api/jobs/${job}`, { method: "DELETE" }));
+  // what the page shows: the assessment and the simulation (whose deterrence gap compares)
   $("save").addEventListener("click", async () => {
     await api("/api/assess", request({ store: true }));
+    await api("/api/simulate", request({ store: true }));
     await loadRuns();
     $("status").textContent = "saved";
   });
@@ -285,6 +311,7 @@ async function init() {
   });
   $("source-area").addEventListener("change", showSources);
   $("sources-panel").addEventListener("toggle", showSources);
+  setLevers((await api(`/api/scenarios/${encodeURIComponent($("scenario").value)}`)).scenario);
   await refresh();
   await loadRuns();
 }
