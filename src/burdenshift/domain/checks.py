@@ -197,23 +197,60 @@ def check_weights(raw: RawData) -> list[InputError]:
 
 
 def check_lines(raw: RawData) -> list[InputError]:
-    """Today's capacity never exceeds the ceiling."""
-    cap = {
-        f.key: f for f in raw.figures if f.table == "lines.csv" and f.field == "capacity_per_year"
-    }
+    """Today's and the planned capacity never exceed the ceiling; a planned capacity comes with
+    a year after the base year, and a year with a capacity."""
+    of = {(f.key, f.field): f for f in raw.figures if f.table == "lines.csv"}
+    base = next(
+        (f.value for f in raw.figures if f.table == "parameters.csv" and f.key == "base_year"), None
+    )
     out = []
-    for f in raw.figures:
-        ceiling = f.table == "lines.csv" and f.field == "capacity_ceiling_per_year"
-        if ceiling and f.key in cap and f.value < cap[f.key].value:
+    folder = str(raw.folder)
+    for (key, field), f in of.items():
+        if field != "capacity_ceiling_per_year":
+            continue
+        for below, what in (
+            ("capacity_per_year", "today's capacity"),
+            ("planned_capacity_per_year", "the planned capacity"),
+        ):
+            other = of.get((key, below))
+            if other is not None and f.value < other.value:
+                out.append(
+                    _err(
+                        f,
+                        folder,
+                        f"line '{key}' has a ceiling ({f.value:g}) below {what} ({other.value:g})",
+                        f"raise the ceiling to at least {what}",
+                    )
+                )
+    for (key, field), f in of.items():
+        if field == "planned_capacity_per_year" and (key, "planned_capacity_year") not in of:
             out.append(
                 _err(
                     f,
-                    str(raw.folder),
-                    f"line '{f.key}' has a ceiling ({f.value:g}) below today's capacity "
-                    f"({cap[f.key].value:g})",
-                    "raise the ceiling to at least today's capacity",
+                    folder,
+                    f"line '{key}' has a planned capacity but no year",
+                    "add a planned_capacity_year row for the line",
                 )
             )
+        if field == "planned_capacity_year":
+            if (key, "planned_capacity_per_year") not in of:
+                out.append(
+                    _err(
+                        f,
+                        folder,
+                        f"line '{key}' has a planned capacity year but no capacity",
+                        "add a planned_capacity_per_year row for the line",
+                    )
+                )
+            elif base is not None and f.value <= base:
+                out.append(
+                    _err(
+                        f,
+                        folder,
+                        f"planned capacity year {f.value:g} is not after the base year {base:g}",
+                        "give today's output as capacity_per_year instead",
+                    )
+                )
     return out
 
 

@@ -85,6 +85,8 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
         "capex_musd_per_unit_capacity": FieldSpec("USD_m"),
         "us_content_share": FieldSpec("share", required=False, default=0.0, upper=1.0),
         "europe_share": FieldSpec("share", required=False, default=1.0, upper=1.0),
+        "planned_capacity_per_year": FieldSpec("items_per_year", required=False, default=0.0),
+        "planned_capacity_year": FieldSpec("year", required=False, default=0.0, upper=2100.0),
     },
     "inputs.csv": {
         "supply_per_year": FieldSpec("units_per_year"),

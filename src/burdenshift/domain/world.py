@@ -71,6 +71,10 @@ class World:
     capex_musd_per_unit_capacity: np.ndarray
     us_content_share: np.ndarray
     europe_share: np.ndarray
+    planned_capacity_per_year: np.ndarray
+    """Capacity already financed and being built: reached in `planned_capacity_year` (0: none)
+    without new orders."""
+    planned_capacity_year: np.ndarray
 
     inputs: tuple[str, ...]
     input_units: tuple[str, ...]
@@ -252,6 +256,8 @@ def build_world(raw: RawData) -> World:
         capex_musd_per_unit_capacity=arr("lines.csv", lines, "capex_musd_per_unit_capacity"),
         us_content_share=arr("lines.csv", lines, "us_content_share"),
         europe_share=arr("lines.csv", lines, "europe_share"),
+        planned_capacity_per_year=arr("lines.csv", lines, "planned_capacity_per_year"),
+        planned_capacity_year=np.rint(arr("lines.csv", lines, "planned_capacity_year")).astype(int),
         inputs=inputs,
         input_units=tuple(i.unit for i in inputs_f.inputs.values()),
         input_use=input_use,

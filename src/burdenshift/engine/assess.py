@@ -192,6 +192,7 @@ def _project(
     """(area, year) European coverage if Europe buys all it can get from its lines."""
     base = world.base_year
     cap0 = world.capacity_per_year
+    committed = counting.committed_capacity(world, years)  # (line, year), already financed
     ceiling = world.capacity_ceiling_per_year * (2.0 if relax == "ceiling" else 1.0)
     ramp_share = np.ones_like(cap0) if relax == "ramp" else world.max_ramp_share_per_year
     lead = np.zeros_like(world.lead_time_years) if relax == "lead_time" else world.lead_time_years
@@ -199,11 +200,11 @@ def _project(
     if ramping:
         cap = np.minimum(
             ceiling[:, None],
-            cap0[:, None] + ramp_share[:, None] * world.capacity_ceiling_per_year[:, None] * steps,
+            committed + ramp_share[:, None] * world.capacity_ceiling_per_year[:, None] * steps,
         )
-        cap = np.maximum(cap, cap0[:, None])
+        cap = np.maximum(cap, committed)
     else:
-        cap = np.repeat(cap0[:, None], len(years), axis=1)
+        cap = committed.astype(float)
     # Europe as a whole may receive what any European ally may receive
     access = counting.route_access(world, scenario, p, int(years[min(1, len(years) - 1)]))[0]
     line_access = (
@@ -224,7 +225,9 @@ def _project(
     avail[:, 0] = 0.0  # holdings are counted in the base year; deliveries start the year after
     if relax != "budget":
         price = world.unit_cost_musd[world.line_system]
-        added = np.diff(cap, axis=1, prepend=cap[:, :1])
+        # only capacity beyond what is already financed is paid for
+        extra = cap - committed
+        added = np.diff(extra, axis=1, prepend=extra[:, :1])
         cost = price @ avail + world.capex_musd_per_unit_capacity @ np.maximum(added, 0)
         money = (counting.procurement_money(world, scenario, years) * europe[:, None]).sum(0)
         with np.errstate(divide="ignore", invalid="ignore"):

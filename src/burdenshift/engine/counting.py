@@ -144,6 +144,16 @@ def route_access(world: World, scenario: Scenario, params: Params, year: int) ->
     return access_from_codes(route_codes(world, scenario, year), params.licence_level)
 
 
+def committed_capacity(world: World, years: np.ndarray) -> np.ndarray:
+    """(line, year) capacity with no new orders: today's, stepping up to the planned capacity in
+    its year (expansions already financed and under way)."""
+    step = np.maximum(0.0, world.planned_capacity_per_year - world.capacity_per_year)
+    due = (world.planned_capacity_year[:, None] > 0) & (
+        years[None, :] >= world.planned_capacity_year[:, None]
+    )
+    return world.capacity_per_year[:, None] + step[:, None] * due
+
+
 WEAK_THRESHOLD = 0.5
 """An area is flagged when more than this share of its capability rests on weak figures."""
 

@@ -192,6 +192,15 @@ def simulate(
         arrivals.reshape(-1),
         (lead * n_b * n_line).ravel() + np.arange(n_b * n_line),
     )
+    # capacity already financed arrives in its year without new orders, and counts against the
+    # ceiling until then
+    planned = np.maximum(0.0, world.planned_capacity_per_year - world.capacity_per_year)
+    planned = np.where(world.planned_capacity_year > years[0], planned, 0.0)
+    pipeline += planned[None, :]
+    for line_i in np.flatnonzero(planned):
+        due = world.planned_capacity_year[line_i] - years[0]
+        if due < n_t:
+            arrivals[due, :, line_i] += planned[line_i]
     now = lead == 1
     # what buyers can pay without exceeding their orders, counting the extra output new
     # capacity delivers at once

@@ -39,6 +39,9 @@ class PlanData:
     capex: xr.DataArray
     """(line,) USD_m per item of yearly capacity."""
     capacity0: xr.DataArray
+    """(line, year) capacity with no new orders: today's, plus expansions already financed."""
+    committed: xr.DataArray
+    """(line,) the capacity already financed, in whatever year it arrives: it uses the ceiling."""
     ceiling: xr.DataArray
     ramp: xr.DataArray
     """(line,) most capacity that can be ordered in one year, items per year."""
@@ -148,7 +151,15 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         input=inputs,
         price=da(price, line),
         capex=da(world.capex_musd_per_unit_capacity, line),
-        capacity0=da(world.capacity_per_year, line),
+        capacity0=da(counting.committed_capacity(world, order), line, years),
+        committed=da(
+            np.where(
+                world.planned_capacity_year > world.base_year,
+                np.maximum(world.capacity_per_year, world.planned_capacity_per_year),
+                world.capacity_per_year,
+            ),
+            line,
+        ),
         ceiling=da(np.maximum(world.capacity_ceiling_per_year, world.capacity_per_year), line),
         ramp=da(world.max_ramp_share_per_year * world.capacity_ceiling_per_year, line),
         europe_share=da(world.europe_share, line),
