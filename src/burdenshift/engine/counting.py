@@ -144,14 +144,20 @@ def route_access(world: World, scenario: Scenario, params: Params, year: int) ->
     return access_from_codes(route_codes(world, scenario, year), params.licence_level)
 
 
+def financed_capacity(world: World) -> np.ndarray:
+    """(line,) capacity once the expansions already financed and under way have arrived."""
+    cap0 = world.capacity_per_year
+    planned = world.planned_capacity_year > 0
+    return np.where(planned, np.maximum(cap0, world.planned_capacity_per_year), cap0)
+
+
 def committed_capacity(world: World, years: np.ndarray) -> np.ndarray:
-    """(line, year) capacity with no new orders: today's, stepping up to the planned capacity in
-    its year (expansions already financed and under way)."""
-    step = np.maximum(0.0, world.planned_capacity_per_year - world.capacity_per_year)
+    """(line, year) capacity with no new orders: today's, stepping up to the financed capacity in
+    its year."""
     due = (world.planned_capacity_year[:, None] > 0) & (
         years[None, :] >= world.planned_capacity_year[:, None]
     )
-    return world.capacity_per_year[:, None] + step[:, None] * due
+    return np.where(due, financed_capacity(world)[:, None], world.capacity_per_year[:, None])
 
 
 WEAK_THRESHOLD = 0.5

@@ -194,8 +194,7 @@ def simulate(
     )
     # capacity already financed arrives in its year without new orders, and counts against the
     # ceiling until then
-    planned = np.maximum(0.0, world.planned_capacity_per_year - world.capacity_per_year)
-    planned = np.where(world.planned_capacity_year > years[0], planned, 0.0)
+    planned = counting.financed_capacity(world) - world.capacity_per_year
     pipeline += planned[None, :]
     for line_i in np.flatnonzero(planned):
         due = world.planned_capacity_year[line_i] - years[0]

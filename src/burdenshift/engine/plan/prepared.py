@@ -152,14 +152,7 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         price=da(price, line),
         capex=da(world.capex_musd_per_unit_capacity, line),
         capacity0=da(counting.committed_capacity(world, order), line, years),
-        committed=da(
-            np.where(
-                world.planned_capacity_year > world.base_year,
-                np.maximum(world.capacity_per_year, world.planned_capacity_per_year),
-                world.capacity_per_year,
-            ),
-            line,
-        ),
+        committed=da(counting.financed_capacity(world), line),
         ceiling=da(np.maximum(world.capacity_ceiling_per_year, world.capacity_per_year), line),
         ramp=da(world.max_ramp_share_per_year * world.capacity_ceiling_per_year, line),
         europe_share=da(world.europe_share, line),
