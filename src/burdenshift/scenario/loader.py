@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from burdenshift.errors import InputError
 from burdenshift.scenario.schema import Scenario
+from burdenshift.yamltext import line_of, read_yaml
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 
@@ -20,6 +19,18 @@ def library() -> dict[str, Path]:
 
 
 DEFAULT = "baseline-2027-blunt"
+
+
+def shipped_scenario(name: str) -> Scenario:
+    """A shipped scenario by name only: what a web request may name (it never opens a path)."""
+    shipped = library()
+    if name not in shipped:
+        raise InputError(
+            f"no shipped scenario named '{name}'",
+            field="scenario",
+            fix=f"use one of: {', '.join(shipped)}, or upload the scenario's text as 'yaml'",
+        )
+    return parse_scenario(shipped[name].read_text(encoding="utf-8"), name)
 
 
 def load_scenario(path_or_name: str | Path | None = None) -> Scenario:
@@ -44,17 +55,9 @@ def load_scenario(path_or_name: str | Path | None = None) -> Scenario:
 
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
-    try:
-        raw: Any = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"is not valid YAML ({getattr(exc, 'problem', None) or exc})",
-            file=file,
-            line=mark.line + 1 if mark else None,
-            fix="check indentation, colons and quotes near that line",
-        ) from None
+    """A scenario from YAML text (an upload, or a file's contents); never touches a file."""
+    doc = read_yaml(text, file)
+    raw, root = doc.data, doc.root
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -78,23 +81,3 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
         else:
             fix = "correct the value"
         raise InputError(msg, file=file, line=line_of(root, loc), field=path, fix=fix) from None
-
-
-def line_of(node: Any, loc: list[Any]) -> int | None:
-    """The 1-based line of a nested key in a composed YAML document."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [(k, v) for k, v in node.value if str(k.value) == str(part)]
-            if not match:
-                return line
-            key, node = match[0]
-            line = key.start_mark.line + 1
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line

@@ -16,8 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from burdenshift.errors import InputError
-from burdenshift.scenario.loader import line_of, load_scenario
+from burdenshift.scenario.loader import load_scenario
 from burdenshift.scenario.schema import Scenario
+from burdenshift.yamltext import line_of
 
 Engine = Literal["assess", "simulate", "risk", "plan"]
 
