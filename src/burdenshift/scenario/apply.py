@@ -7,6 +7,7 @@ from burdenshift.domain.figures import field_spec
 from burdenshift.domain.world import World, build_world, override_figures
 from burdenshift.errors import InputError
 from burdenshift.scenario.schema import Scenario
+from burdenshift.yamltext import line_of
 
 
 def check_scenario(world: World, scenario: Scenario) -> None:
@@ -54,7 +55,27 @@ def check_scenario(world: World, scenario: Scenario) -> None:
 
 
 def applied_world(world: World, scenario: Scenario) -> World:
-    """The World with the scenario's overrides; unchanged when there are none."""
+    """The World with the scenario's overrides; unchanged when there are none. A problem names
+    the scenario file and line when the scenario came from one."""
+    try:
+        return _applied(world, scenario)
+    except InputError as exc:
+        raise located(exc, scenario) from None
+
+
+def located(exc: InputError, scenario: Scenario) -> InputError:
+    """The error with the scenario's file and the line of its field, where known."""
+    source = scenario._source
+    if source is None or exc.file is not None:
+        return exc
+    file, root = source
+    loc = [int(p) if p.isdigit() else p for p in (exc.field or "").split(".") if p]
+    return InputError(
+        exc.problem, file=file, line=line_of(root, loc), field=exc.field, fix=exc.fix
+    )
+
+
+def _applied(world: World, scenario: Scenario) -> World:
     check_scenario(world, scenario)
     if not scenario.overrides:
         return world
@@ -69,6 +90,12 @@ def applied_world(world: World, scenario: Scenario) -> World:
                 f"'{o.field}' is not a field of table '{o.table}'",
                 field=f"{where}.field",
                 fix="name a table and field as listed by `burdenshift data sources`",
+            )
+        if (o.table, o.key, o.field) == ("parameters.csv", "base_year", "value"):
+            raise InputError(
+                "the base year cannot be overridden: it is the year the holdings are counted in",
+                field=f"{where}.key",
+                fix="use a data folder whose holdings are counted in that year (--data)",
             )
         if o.value < 0 or (spec.upper is not None and o.value > spec.upper):
             raise InputError(

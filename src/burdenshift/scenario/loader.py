@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from burdenshift.errors import InputError
+from burdenshift.errors import InputError, from_validation
 from burdenshift.scenario.schema import Scenario
-from burdenshift.yamltext import line_of, read_yaml
+from burdenshift.yamltext import read_yaml
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 
@@ -67,17 +67,8 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
             fix="write fields such as 'deadline: 2027' at the top level",
         )
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [p for p in err["loc"] if not isinstance(p, int) or err["type"] != "literal_error"]
-        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            fix = "remove or rename it; see the scenario fields in README.md"
-            msg = "unknown field"
-        elif err["type"] == "literal_error":
-            fix = f"use {msg.removeprefix('Input should be ')}"
-        else:
-            fix = "correct the value"
-        raise InputError(msg, file=file, line=line_of(root, loc), field=path, fix=fix) from None
+        raise from_validation(exc, file, root) from None
+    scenario._source = (file, root)
+    return scenario
