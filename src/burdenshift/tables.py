@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console(width=None if sys.stdout.isatty() else 140)
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+"""C0 (ESC among them), DEL, C1, line separators and bidirectional overrides: in a name they
+could clear the screen, retitle the window, forge a link or reorder what the analyst reads."""
+
+
+def _visible(match: re.Match[str]) -> str:
+    c = match.group()
+    if c in "\t\n\r":
+        return " "
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def clean(value: Any) -> str:
+    """User text (names, descriptions, run ids, notes) safe for a terminal: every control
+    character is shown as its escape (`\\x1b`), so it prints but never acts."""
+    return _UNSAFE.sub(_visible, "" if value is None else str(value))
+
+
+def plain(value: Any) -> Text:
+    """A cell, title or line that carries user text: cleaned, and a Text so Rich markup
+    (`[bold]`, `[link=…]`) and emoji codes in it print literally."""
+    return Text(clean(value))
 
 
 def _pct(x: float) -> str:
@@ -23,8 +48,10 @@ def print_assessment(payload: dict[str, Any]) -> None:
     deadline, target = payload["deadline"], payload["target_share"]
     run = payload["run"]
     table = Table(
-        title=f"Can Europe hold {target:.0%} of each capability by {deadline}?  "
-        f"(scenario {run['scenario']}, data {run['data_hash']})",
+        title=plain(
+            f"Can Europe hold {target:.0%} of each capability by {deadline}?  "
+            f"(scenario {clean(run['scenario'])}, data {clean(run['data_hash'])})"
+        ),
         title_justify="left",
     )
     for col, just in [
@@ -44,13 +71,13 @@ def print_assessment(payload: dict[str, Any]) -> None:
         met = a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9
         style = "green" if met else "red"
         table.add_row(
-            a["name"] + mark,
+            plain(a["name"] + mark),
             _pct(a["europe_share_now"]),
             _pct(min(a["us"], 1.0)),
             _pct(a["share_at_deadline_current_rates"]),
             f"[{style}]{_pct(a['share_at_deadline_max_ramp'])}[/{style}]",
             f"{_year(a['year_target_current_rates'])} / {_year(a['year_target_max_ramp'])}",
-            a["binding"],
+            plain(a["binding"]),
         )
     console.print(table)
     met = sum(a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9 for a in payload["areas"])
@@ -64,14 +91,14 @@ def print_assessment(payload: dict[str, Any]) -> None:
             "* more than half of this area's capability rests on low-confidence or "
             "assumed figures (`burdenshift data sources --area AREA`)."
         )
-    console.print(payload["scope"])
+    console.print(plain(payload["scope"]))
     allies = sorted(payload["allies"], key=lambda b: -b["defence_spending_usd_bn"])
     burden = Table(title="Who carries Europe's defence spending (top 10)", title_justify="left")
     for col in ("ally", "USD bn", "% GDP", "share of spending", "share of GDP", "ratio"):
         burden.add_column(col, justify="left" if col == "ally" else "right")
     for b in allies[:10]:
         burden.add_row(
-            b["name"],
+            plain(b["name"]),
             f"{b['defence_spending_usd_bn']:.1f}",
             f"{b['defence_pct_gdp']:.2f}",
             _pct(b["spending_share"]),
@@ -85,7 +112,7 @@ def print_simulation(payload: dict[str, Any]) -> None:
     years = payload["years"]
     run = payload["run"]
     table = Table(
-        title=f"Europe's share of the requirement by year (scenario {run['scenario']})",
+        title=plain(f"Europe's share of the requirement by year (scenario {run['scenario']})"),
         title_justify="left",
     )
     table.add_column("area")
@@ -97,15 +124,17 @@ def print_simulation(payload: dict[str, Any]) -> None:
             f"[{'green' if s >= v['target'] - 1e-9 else 'red'}]{s:.0%}[/]"
             for s in v["europe_share"]
         ]
-        table.add_row(area, *cells, f"{v['deterrence_gap_total']:.2f}")
+        table.add_row(plain(area), *cells, f"{v['deterrence_gap_total']:.2f}")
     console.print(table)
     cost = payload["cost_musd"]
     console.print(
-        f"Spent {sum(cost['total']) / 1000:.1f} USD bn of {sum(cost['budget']) / 1000:.1f} USD bn "
-        f"available for the modelled systems over {years[0]}–{years[-1]} (constant 2025 USD). "
-        + payload["policy"]
+        plain(
+            f"Spent {sum(cost['total']) / 1000:.1f} USD bn of {sum(cost['budget']) / 1000:.1f} "
+            f"USD bn available for the modelled systems over {years[0]}–{years[-1]} (constant "
+            "2025 USD). " + payload["policy"]
+        )
     )
-    console.print(payload["scope"])
+    console.print(plain(payload["scope"]))
 
 
 def print_scenarios(items: list[tuple[str, Any]]) -> None:
@@ -114,12 +143,12 @@ def print_scenarios(items: list[tuple[str, Any]]) -> None:
         table.add_column(col)
     for name, sc in items:
         table.add_row(
-            name,
+            plain(name),
             str(sc.deadline),
-            sc.us_drawdown.path,
-            sc.procurement,
-            sc.export.us_licences,
-            sc.description,
+            plain(sc.us_drawdown.path),
+            plain(sc.procurement),
+            plain(sc.export.us_licences),
+            plain(sc.description),
         )
     console.print(table)
 
@@ -130,14 +159,14 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["table"],
-            r["key"],
-            r["field"],
+            plain(r["table"]),
+            plain(r["key"]),
+            plain(r["field"]),
             f"{r['value']:g}",
-            r["unit"],
-            str(r["year"]),
-            r["confidence"],
-            r["source"],
+            plain(r["unit"]),
+            plain(r["year"]),
+            plain(r["confidence"]),
+            plain(r["source"]),
         )
     console.print(table)
 
@@ -147,8 +176,10 @@ def print_plan(result: dict[str, Any]) -> None:
     years = list(areas[0]["benchmarks"]) if areas else []
     obj = result["objective"]
     table = Table(
-        title=f"Plan ({result['mode']} procurement, {result['status']}): Europe's share of the "
-        "requirement each year — the benchmarks",
+        title=plain(
+            f"Plan ({result['mode']} procurement, {result['status']}): Europe's share of the "
+            "requirement each year — the benchmarks"
+        ),
         title_justify="left",
     )
     table.add_column("area", no_wrap=True)
@@ -157,7 +188,7 @@ def print_plan(result: dict[str, Any]) -> None:
     table.add_column("target held from", justify="center")
     for a in areas:
         table.add_row(
-            a["area"] + (" *" if a.get("low_confidence") else ""),
+            plain(a["area"] + (" *" if a.get("low_confidence") else "")),
             *(f"{v:.0%}" for v in a["benchmarks"].values()),
             _year(a["earliest_year"]),
         )
@@ -175,7 +206,7 @@ def print_plan(result: dict[str, Any]) -> None:
         b.add_column("where")
         b.add_column("explanation", overflow="fold")
         for row in result["bottlenecks"][:10]:
-            b.add_row(row["constraint"], row["where"], row["explanation"])
+            b.add_row(plain(row["constraint"]), plain(row["where"]), plain(row["explanation"]))
         console.print(b)
 
 
@@ -189,8 +220,10 @@ def print_plan_difference(diff: dict[str, Any]) -> None:
     }
     if earlier:
         console.print(
-            "Areas reaching the target earlier when pooled: "
-            + ", ".join(f"{a} ({n:+d} years)" for a, n in earlier.items())
+            plain(
+                "Areas reaching the target earlier when pooled: "
+                + ", ".join(f"{a} ({n:+d} years)" for a, n in earlier.items())
+            )
         )
 
 
@@ -211,7 +244,7 @@ def print_risk(payload: dict[str, Any]) -> None:
     for a in payload["areas"]:
         y, g = a["year_target_quantiles"], a["gap_quantiles"]
         table.add_row(
-            a["area"] + (" *" if a.get("low_confidence") else ""),
+            plain(a["area"] + (" *" if a.get("low_confidence") else "")),
             f"{a['p_target_by_deadline']:.1%}",
             f"{a['p_se']:.1%}",
             " / ".join(_year(y[k]) for k in ("p10", "p50", "p90")),
@@ -220,12 +253,14 @@ def print_risk(payload: dict[str, Any]) -> None:
     console.print(table)
     c = payload["cost_musd_quantiles"]
     console.print(
-        f"Uncertain: {', '.join(payload['parameters'])}. Cost over the horizon, USD bn: "
-        f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}. "
-        "'Held from' is the first year from which the target holds to the horizon's end "
-        "(— beyond it), so an area held at the deadline can show a later year if it slips "
-        "below the target afterwards; the gap is in requirement-years. * rests mostly on "
-        "low-confidence or assumed figures: the probability is conditional on them."
+        plain(
+            f"Uncertain: {', '.join(payload['parameters'])}. Cost over the horizon, USD bn: "
+            f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}. "
+            "'Held from' is the first year from which the target holds to the horizon's end "
+            "(— beyond it), so an area held at the deadline can show a later year if it slips "
+            "below the target afterwards; the gap is in requirement-years. * rests mostly on "
+            "low-confidence or assumed figures: the probability is conditional on them."
+        )
     )
 
 
@@ -259,11 +294,11 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         )
         table.add_row(
             str(rank),
-            p,
+            plain(p),
             f"{r['max_ST']:.2f}",
             f"{st['deterrence_gap']:.2f}",
             f"{st['cost_musd']:.2f}",
-            ", ".join(f"{name} {v:.2f}" for v, name in driven) or "—",
+            plain(", ".join(f"{name} {v:.2f}" for v, name in driven) or "—"),
         )
     console.print(table)
     console.print(
@@ -275,14 +310,16 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
 
 def print_sweep(payload: dict[str, Any]) -> None:
     table = Table(
-        title=f"Sweep {payload['sweep']}: {payload['tasks']} tasks ({payload['ran']} run now, "
-        f"{payload['skipped']} already done) — kept in {payload['store']}",
+        title=plain(
+            f"Sweep {payload['sweep']}: {payload['tasks']} tasks ({payload['ran']} run now, "
+            f"{payload['skipped']} already done) — kept in {payload['store']}"
+        ),
         title_justify="left",
     )
     for col in ("#", "case", "engine", "headline"):
         table.add_column(col, overflow="fold")
     for r in payload["results"]:
-        table.add_row(str(r["index"]), r["case"], r["engine"], r["headline"])
+        table.add_row(str(r["index"]), plain(r["case"]), plain(r["engine"]), plain(r["headline"]))
     console.print(table)
 
 
@@ -291,14 +328,15 @@ def print_runs(rows: list[dict[str, Any]]) -> None:
     for col in ("run", "engine", "created (UTC)", "scenario", "seed", "status", "s"):
         table.add_column(col, no_wrap=col == "run")
     for r in rows:
+        seconds = r["wall_time_s"]
         table.add_row(
-            r["run_id"],
-            r["engine"],
-            r["created_at"][:19],
-            r["scenario"] or "",
-            "" if r["seed"] is None else str(r["seed"]),
-            r["status"] or "",
-            f"{r['wall_time_s']:.2f}",
+            plain(r["run_id"]),
+            plain(r["engine"]),
+            plain(str(r["created_at"] or "")[:19]),
+            plain(r["scenario"]),
+            plain(r["seed"]),
+            plain(r["status"]),
+            f"{seconds:.2f}" if isinstance(seconds, int | float) else "",
         )
     console.print(table)
 
@@ -317,7 +355,7 @@ def print_run(info: dict[str, Any]) -> None:
         "wall_time_s",
         "result_rows",
     ):
-        console.print(f"{key:>14}: {info.get(key)}")
+        console.print(plain(f"{key:>14}: {info.get(key)}"))
     console.print(
         "Full result: `burdenshift runs show RUN --json`; report: `burdenshift report RUN`."
     )
@@ -327,11 +365,13 @@ def print_compare(cmp: dict[str, Any]) -> None:
     a, b = cmp["a"], cmp["b"]
     same = a["deadline"] == b["deadline"]
     table = Table(
-        title=f"B − A: A = {a['scenario']} ({a['engine']}), B = {b['scenario']} ({b['engine']}); "
-        + (
-            f"shares in {a['deadline']}"
-            if same
-            else f"shares at each run's deadline (A {a['deadline']}, B {b['deadline']})"
+        title=plain(
+            f"B − A: A = {a['scenario']} ({a['engine']}), B = {b['scenario']} ({b['engine']}); "
+            + (
+                f"shares in {a['deadline']}"
+                if same
+                else f"shares at each run's deadline (A {a['deadline']}, B {b['deadline']})"
+            )
         ),
         title_justify="left",
     )
@@ -353,7 +393,7 @@ def print_compare(cmp: dict[str, Any]) -> None:
         ]
         if with_gap:
             cells += [f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['diff']:+.2f}"]
-        table.add_row(r["area"], *cells)
+        table.add_row(plain(r["area"]), *cells)
     console.print(table)
     if with_gap:
         gap = cmp["gap"]
