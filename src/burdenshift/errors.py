@@ -39,7 +39,8 @@ class InputError(Exception):
             where += ": "
         field = f"field '{self.field}': " if self.field else ""
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{where}{field}{self.problem}.{fix}"
+        # one paragraph, whatever the parts hold (a parser's message may span lines)
+        return " ".join(f"{where}{field}{self.problem}.{fix}".split())
 
 
 def from_validation(

@@ -112,13 +112,21 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
 def read_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; every refusal is an InputError naming the file and line."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # checks for unprintable characters at once
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except _Refused as exc:
         raise InputError(
             exc.problem, file=file, line=exc.mark.line + 1 if exc.mark else None, fix=exc.fix
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(
+            f"has a character YAML does not allow (#x{exc.character:04x})",
+            file=file,
+            line=text[: exc.position].count("\n") + 1,
+            fix="remove control characters; save the file as plain UTF-8 text",
         ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -135,7 +143,8 @@ def read_yaml(text: str, file: str) -> Document:
             fix="check the numbers and the nesting",
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Document(data, root)
 
 

@@ -24,6 +24,9 @@ year arithmetic and arrays over years stay small."""
 MAX_HORIZON_YEARS = 30
 """Years a horizon may span: the plan's model grows with every year (a 2026–2056 plan is about
 three times the default's size and still solves in under a minute)."""
+MIN_GROWTH = 0.01
+"""Smallest requirement scale: a hundredth of today's requirement (below it every share is 100 %
+and the arithmetic reaches denormal numbers)."""
 MAX_GROWTH = 10.0
 """Largest requirement scale: ten times today's requirement is beyond any published target
 (the 2025 capability targets are about 1.3)."""
@@ -34,7 +37,7 @@ Year = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 PctGdp = Annotated[float, Field(ge=0.0, le=20.0)]
 """Defence spending, % of GDP: no ally has spent more than 20 % in peacetime."""
-Growth = Annotated[float, Field(gt=0.0, le=MAX_GROWTH)]
+Growth = Annotated[float, Field(ge=MIN_GROWTH, le=MAX_GROWTH)]
 Name = Annotated[str, Field(min_length=1, max_length=64)]
 """A key of the data (an area, ally or line id)."""
 
