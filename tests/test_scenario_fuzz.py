@@ -215,12 +215,12 @@ scenario_dicts = st.fixed_dictionaries(
     lambda d: _mostly(st.just(d), junk.map(lambda v: {**d, "bogus_field": v}), n=20)
 )
 
-SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
 def _fuzz(n: int) -> settings:
     return settings(
-        max_examples=n * SCALE,
+        max_examples=max(1, int(n * SCALE)),
         deadline=None,
         database=None,
         derandomize=True,
@@ -264,7 +264,7 @@ def run_engines(text: str) -> None:
 
 
 @given(scenario_dicts)
-@_fuzz(2500)
+@_fuzz(3000)
 def test_scenario_dicts_through_the_python_api(d):
     run_engines(_to_yaml(d))
 
@@ -307,7 +307,7 @@ def mutated_yaml(draw: st.DrawFn) -> str:
 
 
 @given(mutated_yaml())
-@_fuzz(1000)
+@_fuzz(1500)
 def test_scenario_yaml_text_through_the_python_api(text):
     run_engines(text)
 
@@ -349,7 +349,7 @@ def cli_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(
     st.one_of(scenario_dicts.map(_to_yaml), mutated_yaml()), st.sampled_from(["assess", "simulate"])
 )
-@_fuzz(1500)
+@_fuzz(600)
 def test_scenarios_through_the_cli(cli_dir, text, engine):
     path = cli_dir / "scenario.yaml"
     path.write_text(text, encoding="utf-8")

@@ -20,12 +20,15 @@ def check_scenario(world: World, scenario: Scenario) -> None:
             fix=f"start the horizon in {world.base_year} (holdings are counted in that year)",
         )
 
-    def known(names: object, labels: tuple[str, ...], field: str, what: str) -> None:
+    def known(
+        names: object, labels: tuple[str, ...], field: str, what: str, keyed: bool = True
+    ) -> None:
+        """`keyed`: the names are keys of a mapping (the field path goes on to the key)."""
         for name in names:  # type: ignore[attr-defined]
             if name not in labels:
                 raise InputError(
                     f"unknown {what} '{name}'",
-                    field=f"{field}.{name}",
+                    field=f"{field}.{name}" if keyed else field,
                     fix=f"use one of: {', '.join(labels)}",
                 )
 
@@ -45,13 +48,17 @@ def check_scenario(world: World, scenario: Scenario) -> None:
     known(scenario.budget.by_ally, world.allies, "budget.by_ally", "ally")
     for i, rule in enumerate(scenario.export.closed_routes):
         if rule.line is not None:
-            known([rule.line], world.lines, f"export.closed_routes.{i}.line", "line")
+            known([rule.line], world.lines, f"export.closed_routes.{i}.line", "line", False)
         if rule.from_country is not None:
             known(
-                [rule.from_country], world.allies, f"export.closed_routes.{i}.from_country", "ally"
+                [rule.from_country],
+                world.allies,
+                f"export.closed_routes.{i}.from_country",
+                "ally",
+                False,
             )
         if rule.to != "all":
-            known(rule.to, world.allies, f"export.closed_routes.{i}.to", "ally")
+            known(rule.to, world.allies, f"export.closed_routes.{i}.to", "ally", False)
 
 
 def applied_world(world: World, scenario: Scenario) -> World:
