@@ -35,6 +35,16 @@ def check_definitions(raw: RawData) -> list[InputError]:
                 fix="add USA: the US contribution is measured against it",
             )
         )
+    if isinstance(allies, AlliesFile) and EUROPE_AGGREGATE in allies.allies:
+        out.append(
+            InputError(
+                f"'{EUROPE_AGGREGATE}' is not an ally code: it is the holder of European "
+                "holdings known only as an aggregate",
+                file=f"{folder}/allies.yaml",
+                field=f"allies.{EUROPE_AGGREGATE}",
+                fix="use the ISO 3166 alpha-3 codes of the allies",
+            )
+        )
     if isinstance(systems, SystemsFile) and isinstance(areas, AreasFile):
         for sid, s in systems.systems.items():
             area = areas.areas.get(s.area)
@@ -132,10 +142,19 @@ def check_required(raw: RawData) -> list[InputError]:
         "inputs.csv": keys["inputs.csv"],
     }
     areas = getattr(raw.definitions.get("areas.yaml"), "areas", {})
+
+    def missing(table: str, key: str, field: str) -> bool:
+        """Missing and not already reported: the file was read, and the row was not refused."""
+        return (
+            table not in raw.unread
+            and (key, field) not in have[table]
+            and (table, key, field) not in raw.rejected
+        )
+
     for table, entities in entity_keys.items():
         for key in sorted(entities):
             for field, spec in TABLES[table].items():
-                if spec.required and (key, field) not in have[table]:
+                if spec.required and missing(table, key, field):
                     out.append(
                         InputError(
                             f"'{key}' has no figure '{field}'",
@@ -146,7 +165,7 @@ def check_required(raw: RawData) -> list[InputError]:
                     )
     for area_id, area in areas.items():
         for field in ("integration_penalty", "us_floor_share"):
-            if (area_id, field) not in have["areas.csv"]:
+            if missing("areas.csv", area_id, field):
                 out.append(
                     InputError(
                         f"area '{area_id}' has no figure '{field}'",
@@ -156,7 +175,7 @@ def check_required(raw: RawData) -> list[InputError]:
                     )
                 )
         for m in area.metrics:
-            if (f"{area_id}:{m}", "weight") not in have["areas.csv"]:
+            if missing("areas.csv", f"{area_id}:{m}", "weight"):
                 out.append(
                     InputError(
                         f"metric '{area_id}:{m}' has no weight",
@@ -166,7 +185,7 @@ def check_required(raw: RawData) -> list[InputError]:
                     )
                 )
     for name in PARAMETERS:
-        if (name, "value") not in have["parameters.csv"]:
+        if missing("parameters.csv", name, "value"):
             out.append(
                 InputError(
                     f"parameter '{name}' is missing",
@@ -179,7 +198,11 @@ def check_required(raw: RawData) -> list[InputError]:
 
 
 def check_weights(raw: RawData) -> list[InputError]:
-    """The metric weights of each area sum to one."""
+    """The metric weights of each area sum to one (areas with a refused weight row are left to
+    that row's problem)."""
+    if "areas.csv" in raw.unread:
+        return []
+    refused = {k.split(":")[0] for t, k, f in raw.rejected if t == "areas.csv" and f == "weight"}
     totals: dict[str, float] = defaultdict(float)
     for f in raw.figures:
         if f.table == "areas.csv" and f.field == "weight":
@@ -192,7 +215,7 @@ def check_weights(raw: RawData) -> list[InputError]:
             fix="make the weights of one area's metrics sum to 1",
         )
         for area, total in totals.items()
-        if abs(total - 1.0) > 1e-6
+        if abs(total - 1.0) > 1e-6 and area not in refused
     ]
 
 
@@ -200,6 +223,7 @@ def check_lines(raw: RawData) -> list[InputError]:
     """Today's and the planned capacity never exceed the ceiling; a planned capacity comes with
     a year after the base year, and a year with a capacity."""
     of = {(f.key, f.field): f for f in raw.figures if f.table == "lines.csv"}
+    refused = {(k, f) for t, k, f in raw.rejected if t == "lines.csv"}
     base = next(
         (f.value for f in raw.figures if f.table == "parameters.csv" and f.key == "base_year"), None
     )
@@ -223,7 +247,8 @@ def check_lines(raw: RawData) -> list[InputError]:
                     )
                 )
     for (key, field), f in of.items():
-        if field == "planned_capacity_per_year" and (key, "planned_capacity_year") not in of:
+        year_row = (key, "planned_capacity_year")
+        if field == "planned_capacity_per_year" and year_row not in of and year_row not in refused:
             out.append(
                 _err(
                     f,
@@ -233,7 +258,9 @@ def check_lines(raw: RawData) -> list[InputError]:
                 )
             )
         if field == "planned_capacity_year":
-            if (key, "planned_capacity_per_year") not in of:
+            if (key, "planned_capacity_per_year") in refused:
+                pass
+            elif (key, "planned_capacity_per_year") not in of:
                 out.append(
                     _err(
                         f,
@@ -254,11 +281,123 @@ def check_lines(raw: RawData) -> list[InputError]:
     return out
 
 
+def check_shares(raw: RawData) -> list[InputError]:
+    """The figures make every share meaningful.
+
+    The engines count a metric with no requirement as covered (engine/counting.py, `coverage`),
+    and the requirement is what Europe holds plus what the US contributes today: a metric that
+    nobody holds would read 100 % whatever happens. Burden shares divide by Europe's GDP and
+    defence spending, and the `EUR` aggregate is spread by equipment spending. So: some holding
+    is positive, each weighted metric is held by a European ally, `EUR` or the US, and Europe
+    spends on defence. Metrics whose figures were refused or are missing are left to those
+    problems.
+    """
+    d = raw.definitions
+    allies_f, areas_f, systems_f = d.get("allies.yaml"), d.get("areas.yaml"), d.get("systems.yaml")
+    if not (
+        isinstance(allies_f, AlliesFile)
+        and isinstance(areas_f, AreasFile)
+        and isinstance(systems_f, SystemsFile)
+    ):
+        return []
+    folder = str(raw.folder)
+    value = {(f.table, f.key, f.field): f.value for f in raw.figures}
+    refused = {(t, k) for t, k, _ in raw.rejected}
+    out: list[InputError] = []
+    europe = [a for a, ally in allies_f.allies.items() if ally.region == "europe"]
+
+    money: float | None = 0.0
+    equipment: float | None = 0.0
+    for a in europe:
+        gdp = value.get(("allies.csv", a, "gdp_usd_bn"))
+        pct = value.get(("allies.csv", a, "defence_pct_gdp"))
+        eq = value.get(("allies.csv", a, "equipment_share"))
+        if gdp is None or pct is None or eq is None or money is None or equipment is None:
+            money = equipment = None  # missing or refused: reported by its own check
+            break
+        money += gdp * pct
+        equipment += gdp * pct * eq
+    if money is not None and europe and money <= 0:
+        out.append(
+            InputError(
+                "no European ally spends anything on defence: Europe's burden shares would "
+                "divide by zero",
+                file=f"{folder}/allies.csv",
+                field="defence_pct_gdp",
+                fix="give the European allies' defence spending in % of GDP (NATO's figures)",
+            )
+        )
+
+    if "holdings.csv" in raw.unread or "systems.csv" in raw.unread:
+        return out
+    holdings = [f for f in raw.figures if f.table == "holdings.csv" and f.field == "quantity"]
+    if not any(f.value > 0 for f in holdings) and not any(t == "holdings.csv" for t, _ in refused):
+        out.append(
+            InputError(
+                f"no holding has a positive quantity ({len(holdings)} rows): with nothing held "
+                "the requirement is zero and every area would read 100 %",
+                file=f"{folder}/holdings.csv",
+                field="quantity",
+                fix="give what each ally holds today and what the US contributes (holder USA), "
+                "one row per holder:system",
+            )
+        )
+        return out
+    metrics = {f"{a}:{m}": (a, m) for a, area in areas_f.areas.items() for m in area.metrics}
+    held = dict.fromkeys(metrics, 0.0)
+    unknown: set[str] = set()
+    counted = {*europe, US} | ({EUROPE_AGGREGATE} if equipment else set())
+    for sid, s in systems_f.systems.items():
+        metric = f"{s.area}:{s.metric}"
+        if metric not in held:
+            continue  # reported by check_definitions
+        if ("systems.csv", sid, "value_per_unit") not in value:
+            unknown.add(metric)
+    for f in holdings:
+        holder, _, sid = f.key.partition(":")
+        s = systems_f.systems.get(sid)
+        if s is None or holder not in counted:
+            continue
+        metric = f"{s.area}:{s.metric}"
+        per_item = value.get(("systems.csv", sid, "value_per_unit"))
+        if metric in held and per_item is not None:
+            held[metric] += f.value * per_item
+    for t, k in refused:
+        if t == "holdings.csv":
+            s = systems_f.systems.get(k.partition(":")[2])
+            if s is not None:
+                unknown.add(f"{s.area}:{s.metric}")
+    for metric, (a, m) in metrics.items():
+        weight = value.get(("areas.csv", metric, "weight"))
+        if metric in unknown or weight is None or weight <= 0 or held[metric] > 0:
+            continue
+        out.append(
+            InputError(
+                f"area '{a}' ({areas_f.areas[a].name}): nothing in metric '{m}' is held by a "
+                "European ally or contributed by the US, so its requirement is zero and "
+                "Europe's share of it would read 100 % whatever happens",
+                file=f"{folder}/holdings.csv",
+                field="quantity",
+                fix=f"add holdings of a system that counts toward {metric} (holder: a European "
+                "ally, EUR or USA) with a positive value_per_unit in systems.csv, or remove "
+                "the metric from areas.yaml",
+            )
+        )
+    return out
+
+
 def check_all(raw: RawData) -> list[InputError]:
     """Every problem in a data folder: per-row problems first, then cross-file ones."""
     problems = list(raw.problems)
     if len(set(raw.definitions) - {"uncertainty.yaml"}) < 5:
         return problems
-    for check in (check_definitions, check_references, check_required, check_weights, check_lines):
+    for check in (
+        check_definitions,
+        check_references,
+        check_required,
+        check_weights,
+        check_lines,
+        check_shares,
+    ):
         problems.extend(check(raw))
     return problems

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from burdenshift.domain.uncertainty import Uncertainty
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+"""An id of the data (ally code, area, metric, system, line, input): letters, digits, `_`, `.`
+and `-`. No `:`, which joins compound keys in the figure tables (`holder:system`), and no comma
+or space, which would need quoting in them."""
 
 
 class _Strict(BaseModel):
@@ -28,7 +33,7 @@ class Area(_Strict):
     name: str
     coordination_dependent: bool
     """Runs on US-led coordination: loses effectiveness when the US leaves those mechanisms."""
-    metrics: dict[str, Metric] = Field(min_length=1)
+    metrics: dict[Id, Metric] = Field(min_length=1)
 
 
 class System(_Strict):
@@ -49,23 +54,23 @@ class Input(_Strict):
 
 
 class AlliesFile(_Strict):
-    allies: dict[str, Ally] = Field(min_length=1)
+    allies: dict[Id, Ally] = Field(min_length=1)
 
 
 class AreasFile(_Strict):
-    areas: dict[str, Area] = Field(min_length=1)
+    areas: dict[Id, Area] = Field(min_length=1)
 
 
 class SystemsFile(_Strict):
-    systems: dict[str, System] = Field(min_length=1)
+    systems: dict[Id, System] = Field(min_length=1)
 
 
 class LinesFile(_Strict):
-    lines: dict[str, Line] = Field(min_length=1)
+    lines: dict[Id, Line] = Field(min_length=1)
 
 
 class InputsFile(_Strict):
-    inputs: dict[str, Input]
+    inputs: dict[Id, Input]
 
 
 DEFINITION_FILES: dict[str, type[BaseModel]] = {

@@ -6,6 +6,7 @@ Every number in the data is one row of a long table with its own source, year an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 COLUMNS = ("key", "field", "value", "unit", "year", "source", "confidence", "note")
@@ -50,18 +51,77 @@ class Figure:
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """The domain of one figure: its unit, whether it is required, and its bounds.
+
+    Every bound is finite, so the arithmetic of the engines (sums over a few hundred systems and
+    lines, products of at most a handful of figures over a 30-year horizon) stays far below the
+    largest float: a figure at the bound is nonsense, never an overflow.
+    """
+
     unit: str
     required: bool = True
     default: float | None = None
-    upper: float | None = None
-    """Inclusive upper bound (shares: 1); every figure is non-negative."""
+    upper: float = 1e9
+    """Inclusive upper bound (shares: 1)."""
+    lower: float = 0.0
+    """Inclusive lower bound; no figure is negative."""
+    positive: bool = False
+    """The figure must be strictly above `lower` (a zero would divide by zero downstream)."""
+    integer: bool = False
+    """A whole number (years)."""
 
+    def problem(self, value: float) -> tuple[str, str] | None:
+        """(what is wrong, how to fix it) for a value outside this domain, or None."""
+        if not math.isfinite(value):
+            return f"value {value:g} is not a finite number", "write a plain decimal"
+        if value < self.lower or (self.positive and value <= self.lower):
+            if self.lower == 0:
+                what = "positive" if self.positive else "zero or more"
+                return (
+                    f"value {value:g} is not {what}",
+                    "figures are non-negative quantities; correct the sign"
+                    + (" (a zero here would divide by zero)" if self.positive else ""),
+                )
+            return (
+                f"value {value:g} is below the allowed minimum {self.lower:g}",
+                f"give a value from {self.lower:g} to {self.upper:g}",
+            )
+        if value > self.upper:
+            hint = (
+                "a share is a fraction between 0 and 1"
+                if self.unit == "share" and self.upper == 1
+                else f"give a value from {self.lower:g} to {self.upper:g} (check the unit)"
+            )
+            return f"value {value:g} is above the allowed maximum {self.upper:g}", hint
+        if self.integer and not float(value).is_integer():
+            return f"value {value:g} is not a whole number", "write it as a whole year, e.g. 2026"
+        return None
+
+
+# Bounds, chosen to be generous but finite (see FieldSpec):
+MAX_ITEMS = 1e9
+"""Items held or made a year: the largest stock in the data is about a million rounds."""
+MAX_UNIT_MUSD = 1e6
+"""USD m per item or per item of yearly capacity: a trillion dollars, a hundred times a carrier."""
+MAX_GDP_USD_BN = 1e6
+"""USD bn: about ten times world GDP."""
+MAX_VALUE_PER_UNIT = 1e9
+"""Capability per item in the metric's unit (the data's largest is in the hundreds)."""
+MAX_SUPPLY = 1e9
+"""Units of a critical input a year (tonnes of energetics are in the thousands)."""
+MAX_USE_PER_ITEM = 1e6
+"""Units of a critical input per item made."""
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+"""The years a figure's source may refer to."""
+BASE_YEAR_MIN, BASE_YEAR_MAX = 2000, 2100
+"""The base year and planned-capacity years: the planning window of the scenario schema."""
 
 SHARE = FieldSpec("share", upper=1.0)
 
 TABLES: dict[str, dict[str, FieldSpec]] = {
     "allies.csv": {
-        "gdp_usd_bn": FieldSpec("USD_bn"),
+        # GDP divides the burden shares: a zero would make them NaN
+        "gdp_usd_bn": FieldSpec("USD_bn", upper=MAX_GDP_USD_BN, positive=True),
         "defence_pct_gdp": FieldSpec("pct_gdp", upper=100.0),
         "equipment_share": SHARE,
         "core_pct_gdp_2035": FieldSpec("pct_gdp", upper=100.0),
@@ -72,24 +132,35 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
         "us_floor_share": SHARE,
     },
     "systems.csv": {
-        "value_per_unit": FieldSpec("cu"),
-        "unit_cost_musd": FieldSpec("USD_m"),
-        "service_life_years": FieldSpec("years"),
+        "value_per_unit": FieldSpec("cu", upper=MAX_VALUE_PER_UNIT),
+        "unit_cost_musd": FieldSpec("USD_m", upper=MAX_UNIT_MUSD),
+        # a fleet loses 1/service life a year: below a year it would lose more than it has
+        "service_life_years": FieldSpec("years", lower=1.0, upper=100.0),
     },
-    "holdings.csv": {"quantity": FieldSpec("items")},
+    "holdings.csv": {"quantity": FieldSpec("items", upper=MAX_ITEMS)},
     "lines.csv": {
-        "capacity_per_year": FieldSpec("items_per_year"),
-        "capacity_ceiling_per_year": FieldSpec("items_per_year"),
+        "capacity_per_year": FieldSpec("items_per_year", upper=MAX_ITEMS),
+        "capacity_ceiling_per_year": FieldSpec("items_per_year", upper=MAX_ITEMS),
         "max_ramp_share_per_year": SHARE,
         "lead_time_years": FieldSpec("years", upper=30.0),
-        "capex_musd_per_unit_capacity": FieldSpec("USD_m"),
+        "capex_musd_per_unit_capacity": FieldSpec("USD_m", upper=MAX_UNIT_MUSD),
         "us_content_share": FieldSpec("share", required=False, default=0.0, upper=1.0),
         "europe_share": FieldSpec("share", required=False, default=1.0, upper=1.0),
-        "planned_capacity_per_year": FieldSpec("items_per_year", required=False, default=0.0),
-        "planned_capacity_year": FieldSpec("year", required=False, default=0.0, upper=2100.0),
+        "planned_capacity_per_year": FieldSpec(
+            "items_per_year", required=False, default=0.0, upper=MAX_ITEMS
+        ),
+        # the default 0 means "none planned"; a given year lies in the planning window
+        "planned_capacity_year": FieldSpec(
+            "year",
+            required=False,
+            default=0.0,
+            lower=BASE_YEAR_MIN,
+            upper=BASE_YEAR_MAX,
+            integer=True,
+        ),
     },
     "inputs.csv": {
-        "supply_per_year": FieldSpec("units_per_year"),
+        "supply_per_year": FieldSpec("units_per_year", upper=MAX_SUPPLY),
         "max_growth_share_per_year": FieldSpec("share", upper=10.0),
     },
     "parameters.csv": {"value": FieldSpec("*")},
@@ -97,14 +168,17 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
 
 INPUT_USE_PREFIX = "uses_"
 """lines.csv fields `uses_<input>` (unit `per_item`) give a line's use of a critical input."""
+INPUT_USE = FieldSpec("per_item", required=False, default=0.0, upper=MAX_USE_PER_ITEM)
 
 PARAMETERS: dict[str, FieldSpec] = {
-    "base_year": FieldSpec("year", upper=2100.0),
+    "base_year": FieldSpec("year", lower=BASE_YEAR_MIN, upper=BASE_YEAR_MAX, integer=True),
     "gdp_real_growth": FieldSpec("share", upper=0.2),
     "available_share": SHARE,
     "discount_rate": FieldSpec("share", upper=0.5),
-    "learning_rate": FieldSpec("share", upper=1.0),
-    "variant_fixed_cost_musd": FieldSpec("USD_m"),
+    # Wright's law: price x this per doubling; 0 would make pooled output free (log2(0) = -inf),
+    # and the steepest learning ever reported is about 0.7
+    "learning_rate": FieldSpec("share", lower=0.5, upper=1.0),
+    "variant_fixed_cost_musd": FieldSpec("USD_m", upper=MAX_UNIT_MUSD),
 }
 
 
@@ -113,5 +187,5 @@ def field_spec(table: str, field: str, key: str) -> FieldSpec | None:
     if table == "parameters.csv":
         return PARAMETERS.get(key) if field == "value" else None
     if table == "lines.csv" and field.startswith(INPUT_USE_PREFIX):
-        return FieldSpec("per_item", required=False, default=0.0)
+        return INPUT_USE
     return TABLES.get(table, {}).get(field)

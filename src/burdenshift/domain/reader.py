@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from burdenshift.domain.entities import DEFINITION_FILES, OPTIONAL_FILES
-from burdenshift.domain.figures import COLUMNS, CONFIDENCE, TABLES, WEAK, Figure, field_spec
+from burdenshift.domain.figures import (
+    COLUMNS,
+    CONFIDENCE,
+    FIRST_YEAR,
+    LAST_YEAR,
+    TABLES,
+    WEAK,
+    Figure,
+    field_spec,
+)
 from burdenshift.errors import InputError
+from burdenshift.yamltext import line_of, read_yaml
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -28,6 +38,11 @@ class RawData:
     figures: tuple[Figure, ...]
     problems: tuple[InputError, ...]
     data_hash: str
+    unread: frozenset[str] = frozenset()
+    """Figure tables that are missing, unreadable, have a wrong header or broken quoting: their
+    problem is already reported, so no check reports each of their figures as missing."""
+    rejected: frozenset[tuple[str, str, str]] = frozenset()
+    """(table, key, field) of rows refused by the reader: reported once, not again as missing."""
 
 
 def read_folder(folder: Path | str | None = None) -> RawData:
@@ -54,26 +69,76 @@ def read_folder(folder: Path | str | None = None) -> RawData:
         if model is not None:
             definitions[name] = model
     figures: list[Figure] = []
+    unread: set[str] = set()
+    rejected: set[tuple[str, str, str]] = set()
     for name in TABLES:
         path = root / name
         text = _read_text(path, problems)
         if text is None:
+            unread.add(name)
             continue
         digest.update(name.encode() + text.encode())
-        figures.extend(_parse_table(path, text, problems))
-    return RawData(root, definitions, tuple(figures), tuple(problems), digest.hexdigest()[:16])
+        table = _parse_table(path, text, problems)
+        figures.extend(table.figures)
+        rejected |= table.rejected
+        if not table.whole:
+            unread.add(name)
+    return RawData(
+        root,
+        definitions,
+        tuple(figures),
+        tuple(problems),
+        digest.hexdigest()[:16],
+        frozenset(unread),
+        frozenset(rejected),
+    )
+
+
+MAX_FILE_BYTES = 20_000_000
+"""A data file larger than this is refused before it is read (the default data's largest file
+is about 200 KB)."""
 
 
 def _read_text(path: Path, problems: list[InputError]) -> str | None:
+    """The text of a file, UTF-8 with or without the byte-order mark Excel writes."""
     try:
-        return path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            problems.append(
+                InputError(
+                    f"is larger than {MAX_FILE_BYTES // 1_000_000} MB",
+                    file=str(path),
+                    fix="a data file holds definitions or figures only; check it is the right file",
+                )
+            )
+            return None
+        return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         problems.append(
             InputError("the file is missing", file=str(path), fix="add it (see docs/data.md)")
         )
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
         problems.append(
-            InputError(f"cannot be read ({exc})", file=str(path), fix="save it as UTF-8")
+            InputError(
+                "is a folder, not a file", file=str(path), fix="put the file itself in its place"
+            )
+        )
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.append(
+            InputError(
+                f"is not UTF-8 text (byte {exc.start + 1})",
+                file=str(path),
+                line=line,
+                fix="save it as UTF-8 (in Excel: CSV UTF-8)",
+            )
+        )
+    except OSError as exc:
+        problems.append(
+            InputError(
+                f"cannot be read ({exc.strerror or type(exc).__name__})",
+                file=str(path),
+                fix="check that the file exists and is readable",
+            )
         )
     return None
 
@@ -82,50 +147,122 @@ def _parse_definition(
     path: Path, text: str, schema: type[BaseModel], problems: list[InputError]
 ) -> BaseModel | None:
     try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(
-            InputError(
-                f"is not valid YAML ({getattr(exc, 'problem', exc)})",
-                file=str(path),
-                line=mark.line + 1 if mark else None,
-                fix="check indentation, colons and quotes near that line",
-            )
-        )
+        doc = read_yaml(text, str(path))
+    except InputError as exc:
+        problems.append(exc)
         return None
     try:
-        return schema.model_validate(raw)
+        return schema.model_validate(doc.data)
     except ValidationError as exc:
-        for err in exc.errors()[:5]:
+        for err in exc.errors(include_url=False)[:5]:
+            kept, field = _located(doc.root, err["loc"])
             problems.append(
                 InputError(
-                    err["msg"].rstrip("."),
+                    _message(err),
                     file=str(path),
-                    field=".".join(str(p) for p in err["loc"]),
-                    fix="follow the layout in docs/data.md (unknown keys are not allowed)",
+                    line=line_of(doc.root, kept) if doc.root is not None else None,
+                    field=field or None,
+                    fix=_FIXES.get(err["type"], "follow the layout in docs/data.md"),
                 )
             )
         return None
 
 
-def _parse_table(path: Path, text: str, problems: list[InputError]) -> list[Figure]:
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+_FIXES = {
+    "extra_forbidden": "remove it or correct its spelling: unknown keys are not allowed "
+    "(docs/data.md lists the layout)",
+    "missing": "add it (docs/data.md lists the layout)",
+    "finite_number": "write a finite number (.inf and .nan are not figures)",
+    "value_error": "correct the value as said (docs/data.md and the README's 'Uncertainty and "
+    "sweeps' give the layout)",
+    "string_pattern_mismatch": "write the id with letters, digits, '_', '.' and '-' only",
+}
+"""The fix offered for each kind of pydantic error in a definition file."""
+
+
+def _message(err: Any) -> str:
+    """pydantic's message without its 'Value error, ' prefix or trailing full stop."""
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return msg.rstrip(".")
+
+
+def _located(root: Any, loc: tuple[Any, ...]) -> tuple[list[Any], str]:
+    """The part of a pydantic location that names keys in the YAML (for its line) and the
+    dotted field to report: tags of tagged unions (a distribution's `uniform`) are dropped."""
+    import yaml
+
+    kept: list[Any] = []
+    node = root
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if str(k.value) == str(part)]
+            if match:
+                kept.append(part)
+                node = match[0]
+            elif last:
+                kept.append(part)
+            continue
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            kept.append(part)
+            node = node.value[part] if part < len(node.value) else None
+            continue
+        if last or node is None:
+            kept.append(part)
+    return kept, ".".join(str(p) for p in kept)
+
+
+@dataclass
+class _Table:
+    figures: list[Figure]
+    rejected: set[tuple[str, str, str]]
+    whole: bool
+    """The header is right and every record could be split into its columns."""
+
+
+def _parse_table(path: Path, text: str, problems: list[InputError]) -> _Table:
+    # a file-like object keeps quoted line breaks inside their field, and line_num counts the
+    # physical lines read, so each record's first line is the previous record's last line + 1
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out = _Table([], set(), whole=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        header = [f"unreadable: {exc}"]
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        shown = "empty" if not header else ",".join(header)[:120]
         problems.append(
             InputError(
-                f"the header is {header!r}",
+                f"the header is '{shown}'",
                 file=str(path),
                 line=1,
-                fix=f"use exactly the columns {','.join(COLUMNS)}",
+                fix=f"make the first line exactly {','.join(COLUMNS)}",
             )
         )
-        return []
+        out.whole = False
+        return out
     table = path.name
-    out: list[Figure] = []
     seen: dict[tuple[str, str], int] = {}
-    for lineno, row in enumerate(reader, start=2):
+    last_line = reader.line_num
+    while True:
+        lineno = last_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(
+                InputError(
+                    f"the quotes of this row do not match ({exc})",
+                    file=str(path),
+                    line=lineno,
+                    fix='put a quoted value in double quotes and double any quote inside it ("")',
+                )
+            )
+            out.whole = False
+            last_line = reader.line_num
+            continue
+        last_line = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue
         where = {"file": str(path), "line": lineno}
@@ -137,11 +274,14 @@ def _parse_table(path: Path, text: str, problems: list[InputError]) -> list[Figu
                     fix="quote any value that contains a comma",
                 )
             )
+            if len(row) >= 2:
+                out.rejected.add((table, row[0].strip(), row[1].strip()))
             continue
         key, field, value, unit, year, source, confidence, note = (c.strip() for c in row)
         figure = _check_row(table, key, field, value, unit, year, source, confidence, note, where)
         if isinstance(figure, InputError):
             problems.append(figure)
+            out.rejected.add((table, key, field))
             continue
         if (key, field) in seen:
             problems.append(
@@ -154,8 +294,14 @@ def _parse_table(path: Path, text: str, problems: list[InputError]) -> list[Figu
             )
             continue
         seen[key, field] = lineno
-        out.append(figure)
+        out.figures.append(figure)
     return out
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+"""A plain decimal, optionally with an exponent: no thousands separators, underscores, hex,
+'inf' or 'nan' (Python's float() accepts the last four)."""
+_YEAR = re.compile(r"[0-9]{4}")
 
 
 def _check_row(
@@ -178,27 +324,21 @@ def _check_row(
             field="field",
             fix="use one of the fields listed for this table in docs/data.md",
         )
-    try:
-        number = float(value)
-    except ValueError:
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    if len(value) > 40 or not _NUMBER.fullmatch(value):
         return InputError(
-            f"value '{value}' is not a number", **where, field=field, fix="write a plain decimal"
-        )
-    if not math.isfinite(number) or number < 0:
-        return InputError(
-            f"value {value} is negative or not finite",
+            f"value '{shown}' is not a number",
             **where,
             field=field,
-            fix="figures are non-negative quantities; correct the sign",
+            fix="write a plain decimal such as 1200 or 0.35 (or 1.2e3), "
+            "without thousands separators, underscores or words",
         )
-    if spec.upper is not None and number > spec.upper:
-        hint = "a share is a fraction between 0 and 1" if spec.unit == "share" else "check it"
-        return InputError(
-            f"value {value} is above the allowed maximum {spec.upper:g}",
-            **where,
-            field=field,
-            fix=hint,
-        )
+    number = float(value)
+    wrong = spec.problem(number)
+    if wrong is not None:
+        # a parameter's name is its key (field 'value')
+        name = key if table == "parameters.csv" else field
+        return InputError(wrong[0], **where, field=name, fix=wrong[1])
     if spec.unit != "*" and unit != spec.unit:
         return InputError(
             f"unit '{unit}' is wrong for this field",
@@ -206,12 +346,14 @@ def _check_row(
             field=field,
             fix=f"convert the figure to '{spec.unit}' and write that unit",
         )
-    try:
-        year_int = int(year)
-    except ValueError:
+    if not _YEAR.fullmatch(year) or not FIRST_YEAR <= int(year) <= LAST_YEAR:
         return InputError(
-            f"year '{year}' is not a year", **where, field=field, fix="write the year as e.g. 2026"
+            f"year '{year[:20]}' is not a year from {FIRST_YEAR} to {LAST_YEAR}",
+            **where,
+            field=field,
+            fix="write the year the figure refers to as four digits, e.g. 2026",
         )
+    year_int = int(year)
     if not source:
         return InputError(
             "the figure has no source",

@@ -6,14 +6,21 @@ seeded generator) and Sobol analysis (u from a Sobol sequence) share one transfo
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+"""Strict, and no float anywhere may be NaN or infinite."""
+
+MAX_SPREAD = 1e6
+"""Largest sd, sigma or beta shape: far wider than any domain below, and finite."""
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _CONFIG
     why: str = ""
     """The reasoning behind the distribution."""
     source: str = ""
@@ -86,7 +93,7 @@ class _Bounded(_Dist):
 class Normal(_Bounded):
     dist: Literal["normal"]
     mean: float
-    sd: float = Field(ge=0.0)
+    sd: float = Field(ge=0.0, le=MAX_SPREAD)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         if self.sd == 0:
@@ -99,7 +106,7 @@ class Normal(_Bounded):
 class LogNormal(_Bounded):
     dist: Literal["lognormal"]
     median: float = Field(gt=0.0)
-    sigma: float = Field(ge=0.0)
+    sigma: float = Field(ge=0.0, le=MAX_SPREAD)
     """Standard deviation of the logarithm."""
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -112,8 +119,8 @@ class LogNormal(_Bounded):
 
 class Beta(_Dist):
     dist: Literal["beta"]
-    a: float = Field(gt=0.0)
-    b: float = Field(gt=0.0)
+    a: float = Field(gt=0.0, le=MAX_SPREAD)
+    b: float = Field(gt=0.0, le=MAX_SPREAD)
     low: float = 0.0
     high: float = 1.0
 
@@ -130,8 +137,8 @@ class Beta(_Dist):
 
 class Discrete(_Dist):
     dist: Literal["discrete"]
-    values: list[float | str | None] = Field(min_length=1)
-    probs: list[float] = Field(min_length=1)
+    values: list[float | str | None] = Field(min_length=1, max_length=1000)
+    probs: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _ok(self) -> Discrete:
@@ -158,10 +165,92 @@ Distribution = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Domain:
+    """The values an uncertain parameter may take: every value its distribution can draw must
+    lie in [low, high] (a whole number for years and delays)."""
+
+    low: float
+    high: float
+    integer: bool
+    meaning: str
+
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+"""Years, as in the scenario schema (scenario/schema.py)."""
+
+DOMAINS: dict[str, Domain] = {
+    # the fastest ramp is the most a line can do: a realised share of it cannot exceed 1
+    "ramp_realisation": Domain(0.0, 1.0, False, "a share of each line's fastest ramp"),
+    # a lead time is at most 30 years in lines.csv; a further 30 is beyond any horizon
+    "lead_delay_years": Domain(0.0, 30.0, True, "extra years of lead time"),
+    # from a 90 % saving to ten times the price: beyond any recorded overrun, and positive
+    "cost_overrun": Domain(0.1, 10.0, False, "a factor on unit prices and capital costs"),
+    # planned money realised from none to twice over (a supplementary budget doubling the plan)
+    "budget_realisation": Domain(0.0, 2.0, False, "a share of planned procurement money"),
+    "drawdown_start": Domain(YEAR_MIN, YEAR_MAX, True, "a year"),
+    # the product with a floor share is clipped to 1: ten times covers any floor above 0.1
+    "us_floor_factor": Domain(0.0, 10.0, False, "a factor on each area's US floor share"),
+    "licence_level": Domain(0.0, 1.0, False, "a share of licensable transfers"),
+    "coordination_year": Domain(YEAR_MIN, YEAR_MAX, True, "a year, or null"),
+}
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _support(d: Any) -> tuple[float, float] | str:
+    """The smallest and largest value a distribution can draw, or why it has no bounded one."""
+    if isinstance(d, Uniform | Triangular | Beta):
+        return d.low, d.high
+    if isinstance(d, Normal):
+        if d.sd == 0:
+            return d.mean, d.mean
+        if d.low is None or d.high is None:
+            return "an untruncated normal can draw any number; give it low and high"
+        return d.low, d.high
+    if isinstance(d, LogNormal):
+        if d.sigma == 0:
+            return d.median, d.median
+        if d.high is None:
+            return "an untruncated lognormal can draw any large number; give it high"
+        return max(d.low or 0.0, 0.0), d.high  # a lognormal is never below 0
+    numbers = [float(v) for v in d.values if isinstance(v, float | int)]
+    return (min(numbers), max(numbers)) if numbers else (0.0, 0.0)
+
+
+def check_domain(name: str, d: Any) -> None:
+    """Refuse a distribution that can draw a value outside the parameter's domain."""
+    dom = DOMAINS[name]
+    where = f"[{_num(dom.low)}, {_num(dom.high)}]"
+    support = _support(d)
+    if isinstance(support, str):
+        raise ValueError(f"{name} ({dom.meaning}) must lie in {where}: {support} inside it")
+    lo, hi = support
+    if lo < dom.low or hi > dom.high:
+        if isinstance(d, Discrete):
+            bad = next(
+                v for v in d.values if isinstance(v, float | int) and not dom.low <= v <= dom.high
+            )
+            got, fix = f"has the value {_num(bad)}", f"give values inside {where}"
+        else:
+            got = f"reaches {_num(lo)} to {_num(hi)}"
+            fix = f"give low and high inside {where}"
+        raise ValueError(
+            f"{name} ({dom.meaning}) must lie in {where}, but this {d.dist} distribution "
+            f"{got}; {fix}"
+        )
+    if dom.integer and isinstance(d, Discrete):
+        frac = [v for v in d.values if isinstance(v, float | int) and not float(v).is_integer()]
+        if frac:
+            raise ValueError(f"{name} takes whole numbers ({dom.meaning}), not {_num(frac[0])}")
+
+
 class BudgetRealisation(BaseModel):
     """Realised share of planned procurement money; `per_ally` draws each ally separately."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _CONFIG
     per_ally: bool = True
     distribution: Distribution
 
@@ -169,7 +258,7 @@ class BudgetRealisation(BaseModel):
 class Uncertainty(BaseModel):
     """The uncertain parameters of a run; any left out keep the scenario's value."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _CONFIG
     ramp_realisation: Distribution | None = None
     """Share of each line's fastest ramp that is realised."""
     lead_delay_years: Distribution | None = None
@@ -188,6 +277,30 @@ class Uncertainty(BaseModel):
     coordination_year: Distribution | None = None
     """Year the US leaves coordination mechanisms (null: it stays)."""
 
+    @field_validator(
+        "ramp_realisation",
+        "lead_delay_years",
+        "cost_overrun",
+        "drawdown_start",
+        "us_floor_factor",
+        "licence_level",
+        "coordination_year",
+        "budget_realisation",
+    )
+    @classmethod
+    def _in_domain(cls, value: Any, info: Any) -> Any:
+        """Each parameter's distribution draws only values of its domain (DOMAINS)."""
+        d = value.distribution if isinstance(value, BudgetRealisation) else value
+        if d is None:
+            return value
+        name = info.field_name
+        if isinstance(d, Discrete) and any(isinstance(v, str) for v in d.values):
+            raise ValueError(f"{name} takes numbers, not words")
+        if name != "coordination_year" and isinstance(d, Discrete) and None in d.values:
+            raise ValueError(f"{name} cannot be null")
+        check_domain(name, d)
+        return value
+
     @model_validator(mode="after")
     def _choices(self) -> Uncertainty:
         path = self.drawdown_path
@@ -195,20 +308,6 @@ class Uncertainty(BaseModel):
             not isinstance(path, Discrete) or not set(path.values) <= {"blunt", "phased"}
         ):
             raise ValueError("drawdown_path must be discrete over 'blunt' and 'phased'")
-        for name in (
-            "ramp_realisation",
-            "lead_delay_years",
-            "cost_overrun",
-            "drawdown_start",
-            "us_floor_factor",
-            "licence_level",
-            "coordination_year",
-        ):
-            d = getattr(self, name)
-            if isinstance(d, Discrete) and any(isinstance(v, str) for v in d.values):
-                raise ValueError(f"{name} takes numbers, not words")
-            if name != "coordination_year" and isinstance(d, Discrete) and None in d.values:
-                raise ValueError(f"{name} cannot be null")
         return self
 
     def merged(self, other: Uncertainty | None) -> Uncertainty:
