@@ -72,6 +72,17 @@ def test_the_longest_horizon_is_accepted():
 
 
 CHECKED_AGAINST_THE_DATA = [
+    (
+        "overrides:\n  - table: allies.csv\n    key: DEU\n    field: gdp_usd_bn\n    value: 0\n",
+        "overrides.0.value",
+        5,
+    ),
+    (
+        'overrides:\n  - {table: holdings.csv, key: "DEU:taurus", field: quantity, '
+        "value: 1.0e+308}\n",
+        "overrides.0.value",
+        2,
+    ),
     ("name: x\n\ntarget_share_by_area:\n  atlantis: 0.5\n", "target_share_by_area.atlantis", 4),
     ("name: x\nhorizon: [2025, 2035]\n", "horizon", 2),
     ("budget:\n  by_ally:\n    ATL: {2030: 3}\n", "budget.by_ally.ATL", 3),

@@ -104,12 +104,9 @@ def _applied(world: World, scenario: Scenario) -> World:
                 field=f"{where}.key",
                 fix="use a data folder whose holdings are counted in that year (--data)",
             )
-        if o.value < 0 or (spec.upper is not None and o.value > spec.upper):
-            raise InputError(
-                f"value {o.value} is outside the allowed range 0–{spec.upper or 'inf'}",
-                field=f"{where}.value",
-                fix="a share lies in [0, 1]; quantities are non-negative",
-            )
+        bad = spec.problem(o.value)
+        if bad is not None:
+            raise InputError(bad[0], field=f"{where}.value", fix=bad[1])
         if (o.table, o.key, o.field) in overrides:
             raise InputError(
                 f"overrides {o.table} {o.key} {o.field} twice",
