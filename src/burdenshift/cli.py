@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from burdenshift.errors import InputError
+
+if TYPE_CHECKING:
+    from burdenshift.store.database import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -77,11 +81,12 @@ def assess(
     from burdenshift.engine.runinfo import run_info
     from burdenshift.output import assessment_json
 
+    store = _store_for(db, no_store)
     started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     result = run(world, sc)
     payload = assessment_json(result, run_info("assess", world, sc))
-    _keep("assess", payload, started, db, no_store)
+    _keep(store, "assess", [(payload, "ok")], started)
     if as_json:
         _print_json(payload)
         return
@@ -105,13 +110,18 @@ def simulate(
     from burdenshift.engine.simulate import simulate as run
     from burdenshift.output import simulation_json, simulation_rows
 
+    store = _store_for(db, no_store)
+    _writable(csv, "--csv", store)
     started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     sim = run(world, sc)
     payload = simulation_json(sim, run_info("simulate", world, sc))
-    _keep("simulate", payload, started, db, no_store)
-    if csv is not None:
-        _write_csv(csv, simulation_rows(sim), payload["run"])
+
+    def write() -> None:
+        if csv is not None:
+            _write_csv(csv, simulation_rows(sim), payload["run"])
+
+    _keep(store, "simulate", [(payload, "ok")], started, then=write)
     if as_json:
         _print_json(payload)
         return
@@ -154,6 +164,7 @@ def plan(
     from burdenshift.engine.plan import plan as run
     from burdenshift.engine.runinfo import run_info
 
+    store = _store_for(db, no_store)
     started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap)
@@ -167,9 +178,11 @@ def plan(
                 "inconsistent data can make the plan infeasible)",
             )
     info = run_info("plan", world, sc).as_dict()
-    for m, r in results.items():
-        tagged = {**info, "scenario": f"{sc.name} [{m}]"}
-        _keep("plan", {**r, "run": tagged}, started, db, no_store, status=r["status"])
+    kept = [
+        ({**r, "run": {**info, "scenario": f"{sc.name} [{m}]"}}, r["status"])
+        for m, r in results.items()
+    ]
+    _keep(store, "plan", kept, started)  # both modes in one transaction: both or neither
     if chosen == "both":
         payload: dict[str, Any] = {**results, "difference": _difference(results), "run": info}
     else:
@@ -224,12 +237,13 @@ def risk(
     from burdenshift.engine.risk import risk as run
     from burdenshift.engine.runinfo import run_info
 
+    store = _store_for(db, no_store)
     started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     with _progress(draws, "draws", quiet=as_json) as step:
         result = run(world, sc, draws, seed, progress=step)
     payload = {**result.as_dict(), "run": run_info("risk", world, sc, seed).as_dict()}
-    _keep("risk", payload, started, db, no_store)
+    _keep(store, "risk", [(payload, "ok")], started)
     if as_json:
         _print_json(payload)
         return
@@ -261,13 +275,14 @@ def sensitivity(
     from burdenshift.engine.runinfo import run_info
     from burdenshift.engine.sensitivity import sensitivity as run
 
+    store = _store_for(db, no_store)
     started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     total = n * (len(draws.space(world, sc).parameters) + 2)
     with _progress(total, "evaluations", quiet=as_json) as step:
         result = run(world, sc, n, seed, progress=step)
     payload = {**result.as_dict(), "run": run_info("sensitivity", world, sc, seed).as_dict()}
-    _keep("sensitivity", payload, started, db, no_store)
+    _keep(store, "sensitivity", [(payload, "ok")], started)
     if as_json:
         _print_json(payload)
         return
@@ -411,17 +426,35 @@ def report(
     from burdenshift.store.database import Store, db_path
 
     store = Store(db_path(db))
+    _writable(html, "--html", store)
+    _writable(md, "--md", store)
+    _writable(png, "--png", store, folder=True)
     runs = [{**store.run(r), "result": store.payload(r)} for r in run_ids]
     world = load_world()
     sources = None
     if any(r["data_hash"] == world.data_hash for r in runs):
         sources = [f.as_dict() for f in world.figures]
     page, markdown, figs = render_runs(runs, sources)
-    if png is not None:
-        write_pngs(figs, png)
-    write_atomic(html, page)
-    if md is not None:
-        write_atomic(md, markdown)
+    with contextlib.ExitStack() as cleanup:
+        staged: list[Path] = []
+        if png is not None:
+            # PNG export (a browser) is what fails most: stage it before writing anything
+            import shutil
+            import tempfile
+
+            base = png
+            while not base.exists():
+                base = base.parent
+            tmp = Path(tempfile.mkdtemp(prefix=".burdenshift-png-", dir=base))
+            cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
+            staged = write_pngs(figs, tmp)
+        write_atomic(html, page)
+        if md is not None:
+            write_atomic(md, markdown)
+        if png is not None:
+            png.mkdir(parents=True, exist_ok=True)
+            for f in staged:
+                os.replace(f, png / f.name)
     typer.echo(
         f"wrote {html}" + (f", {md}" if md else "") + (f", {len(figs)} PNG in {png}" if png else "")
     )
@@ -442,6 +475,7 @@ def compare(
     from burdenshift.store.database import Store, db_path
 
     store = Store(db_path(db))
+    _writable(html, "--html", store)
     a, b = ({**store.run(r), "result": store.payload(r)} for r in (run_a, run_b))
     cmp, page = render_compare(a, b)
     if html is not None:
@@ -528,7 +562,9 @@ def runs_export(
         )
     target, fmt = (parquet, "parquet") if parquet is not None else (csv, "csv")
     assert target is not None
-    Store(db_path(db)).export(run_id, target, fmt)
+    store = Store(db_path(db))
+    _writable(target, f"--{fmt}", store)
+    store.export(run_id, target, fmt)
     typer.echo(f"wrote {target}")
 
 
@@ -543,22 +579,90 @@ def runs_delete(
     typer.echo(f"deleted run {run_id}")
 
 
-def _keep(
-    engine: str,
-    payload: dict[str, Any],
-    started: float,
-    db: Path | None,
-    no_store: bool,
-    status: str = "ok",
-) -> None:
-    """Store the run (unless --no-store) and say where, on stderr so JSON output stays clean."""
+def _store_for(db: Path | None, no_store: bool) -> Store | None:
+    """The store this command keeps its run in, checked before any engine runs (None with
+    --no-store): a damaged or foreign file fails now, not after minutes of work."""
     if no_store:
-        return
+        return None
     from burdenshift.store.database import Store, db_path
 
-    path = db_path(db)
-    run_id = Store(path).save(engine, payload, time.perf_counter() - started, status)
-    typer.echo(f"kept as run {run_id} in {path}", err=True)
+    store = Store(db_path(db))
+    store.check()
+    return store
+
+
+def _writable(path: Path | None, option: str, store: Store | None, folder: bool = False) -> None:
+    """Refuse an output path before anything runs or is kept, so that an exit-2 command leaves
+    no stored run and no file: the folder must exist (for --png, a folder is created inside
+    the nearest existing one) and be writable, and the path must not be the run store."""
+    if path is None:
+        return
+    where = path
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise InputError(
+                "is a file, not a folder", file=str(path), field=option, fix="give a folder"
+            )
+        while not where.exists():
+            where = where.parent
+    else:
+        if path.is_dir():
+            raise InputError(
+                "is a folder", file=str(path), field=option, fix="give a file name inside it"
+            )
+        where = path.parent
+        if not where.is_dir():
+            raise InputError(
+                "the folder does not exist",
+                file=str(path),
+                field=option,
+                fix="create the folder or choose another path",
+            )
+    if not where.is_dir() or not os.access(where, os.W_OK | os.X_OK):
+        raise InputError(
+            f"the folder {where} is not writable",
+            file=str(path),
+            field=option,
+            fix="choose a folder you can write to",
+        )
+    if store is not None and path.resolve() == store.path.resolve():
+        raise InputError(
+            "is the run store itself",
+            file=str(path),
+            field=option,
+            fix="choose another file name",
+        )
+
+
+def _keep(
+    store: Store | None,
+    engine: str,
+    runs: list[tuple[dict[str, Any], str]],
+    started: float,
+    then: Callable[[], None] | None = None,
+) -> None:
+    """Store the runs (payload, status) in one transaction, then do `then` (write the files
+    asked for); if that fails the runs are deleted again, so an error leaves nothing stored.
+    Says where on stderr, so JSON output stays clean."""
+    ids: list[str] = []
+    if store is not None:
+        from burdenshift.store.database import NewRun
+
+        wall = time.perf_counter() - started
+        ids = store.save_many([NewRun(engine, p, wall, status) for p, status in runs])
+    try:
+        if then is not None:
+            then()
+    except BaseException:
+        for run_id in ids if store is not None else []:
+            with contextlib.suppress(InputError):
+                store.delete(run_id)
+        raise
+    if store is not None:
+        from burdenshift.tables import clean
+
+        for run_id in ids:
+            typer.echo(f"kept as run {run_id} in {clean(store.path)}", err=True)
 
 
 def _print_json(payload: Any) -> None:
