@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,10 @@ TABLES: dict[str, set[str]] = {
 }  # fmt: skip
 """What a store at SCHEMA_VERSION holds: checked on every open, so a damaged file is named as
 such instead of failing in the middle of a query."""
+
+_SCHEMA_LOCK = threading.Lock()
+"""Creating or migrating the schema from two threads at once is a catalog write-write conflict
+in DuckDB: one thread at a time, and the second finds the work done."""
 
 DAMAGED_FIX = (
     "restore the file from a backup, or move it aside and keep new runs in a new file "
@@ -335,15 +340,18 @@ class Store:
         try:
             try:
                 version = self._version(con)
-                if version is None:
-                    if read_only:
-                        if new_ok:
-                            yield None
-                            return
-                        raise self._none_yet()
-                    self._create(con)
-                elif version < SCHEMA_VERSION:
-                    self._migrate(con, version)
+                if version is None and read_only:
+                    if new_ok:
+                        yield None
+                        return
+                    raise self._none_yet()
+                if version is None or version < SCHEMA_VERSION:
+                    with _SCHEMA_LOCK:  # threads of one process share the file's catalog
+                        version = self._version(con)
+                        if version is None:
+                            self._create(con)
+                        elif version < SCHEMA_VERSION:
+                            self._migrate(con, version)
                 self._check_tables(con)
             except duckdb.Error as exc:
                 raise self._failure(exc) from None
