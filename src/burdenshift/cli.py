@@ -295,7 +295,7 @@ def sensitivity(
 def sweep(
     file: Annotated[Path, typer.Argument(help="The sweep file (YAML).")],
     workers: Annotated[
-        int, typer.Option(help="Local Dask workers; 0 runs in this process.", min=0)
+        int, typer.Option(help="Local Dask workers; 0 runs in this process.", min=0, max=256)
     ] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="An existing Dask scheduler, e.g. tcp://HOST:8786.")
@@ -306,22 +306,53 @@ def sweep(
 ) -> None:
     """Many scenarios × engines on Dask. Each finished task is kept in the run store at once;
     rerunning the same command resumes, skipping finished work."""
+    from burdenshift.domain.load import load_world
     from burdenshift.store.database import Store, db_path
-    from burdenshift.sweep.runner import run_sweep
-    from burdenshift.sweep.spec import load_sweep
+    from burdenshift.sweep.runner import SweepFailed, run_sweep
+    from burdenshift.sweep.spec import PROGRESS_CASES, expand, read_sweep
     from burdenshift.sweep.summary import summarise
 
-    spec, tasks = load_sweep(file)
-    if data is not None:
-        from burdenshift.domain.load import load_world
-
-        load_world(data)  # bad data fails here, before any worker starts
+    # everything is checked before the store is opened: a bad case stores nothing
+    source = read_sweep(file)
+    world = load_world(data)
+    with _progress(source.cases, "checking cases", quiet=as_json, minimum=PROGRESS_CASES) as step:
+        tasks = expand(source, world, progress=step)
     store = Store(db_path(db))
     skipped = len(store.task_results({t.id for t in tasks}))
-    with _progress(len(tasks), "tasks", quiet=as_json, minimum=1) as step:
-        results = run_sweep(
-            tasks, store, workers, scheduler, str(data) if data else None, progress=step
+    try:
+        with _progress(len(tasks), "tasks", quiet=as_json, minimum=1) as step:
+            results = run_sweep(
+                tasks, store, workers, scheduler, str(data) if data else None, progress=step
+            )
+    except SweepFailed as exc:
+        first = exc.failures[0]
+        others = len(exc.failures) - 1
+        told = (
+            f"task {first['index']} (case '{first['case']}', engine {first['engine']}) failed: "
+            f"{first['problem']}"
         )
+        rest = (
+            f"; {others} other task{'s' * (others > 1)} failed too" if others else ""
+        ) + f"; {exc.stored} of {exc.total} tasks are stored and a rerun skips them"
+        if exc.input_only:
+            raise InputError(
+                told + rest,
+                file=str(file),
+                line=first["line"],
+                field=first["field"],
+                fix=(first["fix"] or "correct the case") + ", then rerun the same command",
+            ) from None
+        fix = first["fix"] or (
+            "this is a defect in burdenshift, not in your sweep file: please report it with "
+            "the sweep file and the data folder"
+        )
+        label = "error" if first["kind"] == "memory" else "internal error"
+        typer.echo(
+            f"{label}: {file}: {told}{rest}. {fix[0].upper()}{fix[1:]}; then rerun the "
+            "same command to resume.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
     rows = summarise(
         [
             {**r["sweep"], "engine": t.engine, "result": r}
@@ -329,7 +360,7 @@ def sweep(
         ]
     )
     payload = {
-        "sweep": spec.name,
+        "sweep": source.sweep.name,
         "tasks": len(tasks),
         "skipped": skipped,
         "ran": len(tasks) - skipped,

@@ -3,6 +3,9 @@
 Workers compute; this process is the store's one writer. A task is written in one transaction
 the moment it finishes, so a killed sweep loses nothing finished, and rerunning skips every task
 the store already holds (matched by task id).
+
+A task that fails does not stop the others: every task that can finish is stored, then one
+`SweepFailed` names the failed tasks, so fixing the cause and rerunning runs only those.
 """
 
 from __future__ import annotations
@@ -13,7 +16,21 @@ from typing import Any
 
 from burdenshift.store.database import NewRun, Store
 from burdenshift.sweep.spec import Task
-from burdenshift.sweep.tasks import run_chain
+from burdenshift.sweep.tasks import failure, run_chain
+
+
+class SweepFailed(Exception):
+    """Some tasks failed; every task that finished is stored. `failures` as `tasks.failure`."""
+
+    def __init__(self, failures: list[dict[str, Any]], stored: int, total: int) -> None:
+        self.failures = sorted(failures, key=lambda f: f["index"])
+        self.stored, self.total = stored, total
+        super().__init__(f"{len(failures)} of {total} sweep tasks failed")
+
+    @property
+    def input_only(self) -> bool:
+        """Every failure was the user's input (an InputError), not a defect or a resource."""
+        return all(f["kind"] == "input" for f in self.failures)
 
 
 def run_sweep(
@@ -32,10 +49,19 @@ def run_sweep(
     todo = [t for t in tasks if t.id not in finished]
     if progress is not None and finished:
         progress(len(finished))
+    failures: list[dict[str, Any]] = []
 
-    def keep(done: list[tuple[Task, dict[str, Any]]]) -> None:
-        """Store the tasks that finished together, in one transaction."""
-        new = [(t, o) for t, o in done if t.id not in finished]
+    def keep(done: list[tuple[list[Task], list[dict[str, Any]]]]) -> None:
+        """Store the tasks of the chains that finished together, in one transaction; note the
+        failed ones."""
+        pairs = []
+        for chain, outputs in done:
+            for t, o in zip(chain, outputs, strict=False):
+                if "failed" in o:
+                    failures.append(o["failed"])
+                else:
+                    pairs.append((t, o))
+        new = [(t, o) for t, o in pairs if t.id not in finished]
         if not new:
             return
         results = [
@@ -56,9 +82,11 @@ def run_sweep(
     chains = _chains(tasks, {t.id for t in todo})
     if chains and workers == 0 and scheduler is None:
         for chain in chains:
-            keep(list(zip(chain, run_chain([asdict(t) for t in chain], data), strict=True)))
+            keep([(chain, run_chain([asdict(t) for t in chain], data))])
     elif chains:
         _on_dask(chains, workers, scheduler, data, keep)
+    if failures:
+        raise SweepFailed(failures, len(finished), len(tasks))
     return [finished[t.id] for t in tasks]
 
 
@@ -76,7 +104,7 @@ def _on_dask(
     workers: int,
     scheduler: str | None,
     data: str | None,
-    keep: Callable[[list[tuple[Task, dict[str, Any]]]], None],
+    keep: Callable[[list[tuple[list[Task], list[dict[str, Any]]]]], None],
 ) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -108,10 +136,17 @@ def _on_dask(
             by_key[fut.key] = chain
             futures.append(fut)
         for batch in as_completed(futures).batches():
-            keep(
-                [pair for fut in batch for pair in zip(by_key[fut.key], fut.result(), strict=True)]
-            )
+            keep([(by_key[fut.key], _outputs(fut, by_key[fut.key])) for fut in batch])
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _outputs(fut: Any, chain: list[Task]) -> list[dict[str, Any]]:
+    """A chain's outputs, or its first task's failure when the worker itself failed (killed,
+    out of memory, lost): never a Dask traceback."""
+    try:
+        return list(fut.result())
+    except Exception as exc:  # Dask re-raises whatever ended the worker; report it as data
+        return [{"failed": failure(asdict(chain[0]), exc)}]
