@@ -18,7 +18,7 @@ from tests.test_report import ARGS, CHROMIUM, _need_browser, _not_blank
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     db = tmp_path_factory.mktemp("web") / "runs.duckdb"
-    with TestClient(create_app(db)) as c:
+    with TestClient(create_app(db, allowed_hosts=["testserver"])) as c:
         yield c
 
 
@@ -139,7 +139,7 @@ def test_plan_risk_runs_export_compare(client):
         ("/api/assess", {"yaml": "budget:\n  by_ally:\n    XXX: {2030: 3}\n"}, 422, "unknown ally"),
         ("/api/assess", {"levers": {"deadline": 2100}}, 422, "deadline"),
         ("/api/assess", {"levers": {"target_share": 1.5}}, 422, "target_share"),
-        ("/api/assess", {"scenario": "no-such"}, 422, "no scenario"),
+        ("/api/assess", {"scenario": "no-such"}, 422, "no shipped scenario"),
         ("/api/risk", {"draws": 10_000_000}, 422, "draws"),
         ("/api/plan", {"time_limit": 9999}, 422, "time_limit"),
         ("/api/assess", {"levers": {"flux": 1}}, 422, "flux"),

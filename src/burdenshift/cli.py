@@ -525,19 +525,54 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     db: DbOpt = None,
     data: DataOpt = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another name clients may use for this server in their Host header (repeat "
+            "for more; '*.example.org' for a domain). Requests naming any other host get 400, "
+            "so a web page elsewhere cannot reach the server through DNS rebinding. Allowed "
+            "without it: the --host address (on 127.0.0.1 also localhost and ::1). On 0.0.0.0 "
+            "or :: without it, any Host is accepted, with a warning.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            help="Plan and risk runs at once (default: half the cores, at most 4).", min=1, max=64
+        ),
+    ] = None,
+    queue: Annotated[
+        int,
+        typer.Option(help="Plan and risk runs that may wait; more get 429.", min=0, max=1000),
+    ] = 8,
 ) -> None:
     """The analyst's page and its JSON API (OpenAPI at /docs), on this machine by default."""
     import uvicorn
 
-    from burdenshift.web.app import create_app
+    from burdenshift.web.app import LOCAL_HOSTS, create_app
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    extra = list(allow_host or [])
+    bare = host.strip("[]").lower()
+    if bare in LOCAL_HOSTS:
+        allowed = [*LOCAL_HOSTS, *extra]
+    elif bare in ("0.0.0.0", "::", ""):
+        allowed = [*LOCAL_HOSTS, *extra] if extra else ["*"]
+    else:
+        allowed = [bare, *extra]
+    if bare not in LOCAL_HOSTS:
         typer.echo(
             f"warning: listening on {host}: anyone who can reach this address can use the page "
             "and start runs. Use the default 127.0.0.1 unless you mean to share it.",
             err=True,
         )
-    app = create_app(db, data)  # bad data fails here, before the server starts
+    if allowed == ["*"]:
+        typer.echo(
+            "warning: any Host header is accepted (a web page elsewhere could reach the server "
+            "through DNS rebinding); name the server's own names with --allow-host.",
+            err=True,
+        )
+    # bad data fails here, before the server starts
+    app = create_app(db, data, allowed_hosts=allowed, workers=jobs, queue=queue)
     typer.echo(f"burdenshift at http://{host}:{port}/ (API docs at /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

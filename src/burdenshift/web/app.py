@@ -1,14 +1,23 @@
-"""The FastAPI application: JSON API (same shapes as the CLI's --json) and the page."""
+"""The FastAPI application: JSON API (same shapes as the CLI's --json) and the page.
+
+What a request can reach: shipped scenarios by name, scenario text it uploads, the run store
+and the loaded data. It never names a file the server opens. Plan and risk work runs on one
+bounded job pool; every other blocking call (the store, parsing) runs off the event loop."""
 
 from __future__ import annotations
 
 import atexit
+import os
+import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
@@ -16,27 +25,60 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from burdenshift.errors import Cancelled, InputError
+from burdenshift.errors import InputError
+from burdenshift.web.errors import (
+    Refusal,
+    _error,
+    input_error,
+    job_message,
+    validation_error,
+)
+from burdenshift.web.guards import LOCAL_HOSTS, BodyLimit, HostCheck
+from burdenshift.web.jobs import INTERNAL_ERROR, Busy, Job, JobPool
 from burdenshift.web.levers import PlanRequest, RiskRequest, RunRequest, apply_levers
+
+__all__ = ["LOCAL_HOSTS", "MAX_BODY", "_error", "create_app", "default_workers"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 256 * 1024
+QUEUE = 8
+"""Jobs that may wait for a worker; more get 429."""
 
 
-def _error(
-    status: int, message: str, field: str | None = None, fix: str | None = None
-) -> JSONResponse:
-    """Errors in FastAPI's own shape (a list under `detail`), with the fix added."""
-    loc = ["body", *(field.split(".") if field else [])]
-    return JSONResponse(
-        status_code=status,
-        content={"detail": [{"loc": loc, "msg": message, "type": "value_error", "fix": fix}]},
-    )
+def default_workers() -> int:
+    """Jobs that run at once: half the cores (one on a two-core machine), at most four. Each
+    job runs on one core, so the other half answers the page and the API."""
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
-def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAPI:
+def _docs_assets() -> Path | None:
+    """Swagger UI and ReDoc as files of the fastapi-offline package: /docs works offline."""
+    try:
+        import fastapi_offline
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
+
+
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "application/javascript",
+    "swagger-ui.css": "text/css",
+    "redoc.standalone.js": "application/javascript",
+    "favicon.png": "image/png",
+}
+
+
+def create_app(
+    db: Path | None = None,
+    data: Path | str | None = None,
+    allowed_hosts: Iterable[str] = LOCAL_HOSTS,
+    workers: int | None = None,
+    queue: int = QUEUE,
+) -> FastAPI:
     """The page and API over the run store `db` and the data folder `data` (default: the
-    embedded data)."""
+    embedded data). Requests must name one of `allowed_hosts` in their Host header ("*": any);
+    `workers` plan and risk jobs run at once (default: `default_workers()`), `queue` more wait.
+    """
     from burdenshift.domain.load import load_world
     from burdenshift.engine.runinfo import package_version
     from burdenshift.store.database import Store, db_path
@@ -47,26 +89,48 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
         description="Can Europe's NATO allies carry the majority of each conventional "
         "capability by the US deadline? The JSON API behind the page; shapes as the CLI's --json.",
         responses={
-            400: {"description": "The request body is not valid JSON"},
+            400: {"description": "The Host header does not name this server"},
+            429: {"description": "The job pool is full: try again after Retry-After seconds"},
         },
+        docs_url=None,
+        redoc_url=None,
     )
+    # the outermost first: the host is checked before a byte of the body is read
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(HostCheck, allowed_hosts=list(allowed_hosts))
     store = Store(db_path(db))
     world = load_world(data)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Response:
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > MAX_BODY:
-            return _error(
-                422,  # like every other refused input, so clients handle one error shape
-                f"request body of {size} bytes is over the {MAX_BODY}-byte limit",
-                fix="send a smaller scenario",
-            )
-        return await call_next(request)
+    pool = JobPool(workers or default_workers(), queue, describe_error=job_message)
+    app.state.pool = pool
 
     @app.exception_handler(InputError)
-    async def input_error(_: Request, exc: InputError) -> JSONResponse:
-        return _error(422, exc.message, exc.field, exc.fix)
+    async def user_error(_: Request, exc: InputError) -> JSONResponse:
+        return input_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_error(list(exc.errors()))
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, exc: Busy) -> JSONResponse:
+        return _error(
+            429,
+            f"the server is busy: {exc.running} plan or risk runs going and {exc.queued} "
+            "waiting, the most it takes",
+            fix=f"try again in {exc.retry_after} s, or cancel a job you started",
+            headers={"Retry-After": str(exc.retry_after)},
+            loc=["server"],
+        )
+
+    @app.exception_handler(Refusal)
+    async def refused(_: Request, exc: Refusal) -> JSONResponse:
+        return _error(exc.status, exc.message, loc=["server"])
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        """No traceback or repr for the client; the server log has them (uvicorn logs what
+        Starlette raises after this reply)."""
+        return _error(500, INTERNAL_ERROR, loc=["server"])
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -81,14 +145,16 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
         )
 
     def scenario_of(req: RunRequest) -> Any:
+        """The one way from a request to a scenario: uploaded text, parsed, or a shipped
+        scenario by name. Blocking (parsing a large upload takes a while): call it off the
+        event loop."""
         from burdenshift.scenario.apply import applied_world
-        from burdenshift.scenario.loader import load_scenario, parse_scenario
+        from burdenshift.scenario.loader import DEFAULT, parse_scenario, shipped_scenario
 
-        sc = (
-            parse_scenario(req.yaml, "uploaded scenario")
-            if req.yaml
-            else load_scenario(req.scenario)
-        )
+        if req.yaml:
+            sc = parse_scenario(req.yaml, "uploaded scenario")
+        else:
+            sc = shipped_scenario(req.scenario or DEFAULT)
         try:
             sc = apply_levers(sc, req.levers)
         except ValidationError as exc:
@@ -102,18 +168,24 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
 
     cache: dict[tuple[str, str], dict[str, Any]] = {}
     """Recent assess and simulate answers by scenario: a page's lever moves repeat them often."""
+    cache_lock = threading.Lock()
 
     def cached(engine: str, sc: Any, compute: Any) -> dict[str, Any]:
         import json
 
         key = (engine, json.dumps(sc.model_dump(mode="json"), sort_keys=True))
-        if key not in cache:
+        with cache_lock:
+            if key in cache:
+                return cache[key]
+        payload = compute()
+        with cache_lock:
             if len(cache) >= 256:
                 cache.pop(next(iter(cache)))
-            cache[key] = compute()
-        return cache[key]
+            cache[key] = payload
+        return payload
 
     def keep(engine: str, payload: dict[str, Any], started: float, wanted: bool) -> dict[str, Any]:
+        """Blocking (the store may wait for another writer): call it off the event loop."""
         if wanted:
             payload = {
                 **payload,
@@ -122,22 +194,26 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
         return payload
 
     # -- scenarios ---------------------------------------------------------------------------
+    listed: list[dict[str, Any]] = []
+    listed_lock = threading.Lock()
+
     @app.get("/api/scenarios")
     def scenarios() -> list[dict[str, Any]]:
-        from burdenshift.scenario.loader import library, load_scenario
+        """The shipped scenarios (read once: they do not change while the server runs)."""
+        from burdenshift.scenario.loader import library, shipped_scenario
 
-        return [
-            {
-                "name": n,
-                "description": load_scenario(n).description,
-                "deadline": load_scenario(n).deadline,
-            }
-            for n in library()
-        ]
+        with listed_lock:
+            if not listed:
+                for n in library():
+                    sc = shipped_scenario(n)
+                    listed.append(
+                        {"name": n, "description": sc.description, "deadline": sc.deadline}
+                    )
+        return listed
 
     @app.get("/api/scenarios/{name}")
     def scenario(name: str) -> dict[str, Any]:
-        from burdenshift.scenario.loader import library, load_scenario
+        from burdenshift.scenario.loader import library, shipped_scenario
 
         shipped = library()
         if name not in shipped:
@@ -149,81 +225,114 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
         return {
             "name": name,
             "yaml": shipped[name].read_text(encoding="utf-8"),
-            "scenario": load_scenario(name).model_dump(mode="json"),
+            "scenario": shipped_scenario(name).model_dump(mode="json"),
         }
 
     @app.post("/api/validate")
     def validate(req: RunRequest) -> dict[str, Any]:
         """200 either way: {"valid": true, "scenario"} or {"valid": false, "error"}."""
+        from burdenshift.web.errors import describe
+
         try:
             _, sc = scenario_of(req)
         except InputError as exc:
-            return {
-                "valid": False,
-                "error": {"message": exc.message, "field": exc.field, "fix": exc.fix},
-            }
+            message, field, fix = describe(exc)
+            return {"valid": False, "error": {"message": message, "field": field, "fix": fix}}
         return {"valid": True, "scenario": sc.model_dump(mode="json")}
 
     # -- engines -----------------------------------------------------------------------------
+    # plain `def` endpoints run on FastAPI's thread pool, off the event loop
     @app.post("/api/assess")
-    async def assess(req: RunRequest) -> dict[str, Any]:
+    def assess(req: RunRequest) -> dict[str, Any]:
         from burdenshift.engine.assess import assess as run
         from burdenshift.engine.runinfo import run_info
         from burdenshift.output import assessment_json
 
         started = time.perf_counter()
         w, sc = scenario_of(req)
-        payload = await run_in_threadpool(
-            cached, "assess", sc, lambda: assessment_json(run(w, sc), run_info("assess", w, sc))
+        payload = cached(
+            "assess", sc, lambda: assessment_json(run(w, sc), run_info("assess", w, sc))
         )
         return keep("assess", payload, started, req.store)
 
     @app.post("/api/simulate")
-    async def simulate(req: RunRequest) -> dict[str, Any]:
+    def simulate(req: RunRequest) -> dict[str, Any]:
         from burdenshift.engine.runinfo import run_info
         from burdenshift.engine.simulate import simulate as run
         from burdenshift.output import simulation_json
 
         started = time.perf_counter()
         w, sc = scenario_of(req)
-        payload = await run_in_threadpool(
-            cached,
-            "simulate",
-            sc,
-            lambda: simulation_json(run(w, sc), run_info("simulate", w, sc)),
+        payload = cached(
+            "simulate", sc, lambda: simulation_json(run(w, sc), run_info("simulate", w, sc))
         )
         return keep("simulate", payload, started, req.store)
 
-    def plan_payload(req: PlanRequest, watch: Any = None) -> dict[str, Any]:
-        """`watch` (engine.plan.Watch) reports the solver's progress and cancels it."""
-        from burdenshift.engine.plan import SolveOptions
-        from burdenshift.engine.plan import plan as run
-        from burdenshift.engine.runinfo import run_info
+    def plan_work(req: PlanRequest, w: Any, sc: Any) -> Any:
+        """A job's work: the plan, its solver's progress and cancel hooked to the job."""
 
-        started = time.perf_counter()
-        w, sc = scenario_of(req)
-        mode = req.mode or sc.procurement
-        result = run(w, sc, mode, SolveOptions(time_limit=req.time_limit), watch=watch).as_dict()
-        info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
-        return keep("plan", {**result, "run": info}, started, req.store)
+        def work(job: Job) -> dict[str, Any]:
+            from burdenshift.engine.plan import SolveOptions, Watch
+            from burdenshift.engine.plan import plan as run
+            from burdenshift.engine.runinfo import run_info
 
-    def risk_payload(req: RiskRequest, progress: Any = None) -> dict[str, Any]:
-        from burdenshift.engine.risk import risk as run
-        from burdenshift.engine.runinfo import run_info
+            started = time.perf_counter()
+            watch = Watch(
+                progress=lambda done: setattr(job, "progress", done),
+                cancelled=lambda: job.cancel_requested,
+            )
+            mode = req.mode or sc.procurement
+            options = SolveOptions(time_limit=req.time_limit)
+            result = run(w, sc, mode, options, watch=watch).as_dict()
+            info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
+            return keep("plan", {**result, "run": info}, started, req.store)
 
-        started = time.perf_counter()
-        w, sc = scenario_of(req)
-        result = run(w, sc, req.draws, req.seed, progress=progress).as_dict()
-        payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
-        return keep("risk", payload, started, req.store)
+        return work
+
+    def risk_work(req: RiskRequest, w: Any, sc: Any) -> Any:
+        """A job's work: the draws on one core, progress and cancel between chunks."""
+
+        def work(job: Job) -> dict[str, Any]:
+            from burdenshift.engine.risk import risk as run
+            from burdenshift.engine.runinfo import run_info
+
+            started = time.perf_counter()
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                job.check()
+                done += n
+                job.progress = min(done / req.draws, 1.0)
+
+            result = run(w, sc, req.draws, req.seed, progress=step, threads=1).as_dict()
+            payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
+            return keep("risk", payload, started, req.store)
+
+        return work
+
+    async def run_now(kind: str, work: Any) -> dict[str, Any]:
+        """A synchronous plan or risk: a place in the same pool as the jobs, then its result."""
+        job = pool.submit(work, kind, public=False)
+        await pool.wait(job)
+        if job.state == "done":
+            result: dict[str, Any] = job.result
+            return result
+        if job.exception is not None:
+            raise job.exception
+        if job.state == "cancelled":
+            raise Refusal(503, "the run was stopped: the server is shutting down")
+        raise Refusal(500, INTERNAL_ERROR)  # the pool logged the traceback
 
     @app.post("/api/plan")
     async def plan(req: PlanRequest) -> dict[str, Any]:
-        return await run_in_threadpool(plan_payload, req)
+        w, sc = await run_in_threadpool(scenario_of, req)
+        return await run_now("plan", plan_work(req, w, sc))
 
     @app.post("/api/risk")
     async def risk(req: RiskRequest) -> dict[str, Any]:
-        return await run_in_threadpool(risk_payload, req)
+        w, sc = await run_in_threadpool(scenario_of, req)
+        return await run_now("risk", risk_work(req, w, sc))
 
     @app.get("/api/sources")
     def sources(area: str | None = None) -> list[dict[str, Any]]:
@@ -232,94 +341,37 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
         return [f.as_dict() for f in figures_for_area(world, area)]
 
     # -- long work as jobs: progress and cancel -------------------------------------------
-    jobs: dict[str, dict[str, Any]] = {}
-    """Running and finished plan/risk jobs: state, progress in [0, 1], result or error."""
-
     @app.post("/api/jobs/risk")
     def start_risk(req: RiskRequest) -> dict[str, Any]:
-        scenario_of(req)  # bad input fails now, not in the background
-        job = new_job()
-
-        def step(n: int) -> None:
-            if job["cancel"]:
-                raise Cancelled
-            job["done"] += n
-            job["progress"] = min(job["done"] / req.draws, 1.0)
-
-        return launch(job, lambda: risk_payload(req, step))
+        w, sc = scenario_of(req)  # bad input fails now, not in the background
+        job = pool.submit(risk_work(req, w, sc), "risk")
+        return {"id": job.id, "state": job.state}
 
     @app.post("/api/jobs/plan")
     def start_plan(req: PlanRequest) -> dict[str, Any]:
-        scenario_of(req)
-        from burdenshift.engine.plan import Watch
+        w, sc = scenario_of(req)
+        job = pool.submit(plan_work(req, w, sc), "plan")
+        return {"id": job.id, "state": job.state}
 
-        job = new_job()
-        watch = Watch(
-            progress=lambda done: job.update(progress=done), cancelled=lambda: job["cancel"]
-        )
-        return launch(job, lambda: plan_payload(req, watch))
+    def job_of(job_id: str) -> Job:
+        job = pool.get(job_id)
+        if job is None:
+            raise InputError(f"no job '{job_id}'", field="job_id", fix="start one first")
+        return job
 
     @app.get("/api/jobs/{job_id}")
     def job_status(job_id: str) -> dict[str, Any]:
-        job = jobs.get(job_id)
-        if job is None:
-            raise InputError(f"no job '{job_id}'", field="job_id", fix="start one first")
-        return {k: job[k] for k in ("id", "state", "progress", "result", "error")}
+        """Queued (progress 0), running, done (with its result), failed (with the error) or
+        cancelled."""
+        return job_of(job_id).status()
 
     @app.delete("/api/jobs/{job_id}")
     def cancel_job(job_id: str) -> dict[str, Any]:
-        job = jobs.get(job_id)
-        if job is None:
-            raise InputError(f"no job '{job_id}'", field="job_id", fix="start one first")
-        job["cancel"] = True
-        return {"id": job_id, "state": "cancelling" if job["state"] == "running" else job["state"]}
+        """A queued job is dropped at once ("cancelled"); a running one stops at its next
+        progress check ("cancelling")."""
+        return {"id": job_id, "state": pool.cancel(job_of(job_id))}
 
-    def new_job() -> dict[str, Any]:
-        import secrets
-
-        if len(jobs) > 64:  # forget the oldest finished jobs
-            for old in [k for k, j in jobs.items() if j["state"] != "running"][:32]:
-                jobs.pop(old)
-        job = {
-            "id": secrets.token_hex(6),
-            "state": "running",
-            "progress": 0.0,
-            "done": 0,
-            "result": None,
-            "error": None,
-            "cancel": False,
-        }
-        jobs[job["id"]] = job
-        return job
-
-    def launch(job: dict[str, Any], work: Any) -> dict[str, Any]:
-        import threading
-
-        def target() -> None:
-            try:
-                job["result"] = work()
-                job["state"], job["progress"] = "done", 1.0
-            except Cancelled:
-                job["state"] = "cancelled"
-            except InputError as exc:
-                job["state"], job["error"] = "failed", exc.message
-            except Exception as exc:  # reported to the page; the server keeps running
-                job["state"], job["error"] = "failed", f"internal error: {exc!r}"
-
-        thread = threading.Thread(target=target, daemon=True)
-        job["thread"] = thread
-        thread.start()
-        return {"id": job["id"], "state": "running"}
-
-    @atexit.register
-    def stop_jobs() -> None:
-        """Cancel running jobs and let them stop: a solver killed mid-solve at exit aborts
-        the whole process."""
-        for job in list(jobs.values()):
-            job["cancel"] = True
-        for job in list(jobs.values()):
-            if "thread" in job:
-                job["thread"].join(timeout=30)
+    atexit.register(pool.shutdown)
 
     # -- runs --------------------------------------------------------------------------------
     @app.get("/api/runs")
@@ -372,9 +424,42 @@ def create_app(db: Path | None = None, data: Path | str | None = None) -> FastAP
         )
 
     # -- the page ----------------------------------------------------------------------------
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route(
+        "/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False
+    )
     def page() -> str:
         return (STATIC / "index.html").read_text(encoding="utf-8")
+
+    assets = _docs_assets()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from files this server serves (no CDN: works offline, like the page)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="burdenshift API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="burdenshift API",
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            redoc_favicon_url="/static/docs/favicon.png",
+            with_google_fonts=False,
+        )
+
+    @app.get("/static/docs/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> Response:
+        if assets is None or name not in DOCS_ASSETS:
+            return _error(404, f"no documentation file '{name}'", loc=["path", "name"])
+        return FileResponse(
+            assets / name, media_type=DOCS_ASSETS[name], headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

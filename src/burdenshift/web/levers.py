@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from burdenshift.scenario.schema import Scenario
 
@@ -12,18 +12,33 @@ MAX_DRAWS = 20_000
 MAX_HORIZON_END = 2050
 MAX_TIME_LIMIT = 60.0
 
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+"""No type coercion (a string is not a number, 1 is not true), no NaN or Infinity (JSON
+allows neither, Python's parser reads both)."""
+
+
+def _whole(value: Any) -> Any:
+    """2045.0 is the year 2045 (JSON writers often add the .0); 2045.5 stays refused."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+"""An integer field that also takes an integral float; anything else as strict as the rest."""
+
 
 class Levers(BaseModel):
     """Each lever left out keeps the scenario's value."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-    deadline: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    model_config = STRICT
+    deadline: Whole | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     target_share: float | None = Field(default=None, ge=0.0, le=1.0)
     drawdown: Literal["blunt", "phased", "none"] | None = None
-    drawdown_start_year: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    drawdown_start_year: Whole | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     """First year of lower US contribution (a custom year; default the deadline)."""
-    drawdown_end_year: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
-    coordination_withdrawal: int | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    drawdown_end_year: Whole | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
+    coordination_withdrawal: Whole | None = Field(default=None, ge=2027, le=MAX_HORIZON_END)
     coordination_stays: bool = False
     """True: the US stays in coordination mechanisms (overrides the year)."""
     procurement: Literal["national", "pooled"] | None = None
@@ -35,7 +50,7 @@ class Levers(BaseModel):
 
 
 class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = STRICT
     scenario: str | None = None
     """A shipped scenario name; ignored when `yaml` is given."""
     yaml: str | None = Field(default=None, max_length=100_000)
@@ -46,8 +61,8 @@ class RunRequest(BaseModel):
 
 
 class RiskRequest(RunRequest):
-    draws: int = Field(default=2_000, ge=10, le=MAX_DRAWS)
-    seed: int = Field(default=2027, ge=0, le=2**63 - 1)
+    draws: Whole = Field(default=2_000, ge=10, le=MAX_DRAWS)
+    seed: Whole = Field(default=2027, ge=0, le=2**63 - 1)
 
 
 class PlanRequest(RunRequest):

@@ -181,17 +181,26 @@ async function refresh() {
 let job = null;            // the running plan or risk job
 
 async function longRun(kind, extra, render) {
-  const started = await api(`/api/jobs/${kind}`, request(extra));
+  let started;
+  try {
+    started = await api(`/api/jobs/${kind}`, request(extra));
+  } catch (e) {
+    $("status").textContent = e.message;  // bad input, or the server is busy (try again later)
+    return;
+  }
   job = started.id;
   $("cancel").disabled = false;
   $("progress").hidden = false;
   $("progress").value = 0;
-  $("status").textContent = `${kind} running…`;
+  // a full server queues the job: say so until a worker takes it
+  const shown = (state) => `${kind} ${state === "queued" ? "waiting for a free worker" : "running"}…`;
+  $("status").textContent = shown(started.state);
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
       const s = await api(`/api/jobs/${started.id}`);
       $("progress").value = s.progress;
+      if (s.state === "queued" || s.state === "running") $("status").textContent = shown(s.state);
       if (s.state === "done") { render(s.result); $("status").textContent = ""; break; }
       if (s.state === "cancelled") { $("status").textContent = "cancelled"; break; }
       if (s.state === "failed") { $("status").textContent = s.error; break; }
