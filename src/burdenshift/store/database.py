@@ -8,7 +8,8 @@ Tables (schema version in `meta`):
 
 Each run is written in one transaction: a failure part-way leaves no trace of it. DuckDB lets
 one process write a file at a time; a second writer waits and retries, then gives up with a
-clear message.
+clear message. A file that is not a burdenshift store (not DuckDB, another program's database)
+or is damaged is refused with an InputError naming it, and nothing is written into it.
 """
 
 from __future__ import annotations
