@@ -307,7 +307,7 @@ def mutated_yaml(draw: st.DrawFn) -> str:
 
 
 @given(mutated_yaml())
-@_fuzz(1500)
+@_fuzz(1700)
 def test_scenario_yaml_text_through_the_python_api(text):
     run_engines(text)
 
@@ -332,13 +332,9 @@ def _cli(args: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _stored(db: Path) -> int:
-    if not db.exists():
-        return 0
-    import duckdb
-
-    with duckdb.connect(str(db), read_only=True) as con:
-        return int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+def _stamp(db: Path) -> tuple[int, int] | None:
+    """The store file's size and modification time: unchanged means nothing was written."""
+    return (db.stat().st_size, db.stat().st_mtime_ns) if db.exists() else None
 
 
 @pytest.fixture(scope="module")
@@ -349,22 +345,22 @@ def cli_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(
     st.one_of(scenario_dicts.map(_to_yaml), mutated_yaml()), st.sampled_from(["assess", "simulate"])
 )
-@_fuzz(600)
+@_fuzz(400)
 def test_scenarios_through_the_cli(cli_dir, text, engine):
     path = cli_dir / "scenario.yaml"
     path.write_text(text, encoding="utf-8")
     db = cli_dir / "runs.duckdb"
-    before = _stored(db)
+    before = _stamp(db)
     code, out, err = _cli([engine, "-s", str(path), "--data", str(TINY), "--db", str(db), "--json"])
     assert code in (0, 2), err
     assert "Traceback" not in err
     if code == 2:
         assert err.startswith("error: ") and err.count("\n") == 1, err
-        assert _stored(db) == before, "a refused run was kept"
+        assert _stamp(db) == before, "a refused run touched the store"
         assert out == ""
     else:
         assert_finite(json.loads(out))
-        assert _stored(db) == before + 1
+        assert _stamp(db) != before, "an accepted run was not kept"
 
 
 @pytest.mark.slow
