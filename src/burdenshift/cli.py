@@ -768,4 +768,13 @@ def main() -> None:
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(2)
-        raise
+        if os.environ.get("BURDENSHIFT_DEBUG"):
+            raise
+        # a bug, not the user's input: one line that says so, the traceback on request
+        typer.echo(
+            f"error: internal error ({type(exc).__name__}); this is a fault in burdenshift, not "
+            "in your input: please report the command and its files. Set BURDENSHIFT_DEBUG=1 "
+            "to see the traceback.",
+            err=True,
+        )
+        sys.exit(1)
