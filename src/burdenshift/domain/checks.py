@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from burdenshift.dims import EUROPE_AGGREGATE, US
 from burdenshift.domain.entities import AlliesFile, AreasFile, LinesFile, SystemsFile
 from burdenshift.domain.figures import INPUT_USE_PREFIX, PARAMETERS, TABLES, Figure
-from burdenshift.domain.reader import RawData
+from burdenshift.domain.reader import RawData, show
 from burdenshift.errors import InputError
 
 
@@ -116,7 +116,7 @@ def check_references(raw: RawData) -> list[InputError]:
                 _err(
                     f,
                     folder,
-                    f"unknown {kind} '{f.key}'",
+                    f"unknown {kind} '{show(f.key)}'",
                     "use codes and ids defined in the YAML files (holders: ally codes, USA, EUR)",
                 )
             )

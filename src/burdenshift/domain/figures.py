@@ -134,8 +134,9 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
     "systems.csv": {
         "value_per_unit": FieldSpec("cu", upper=MAX_VALUE_PER_UNIT),
         "unit_cost_musd": FieldSpec("USD_m", upper=MAX_UNIT_MUSD),
-        # a fleet loses 1/service life a year: below a year it would lose more than it has
-        "service_life_years": FieldSpec("years", lower=1.0, upper=100.0),
+        # a fleet loses 1/service life a year: below a year it would lose more than it has;
+        # standing formations (headquarters) are given 100 years, i.e. no wear-out
+        "service_life_years": FieldSpec("years", lower=1.0, upper=200.0),
     },
     "holdings.csv": {"quantity": FieldSpec("items", upper=MAX_ITEMS)},
     "lines.csv": {

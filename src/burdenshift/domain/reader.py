@@ -180,6 +180,13 @@ _FIXES = {
 """The fix offered for each kind of pydantic error in a definition file."""
 
 
+def show(text: str, limit: int = 40) -> str:
+    """User text as it may appear in a message: control characters (terminal escapes, line
+    breaks) written as escapes, and at most `limit` characters."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return out if len(out) <= limit else out[:limit] + "…"
+
+
 def _message(err: Any) -> str:
     """pydantic's message without its 'Value error, ' prefix or trailing full stop."""
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -209,7 +216,7 @@ def _located(root: Any, loc: tuple[Any, ...]) -> tuple[list[Any], str]:
             continue
         if last or node is None:
             kept.append(part)
-    return kept, ".".join(str(p) for p in kept)
+    return kept, ".".join(show(str(p)) for p in kept if p != "[key]")
 
 
 @dataclass
@@ -230,7 +237,7 @@ def _parse_table(path: Path, text: str, problems: list[InputError]) -> _Table:
     except csv.Error as exc:
         header = [f"unreadable: {exc}"]
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
-        shown = "empty" if not header else ",".join(header)[:120]
+        shown = "empty" if not header else show(",".join(header), 120)
         problems.append(
             InputError(
                 f"the header is '{shown}'",
@@ -286,7 +293,7 @@ def _parse_table(path: Path, text: str, problems: list[InputError]) -> _Table:
         if (key, field) in seen:
             problems.append(
                 InputError(
-                    f"duplicates the figure {key} / {field} of line {seen[key, field]}",
+                    f"duplicates the figure {show(key)} / {field} of line {seen[key, field]}",
                     **where,
                     field=field,
                     fix="keep one row per key and field (one vintage per figure)",
@@ -319,15 +326,14 @@ def _check_row(
     spec = field_spec(table, field, key)
     if spec is None:
         return InputError(
-            f"'{field}' is not a field of {table} (key '{key}')",
+            f"'{show(field)}' is not a field of {table} (key '{show(key)}')",
             **where,
             field="field",
             fix="use one of the fields listed for this table in docs/data.md",
         )
-    shown = value if len(value) <= 40 else value[:40] + "…"
     if len(value) > 40 or not _NUMBER.fullmatch(value):
         return InputError(
-            f"value '{shown}' is not a number",
+            f"value '{show(value)}' is not a number",
             **where,
             field=field,
             fix="write a plain decimal such as 1200 or 0.35 (or 1.2e3), "
@@ -341,14 +347,14 @@ def _check_row(
         return InputError(wrong[0], **where, field=name, fix=wrong[1])
     if spec.unit != "*" and unit != spec.unit:
         return InputError(
-            f"unit '{unit}' is wrong for this field",
+            f"unit '{show(unit)}' is wrong for this field",
             **where,
             field=field,
             fix=f"convert the figure to '{spec.unit}' and write that unit",
         )
     if not _YEAR.fullmatch(year) or not FIRST_YEAR <= int(year) <= LAST_YEAR:
         return InputError(
-            f"year '{year[:20]}' is not a year from {FIRST_YEAR} to {LAST_YEAR}",
+            f"year '{show(year, 20)}' is not a year from {FIRST_YEAR} to {LAST_YEAR}",
             **where,
             field=field,
             fix="write the year the figure refers to as four digits, e.g. 2026",
@@ -363,7 +369,7 @@ def _check_row(
         )
     if confidence not in CONFIDENCE:
         return InputError(
-            f"confidence '{confidence}' is not one of {', '.join(CONFIDENCE)}",
+            f"confidence '{show(confidence)}' is not one of {', '.join(CONFIDENCE)}",
             **where,
             field=field,
             fix="label the figure high, medium, low or assumption",
