@@ -124,3 +124,11 @@ def test_the_cli_refuses_them_in_one_paragraph(tmp_path, text):
     assert done.stderr.startswith(f"error: {path}, line ")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "runs.duckdb").exists()
+
+
+def test_an_error_quoting_a_terminal_escape_shows_it_without_acting(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text('target_share_by_area:\n  "\\e[2Jx": 0.5\n', encoding="utf-8")
+    done = run_cli("assess", "-s", str(path), "--no-store")
+    assert done.returncode == 2
+    assert "\x1b" not in done.stderr and "\\x1b[2Jx" in done.stderr

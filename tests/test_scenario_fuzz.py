@@ -386,3 +386,34 @@ def test_fuzz_at_ten_times_scale():
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from fastapi.testclient import TestClient
+
+    from burdenshift.web.app import create_app
+
+    db = tmp_path_factory.mktemp("web-fuzz") / "runs.duckdb"
+    with TestClient(create_app(db, TINY, allowed_hosts=["testserver"])) as client:
+        yield client, db
+
+
+@given(
+    st.one_of(scenario_dicts.map(_to_yaml), mutated_yaml()),
+    st.sampled_from(["/api/validate", "/api/assess", "/api/simulate"]),
+)
+@_fuzz(600)
+def test_scenarios_through_the_web_api(web, text, endpoint):
+    client, db = web
+    before = _stamp(db)
+    reply = client.post(endpoint, json={"yaml": text, "store": endpoint != "/api/validate"})
+    assert reply.status_code in (200, 422), reply.text
+    body = reply.json()
+    if reply.status_code == 422:
+        (detail,) = body["detail"]
+        assert detail["msg"] and "Traceback" not in detail["msg"]
+        assert "input" not in detail
+        assert _stamp(db) == before, "a refused run touched the store"
+    else:
+        assert_finite(body)

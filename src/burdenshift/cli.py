@@ -757,7 +757,10 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except InputError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        from burdenshift.tables import clean
+
+        # a message may quote a path, key or name from the input: never let it act on the terminal
+        typer.echo(f"error: {clean(exc.message)}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
