@@ -80,9 +80,11 @@ def scrub(text: str) -> str:
 
 
 def web_fix(text: str) -> str:
+    """`text` without server paths, its CLI advice in the API's words."""
+    text = scrub(text)
     for pattern, repl in _WEB_FIXES:
         text = pattern.sub(repl, text)
-    return scrub(text)
+    return text
 
 
 def web_field(field: str | None) -> str | None:
@@ -101,7 +103,7 @@ def describe(exc: InputError) -> tuple[str, str | None, str | None]:
         file = None if name.endswith(".duckdb") else name
     field = web_field(exc.field)
     fix = web_fix(exc.fix) if exc.fix else None
-    shown = InputError(scrub(web_fix(exc.problem)), file=file, line=exc.line, field=field, fix=fix)
+    shown = InputError(web_fix(exc.problem), file=file, line=exc.line, field=field, fix=fix)
     return shown.message, field, fix
 
 
