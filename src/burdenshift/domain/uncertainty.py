@@ -214,7 +214,7 @@ def _support(d: Any) -> tuple[float, float] | str:
         if d.sigma == 0:
             return d.median, d.median
         if d.high is None:
-            return "an untruncated lognormal can draw any large number; give it high"
+            return "an untruncated lognormal can draw any large number; give it a high bound"
         return max(d.low or 0.0, 0.0), d.high  # a lognormal is never below 0
     numbers = [float(v) for v in d.values if isinstance(v, float | int)]
     return (min(numbers), max(numbers)) if numbers else (0.0, 0.0)
@@ -226,7 +226,9 @@ def check_domain(name: str, d: Any) -> None:
     where = f"[{_num(dom.low)}, {_num(dom.high)}]"
     support = _support(d)
     if isinstance(support, str):
-        raise ValueError(f"{name} ({dom.meaning}) must lie in {where}: {support} inside it")
+        raise ValueError(
+            f"{name} ({dom.meaning}) must lie in {where}, but {support} inside {where}"
+        )
     lo, hi = support
     if lo < dom.low or hi > dom.high:
         if isinstance(d, Discrete):
