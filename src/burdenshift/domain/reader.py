@@ -50,7 +50,7 @@ def read_folder(folder: Path | str | None = None) -> RawData:
     root = Path(folder) if folder is not None else DEFAULT_DATA
     if not root.is_dir():
         raise InputError(
-            "the data folder does not exist",
+            "is a file, not a data folder" if root.exists() else "the data folder does not exist",
             file=str(root),
             fix="give the path of a folder holding the files listed in docs/data.md",
         )
