@@ -35,9 +35,7 @@ def _app(data=None):
 APP = _app()
 LONG_APP = _app(TINY)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex=LONG_WORK)
-long_work = schemathesis.openapi.from_asgi("/openapi.json", LONG_APP).include(
-    path_regex=LONG_WORK
-)
+long_work = schemathesis.openapi.from_asgi("/openapi.json", LONG_APP).include(path_regex=LONG_WORK)
 
 
 FUZZ = settings(
