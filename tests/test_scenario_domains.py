@@ -132,3 +132,18 @@ def test_an_error_quoting_a_terminal_escape_shows_it_without_acting(tmp_path):
     done = run_cli("assess", "-s", str(path), "--no-store")
     assert done.returncode == 2
     assert "\x1b" not in done.stderr and "\\x1b[2Jx" in done.stderr
+
+
+def test_overrides_that_leave_a_metric_unheld_are_refused(tiny_world):
+    """Zero holdings on both sides would read as 100 % covered: the data checks apply to the
+    overridden data too."""
+    sc = parse_scenario(
+        "overrides:\n"
+        '  - {table: holdings.csv, key: "FRA:hq", field: quantity, value: 0}\n'
+        '  - {table: holdings.csv, key: "USA:hq", field: quantity, value: 0}\n',
+        "s.yaml",
+    )
+    with pytest.raises(InputError) as err:
+        applied_world(tiny_world, sc)
+    assert err.value.field == "overrides" and err.value.file == "s.yaml"
+    assert "c2" in err.value.message

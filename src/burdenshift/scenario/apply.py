@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from burdenshift.domain.checks import check_lines, check_references, check_weights
+from burdenshift.domain.checks import (
+    check_lines,
+    check_references,
+    check_shares,
+    check_weights,
+)
 from burdenshift.domain.figures import field_spec
 from burdenshift.domain.world import World, build_world, override_figures
 from burdenshift.errors import InputError
@@ -115,7 +120,11 @@ def _applied(world: World, scenario: Scenario) -> World:
             )
         overrides[o.table, o.key, o.field] = o.value
     changed = override_figures(raw, overrides)
-    problems = check_references(changed) + check_weights(changed) + check_lines(changed)
+    problems = [
+        p
+        for check in (check_references, check_weights, check_lines, check_shares)
+        for p in check(changed)
+    ]
     if problems:
         p = problems[0]
         raise InputError(p.problem, field="overrides", fix=p.fix)
