@@ -356,3 +356,10 @@ def test_an_unexpected_error_is_one_generic_reply(tmp_path, monkeypatch):
     (detail,) = res.json()["detail"]
     assert detail["msg"] == "internal error; the server log has the details"
     assert "KeyError" not in res.text and "secret" not in res.text
+
+
+def test_an_empty_store_file_lists_no_runs(tmp_path):
+    db = tmp_path / "runs.duckdb"
+    db.touch()
+    with TestClient(create_app(db, allowed_hosts=["testserver"])) as c:
+        assert c.get("/api/runs").json() == []

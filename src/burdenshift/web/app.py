@@ -376,7 +376,8 @@ def create_app(
     # -- runs --------------------------------------------------------------------------------
     @app.get("/api/runs")
     def runs() -> list[dict[str, Any]]:
-        return store.runs() if store.path.exists() else []
+        # a store not written yet (missing, or the empty file a new store starts as) has no runs
+        return store.runs() if store.path.exists() and store.path.stat().st_size else []
 
     @app.get("/api/runs/{run_id}")
     def run(run_id: str) -> dict[str, Any]:
