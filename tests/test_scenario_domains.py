@@ -147,3 +147,12 @@ def test_overrides_that_leave_a_metric_unheld_are_refused(tiny_world):
         applied_world(tiny_world, sc)
     assert err.value.field == "overrides" and err.value.file == "s.yaml"
     assert "c2" in err.value.message
+
+
+def test_a_distribution_field_is_named_as_written():
+    """The field is the path of keys in the file, without the distribution's union tag."""
+    with pytest.raises(InputError) as err:
+        parse_scenario(
+            "uncertainty:\n  cost_overrun: {dist: normal, mean: 1, sd: 0.1, low: 0.5, high: .inf}\n"
+        )
+    assert err.value.field == "uncertainty.cost_overrun.high"

@@ -49,11 +49,14 @@ def from_validation(
     """The first error of a pydantic ValidationError as one InputError: the field's dotted path,
     its line in the YAML node tree `root` (when the input came from a file), and a fix that
     states the field's domain. Never the input value itself or pydantic's links."""
-    from burdenshift.yamltext import line_of
+    from burdenshift.yamltext import key_path, line_of
 
     err = exc.errors(include_url=False, include_input=False)[0]
     loc = [p for p in err["loc"] if not isinstance(p, int) or err["type"] != "literal_error"]
-    path = ".".join(str(p) for p in err["loc"] if p != "[key]")
+    if root is not None:  # the keys as written (a distribution's `uniform` tag dropped)
+        loc, path = key_path(root, err["loc"])
+    else:
+        path = ".".join(str(p) for p in err["loc"] if p != "[key]")
     path = ".".join(p for p in (field_prefix, path) if p) or "(top level)"
     msg = str(err["msg"]).removeprefix("Value error, ")
     ctx = err.get("ctx") or {}

@@ -166,3 +166,29 @@ def line_of(node: Any, loc: list[Any] | tuple[Any, ...]) -> int | None:
         else:
             return line
     return line
+
+
+def key_path(
+    root: Any, loc: tuple[Any, ...] | list[Any], show: Any = str
+) -> tuple[list[Any], str]:
+    """The part of a pydantic location that names keys in the YAML (for its line) and the
+    dotted field to report: tags of tagged unions (a distribution's `uniform`) are dropped."""
+    kept: list[Any] = []
+    node = root
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if str(k.value) == str(part)]
+            if match:
+                kept.append(part)
+                node = match[0]
+            elif last:
+                kept.append(part)
+            continue
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            kept.append(part)
+            node = node.value[part] if part < len(node.value) else None
+            continue
+        if last or node is None:
+            kept.append(part)
+    return kept, ".".join(show(str(p)) for p in kept if p != "[key]")

@@ -24,7 +24,7 @@ from burdenshift.domain.figures import (
     field_spec,
 )
 from burdenshift.errors import InputError
-from burdenshift.yamltext import line_of, read_yaml
+from burdenshift.yamltext import key_path, line_of, read_yaml
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -155,7 +155,7 @@ def _parse_definition(
         return schema.model_validate(doc.data)
     except ValidationError as exc:
         for err in exc.errors(include_url=False)[:5]:
-            kept, field = _located(doc.root, err["loc"])
+            kept, field = key_path(doc.root, err["loc"], show)
             problems.append(
                 InputError(
                     _message(err),
@@ -191,32 +191,6 @@ def _message(err: Any) -> str:
     """pydantic's message without its 'Value error, ' prefix or trailing full stop."""
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return msg.rstrip(".")
-
-
-def _located(root: Any, loc: tuple[Any, ...]) -> tuple[list[Any], str]:
-    """The part of a pydantic location that names keys in the YAML (for its line) and the
-    dotted field to report: tags of tagged unions (a distribution's `uniform`) are dropped."""
-    import yaml
-
-    kept: list[Any] = []
-    node = root
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
-        if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if str(k.value) == str(part)]
-            if match:
-                kept.append(part)
-                node = match[0]
-            elif last:
-                kept.append(part)
-            continue
-        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            kept.append(part)
-            node = node.value[part] if part < len(node.value) else None
-            continue
-        if last or node is None:
-            kept.append(part)
-    return kept, ".".join(show(str(p)) for p in kept if p != "[key]")
 
 
 @dataclass
