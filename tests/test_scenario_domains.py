@@ -156,3 +156,29 @@ def test_a_distribution_field_is_named_as_written():
             "uncertainty:\n  cost_overrun: {dist: normal, mean: 1, sd: 0.1, low: 0.5, high: .inf}\n"
         )
     assert err.value.field == "uncertainty.cost_overrun.high"
+
+
+@pytest.mark.filterwarnings("default")  # the CLI's own filter is under test, not pytest's
+def test_a_runtime_warning_in_burdenshift_stops_with_the_internal_error_line(monkeypatch, capsys):
+    """A numpy overflow in burdenshift's code would otherwise print a warning with a source path
+    and go on to a wrong number."""
+    import numpy as np
+
+    from burdenshift import cli
+    from burdenshift.engine import assess as assess_module
+    from burdenshift.engine import counting
+
+    real = assess_module.assess
+
+    def overflowing(world, scenario):
+        # a denormal requirement: E / R overflows inside burdenshift.engine.counting
+        counting.coverage(np.array([600.0]), np.array([7.9e-321]))
+        return real(world, scenario)
+
+    monkeypatch.setattr(assess_module, "assess", overflowing)
+    monkeypatch.setattr("sys.argv", ["burdenshift", "assess", "--no-store"])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: internal error (RuntimeWarning)") and "Traceback" not in err

@@ -753,6 +753,11 @@ def _write_csv(path: Path, rows: list[tuple], run: dict) -> None:
 
 
 def main() -> None:
+    import warnings
+
+    # arithmetic that overflows or divides by zero in burdenshift's own code would print a
+    # warning with a source path and go on to a wrong number: stop with the internal-error line
+    warnings.filterwarnings("error", category=RuntimeWarning, module=r"burdenshift(\.|$)")
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
