@@ -182,3 +182,41 @@ def test_a_runtime_warning_in_burdenshift_stops_with_the_internal_error_line(mon
     assert done.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: internal error (RuntimeWarning)") and "Traceback" not in err
+
+
+FIVE_HUNDREDS = [
+    # the review's ways to a plain "Internal Server Error", each now a 422 naming its field
+    ("/api/validate", "a: " + "[" * 3000 + "]" * 3000 + "\n", None),
+    ("/api/assess", "deadline: " + "9" * 4400 + "\n", None),
+    ("/api/plan", "requirement_growth: .inf\n", "requirement_growth"),
+    (
+        "/api/simulate",
+        "overrides:\n  - {table: allies.csv, key: FRA, field: gdp_usd_bn, value: .nan}\n",
+        "overrides.0.value",
+    ),
+    ("/api/assess", "horizon: [2026, 5026]\n", "horizon.1"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "text", "field"), FIVE_HUNDREDS)
+def test_the_web_api_refuses_them_by_field(tmp_path, endpoint, text, field):
+    from fastapi.testclient import TestClient
+
+    from burdenshift.web.app import create_app
+    from tests.conftest import TINY
+
+    with TestClient(create_app(tmp_path / "r.duckdb", TINY, allowed_hosts=["testserver"])) as c:
+        reply = c.post(
+            endpoint, json={"yaml": text, "time_limit": 5} if "plan" in endpoint else {"yaml": text}
+        )
+        if endpoint == "/api/validate":
+            assert reply.status_code == 200 and reply.json()["valid"] is False
+            message = reply.json()["error"]["message"]
+        else:
+            assert reply.status_code == 422, reply.text
+            (detail,) = reply.json()["detail"]
+            message = detail["msg"]
+            if field is not None:
+                assert detail["loc"] == ["body", *field.split(".")]
+        assert message.startswith("uploaded scenario, line ")
+    assert not (tmp_path / "r.duckdb").exists() or (tmp_path / "r.duckdb").stat().st_size == 0
