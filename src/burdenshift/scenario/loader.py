@@ -21,16 +21,23 @@ def library() -> dict[str, Path]:
 DEFAULT = "baseline-2027-blunt"
 
 
-def shipped_scenario(name: str) -> Scenario:
-    """A shipped scenario by name only: what a web request may name (it never opens a path)."""
+def shipped_text(name: str, field: str = "scenario") -> str:
+    """A shipped scenario's YAML, by name only: what a web request may name (it never opens a
+    path). `field` is the request field that named it."""
     shipped = library()
     if name not in shipped:
+        upload = ", or upload the scenario's text as 'yaml'" if field == "scenario" else ""
         raise InputError(
             f"no shipped scenario named '{name}'",
-            field="scenario",
-            fix=f"use one of: {', '.join(shipped)}, or upload the scenario's text as 'yaml'",
+            field=field,
+            fix=f"use one of: {', '.join(shipped)}{upload}",
         )
-    return parse_scenario(shipped[name].read_text(encoding="utf-8"), name)
+    return shipped[name].read_text(encoding="utf-8")
+
+
+def shipped_scenario(name: str, field: str = "scenario") -> Scenario:
+    """A shipped scenario by name only (see `shipped_text`)."""
+    return parse_scenario(shipped_text(name, field), name)
 
 
 def load_scenario(path_or_name: str | Path | None = None) -> Scenario:

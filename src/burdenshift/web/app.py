@@ -213,19 +213,13 @@ def create_app(
 
     @app.get("/api/scenarios/{name}")
     def scenario(name: str) -> dict[str, Any]:
-        from burdenshift.scenario.loader import library, shipped_scenario
+        from burdenshift.scenario.loader import parse_scenario, shipped_text
 
-        shipped = library()
-        if name not in shipped:
-            raise InputError(
-                f"no shipped scenario '{name}'",
-                field="name",
-                fix=f"use one of: {', '.join(shipped)}",
-            )
+        text = shipped_text(name, field="name")
         return {
             "name": name,
-            "yaml": shipped[name].read_text(encoding="utf-8"),
-            "scenario": shipped_scenario(name).model_dump(mode="json"),
+            "yaml": text,
+            "scenario": parse_scenario(text, name).model_dump(mode="json"),
         }
 
     @app.post("/api/validate")
