@@ -96,6 +96,28 @@ def assess(
 
 
 @app.command()
+def threat(
+    scenario: ScenarioOpt = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The race against Russia: per metric and year, Europe's and Russia's stock and output,
+    their ratio, and the year Europe's output overtakes Russia's."""
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.engine.threat import race
+    from burdenshift.output import race_json
+
+    world, sc = _prepare(scenario, data)
+    payload = race_json(race(world, sc), run_info("threat", world, sc))
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_race
+
+    print_race(payload)
+
+
+@app.command()
 def simulate(
     scenario: ScenarioOpt = None,
     deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,

@@ -11,6 +11,7 @@ from burdenshift.engine.assess import Assessment, first_year_held
 from burdenshift.engine.counting import WEAK_THRESHOLD
 from burdenshift.engine.runinfo import RunInfo
 from burdenshift.engine.simulate import Simulation
+from burdenshift.engine.threat import Race
 
 SCOPE = "Conventional forces only: nuclear forces are out of scope."
 SIMULATE_POLICY = (
@@ -18,6 +19,16 @@ SIMULATE_POLICY = (
     "lines cannot absorb then buys the output other lines have spare this year, toward the full "
     "requirement, and only what is left after that lapses."
 )
+
+
+MEASURES = {
+    "coverage": "europe_share_*: Europe's capability ready for war as a share of the requirement "
+    "(E / R, capped at 100 %): how much of what defending Europe needs Europe alone could carry.",
+    "force_share": "force_share_*: Europe's share of the allied force, E / (E + U): it rises when "
+    "the US leaves even if Europe builds nothing, so it is never the headline.",
+    "days_of_war": "days Europe's munition stock lasts at the daily use of high-intensity war.",
+}
+"""What each measure answers, in words every output carries (docs/method.md explains them)."""
 
 
 def assessment_json(result: Assessment, info: RunInfo) -> dict[str, Any]:
@@ -37,12 +48,31 @@ def assessment_json(result: Assessment, info: RunInfo) -> dict[str, Any]:
         for i, a in enumerate(result.areas)
     }
     return {
+        "requirement": result.requirement,
+        "requirement_set": result.requirement_set,
+        "campaign_days": result.campaign_days,
+        "measures": MEASURES,
         "deadline": result.deadline,
         "target_share": result.target_share,
         "years": years,
         "paths": paths,
+        "days_of_war": result.days_of_war,
         "areas": areas,
         "allies": [asdict(b) for b in result.allies],
+        "scope": SCOPE,
+        "run": info.as_dict(),
+    }
+
+
+def race_json(result: Race, info: RunInfo) -> dict[str, Any]:
+    return {
+        "years": list(result.years),
+        "metrics": [asdict(m) for m in result.metrics],
+        "measures": {
+            "stock_ratio": "Europe's stock over Russia's projected stock (both gross holdings).",
+            "overtakes": "the first year from which Europe's yearly output stays at or above "
+            "Russia's (null: not within the horizon).",
+        },
         "scope": SCOPE,
         "run": info.as_dict(),
     }
@@ -60,6 +90,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
                 "europe_share": _floats(sim.europe_share[draw, a]),
                 "gap": _floats(sim.gap[draw, a]),
                 "us_share": _floats(sim.us_share[draw, a]),
+                "force_share": _floats(sim.force_share[draw, a]),
                 "target": float(sim.target[a]),
                 "year_target": held[a],
                 "deterrence_gap_total": float(sim.gap[draw, a].sum()),
@@ -74,6 +105,9 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
             "budget": _floats(sim.budget_musd[draw].sum(0)),
             "by_ally": {sim.allies[i]: _floats(cost[i]) for i in np.flatnonzero(europe)},
         },
+        "days_of_war": _sim_days(sim, draw),
+        "requirement": info.requirement,
+        "measures": MEASURES,
         "scope": SCOPE,
         "policy": SIMULATE_POLICY,
         "run": info.as_dict(),
@@ -143,6 +177,18 @@ def simulation_rows(sim: Simulation, draw: int = 0) -> list[tuple[str, str, int,
                 )
             )
     return rows
+
+
+def _sim_days(sim: Simulation, draw: int) -> dict[str, list[float]]:
+    """Per munition metric and year: days Europe's stock lasts (needs the detailed run)."""
+    use = sim.daily_use
+    if sim.europe_capability.shape[1] == 0:
+        return {}
+    return {
+        m: _floats(sim.europe_capability[draw, i] / use[i])
+        for i, m in enumerate(sim.metrics)
+        if not np.isnan(use[i])
+    }
 
 
 def _floats(values: np.ndarray) -> list[float]:

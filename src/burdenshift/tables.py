@@ -108,6 +108,49 @@ def print_assessment(payload: dict[str, Any]) -> None:
     console.print(burden)
 
 
+def _num(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.2g}"
+
+
+def print_race(payload: dict[str, Any]) -> None:
+    years = payload["years"]
+    show = [y for y in years if y in (years[0], years[1], years[-1])]
+    table = Table(
+        title=plain(
+            f"The race against Russia  (scenario {clean(payload['run']['scenario'])}, "
+            f"data {clean(payload['run']['data_hash'])})"
+        ),
+        title_justify="left",
+    )
+    table.add_column("metric", no_wrap=True)
+    for y in show:
+        table.add_column(f"stock {y} Europe / Russia", justify="right")
+    table.add_column("output a year Europe / Russia", justify="right")
+    table.add_column("Europe out-produces from (rates / ramp)", justify="center")
+    flagged = False
+    for m in payload["metrics"]:
+        flagged |= m["weak"]
+        cells = [
+            f"{_num(m['europe_stock'][years.index(y)])} / {_num(m['russia_stock'][years.index(y)])}"
+            for y in show
+        ]
+        table.add_row(
+            plain(m["name"] + (" *" if m["weak"] else "")),
+            *cells,
+            f"{_num(m['europe_output'][1 if len(years) > 1 else 0])} / {_num(m['russia_output'])}",
+            f"{_year(m['overtakes'])} / {_year(m['overtakes_max_ramp'])}",
+        )
+    console.print(table)
+    console.print(
+        "Stocks are gross holdings in each metric's unit; Russia's path adds its yearly output and "
+        "subtracts what the war against Ukraine uses. Europe's output is its own lines' for Europe."
+    )
+    if flagged:
+        console.print("* Russia's figures for this metric are low-confidence or assumptions.")
+
+
 def print_simulation(payload: dict[str, Any]) -> None:
     years = payload["years"]
     run = payload["run"]

@@ -168,9 +168,7 @@ def line_of(node: Any, loc: list[Any] | tuple[Any, ...]) -> int | None:
     return line
 
 
-def key_path(
-    root: Any, loc: tuple[Any, ...] | list[Any], show: Any = str
-) -> tuple[list[Any], str]:
+def key_path(root: Any, loc: tuple[Any, ...] | list[Any], show: Any = str) -> tuple[list[Any], str]:
     """The part of a pydantic location that names keys in the YAML (for its line) and the
     dotted field to report: tags of tagged unions (a distribution's `uniform`) are dropped."""
     kept: list[Any] = []

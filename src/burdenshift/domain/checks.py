@@ -9,7 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from burdenshift.dims import EUROPE_AGGREGATE, US
-from burdenshift.domain.entities import AlliesFile, AreasFile, LinesFile, SystemsFile
+from burdenshift.domain.entities import (
+    OPTIONAL_FILES,
+    AlliesFile,
+    AreasFile,
+    LinesFile,
+    RequirementsFile,
+    SystemsFile,
+)
 from burdenshift.domain.figures import INPUT_USE_PREFIX, PARAMETERS, TABLES, Figure
 from burdenshift.domain.reader import RawData, show
 from burdenshift.errors import InputError
@@ -92,7 +99,13 @@ def _keys(raw: RawData) -> dict[str, set[str]]:
     inputs = set(getattr(d.get("inputs.yaml"), "inputs", {}))
     metrics = {f"{a}:{m}" for a, area in areas.items() for m in area.metrics}
     holders = (allies | {EUROPE_AGGREGATE}) - {""}
+    sets = set(getattr(d.get("requirements.yaml"), "sets", {}))
     return {
+        "requirements.csv": sets | {f"{s}:{m}" for s in sets for m in metrics},
+        "expenditure.csv": metrics,
+        "readiness.csv": systems | {f"{h}:{s}" for h in allies for s in systems},
+        "threat.csv": metrics,
+        "ukraine.csv": systems,
         "allies.csv": allies,
         "areas.csv": set(areas) | metrics,
         "systems.csv": systems,
@@ -111,7 +124,13 @@ def check_references(raw: RawData) -> list[InputError]:
     out = []
     for f in raw.figures:
         if f.key not in keys[f.table]:
-            kind = {"holdings.csv": "holder:system"}.get(f.table, "key")
+            kind = {
+                "holdings.csv": "holder:system",
+                "requirements.csv": "set or set:area:metric",
+                "readiness.csv": "system or holder:system",
+                "expenditure.csv": "area:metric",
+                "threat.csv": "area:metric",
+            }.get(f.table, "key")
             out.append(
                 _err(
                     f,
@@ -386,10 +405,65 @@ def check_shares(raw: RawData) -> list[InputError]:
     return out
 
 
+def check_requirements(raw: RawData) -> list[InputError]:
+    """Every requirement set resolves every metric: its own figure, a campaign, or a fallback."""
+    reqs = raw.definitions.get("requirements.yaml")
+    if not isinstance(reqs, RequirementsFile):
+        return []
+    folder = f"{raw.folder}/requirements.yaml"
+    areas = getattr(raw.definitions.get("areas.yaml"), "areas", {})
+    metrics = [f"{a}:{m}" for a, area in areas.items() for m in area.metrics]
+    rows = {(f.table, f.field, f.key) for f in raw.figures}
+    given = {k for t, name, k in rows if (t, name) == ("requirements.csv", "quantity")}
+    campaign = {k for t, name, k in rows if (t, name) == ("expenditure.csv", "daily_use")}
+    out: list[InputError] = []
+    if reqs.default not in reqs.sets:
+        out.append(
+            InputError(
+                f"the default set '{reqs.default}' is not defined",
+                file=folder,
+                field="default",
+                fix=f"name one of the sets: {', '.join(reqs.sets)}",
+            )
+        )
+    for sid, rset in reqs.sets.items():
+        chain, at = [sid], rset.fallback
+        while at is not None and at not in chain:
+            chain.append(at)
+            nxt = reqs.sets.get(at)
+            at = nxt.fallback if nxt is not None else None
+        if at is not None or any(c not in reqs.sets for c in chain):
+            out.append(
+                InputError(
+                    f"set '{sid}' falls back to an unknown set or in a circle "
+                    f"({' → '.join(chain)})",
+                    file=folder,
+                    field=f"sets.{sid}.fallback",
+                    fix="name a defined set, or null for a set that gives every metric",
+                )
+            )
+            continue
+        missing = [
+            m for m in metrics if m not in campaign and not any(f"{c}:{m}" in given for c in chain)
+        ]
+        if missing:
+            out.append(
+                InputError(
+                    f"set '{sid}' gives no requirement for {', '.join(missing[:5])}"
+                    + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
+                    file=f"{raw.folder}/requirements.csv",
+                    field="quantity",
+                    fix=f"add rows {sid}:<area:metric>,quantity,<value>,cu,... or a fallback set"
+                    " (munitions take theirs from a daily_use in expenditure.csv)",
+                )
+            )
+    return out
+
+
 def check_all(raw: RawData) -> list[InputError]:
     """Every problem in a data folder: per-row problems first, then cross-file ones."""
     problems = list(raw.problems)
-    if len(set(raw.definitions) - {"uncertainty.yaml"}) < 5:
+    if len(set(raw.definitions) - OPTIONAL_FILES) < 5:
         return problems
     for check in (
         check_definitions,
@@ -398,6 +472,7 @@ def check_all(raw: RawData) -> list[InputError]:
         check_weights,
         check_lines,
         check_shares,
+        check_requirements,
     ):
         problems.extend(check(raw))
     return problems

@@ -53,6 +53,20 @@ class Input(_Strict):
     unit: str
 
 
+class RequirementSet(_Strict):
+    name: str
+    description: str
+    fallback: Id | None = None
+    """The set whose figure applies where this one gives none (a study that covers some areas)."""
+
+
+class RequirementsFile(_Strict):
+    """Named requirement sets; their figures are in requirements.csv (`SET:area:metric`)."""
+
+    default: Id
+    sets: dict[Id, RequirementSet] = Field(min_length=1)
+
+
 class AlliesFile(_Strict):
     allies: dict[Id, Ally] = Field(min_length=1)
 
@@ -80,6 +94,7 @@ DEFINITION_FILES: dict[str, type[BaseModel]] = {
     "lines.yaml": LinesFile,
     "inputs.yaml": InputsFile,
     "uncertainty.yaml": Uncertainty,
+    "requirements.yaml": RequirementsFile,
 }
-OPTIONAL_FILES = frozenset({"uncertainty.yaml"})
+OPTIONAL_FILES = frozenset({"uncertainty.yaml", "requirements.yaml"})
 """Definition files a data folder may leave out."""

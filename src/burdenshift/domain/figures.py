@@ -165,7 +165,34 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
         "max_growth_share_per_year": FieldSpec("share", upper=10.0),
     },
     "parameters.csv": {"value": FieldSpec("*")},
+    # the tables below are optional: a folder without them counts every fleet as ready, nothing
+    # as US-made, no campaign use and no threat, and measures against the `today` comparator
+    "requirements.csv": {
+        "quantity": FieldSpec("cu", required=False, upper=MAX_ITEMS),
+        # a campaign of more than ten years is not a stockpile norm
+        "campaign_days": FieldSpec("days", required=False, lower=1.0, upper=3650.0),
+    },
+    "expenditure.csv": {
+        "daily_use": FieldSpec("cu_per_day", required=False, upper=MAX_ITEMS, positive=True),
+        "training_use_per_year": FieldSpec("cu_per_year", required=False, upper=MAX_ITEMS),
+    },
+    "readiness.csv": {
+        "availability": FieldSpec("share", required=False, upper=1.0),
+        "us_made": FieldSpec("share", required=False, upper=1.0),
+        "dependence_floor": FieldSpec("share", required=False, upper=1.0),
+        "dependence_years": FieldSpec("years", required=False, upper=30.0),
+    },
+    "threat.csv": {
+        "stock": FieldSpec("cu", required=False, upper=MAX_ITEMS),
+        "output_per_year": FieldSpec("cu_per_year", required=False, upper=MAX_ITEMS),
+        "use_per_year": FieldSpec("cu_per_year", required=False, upper=MAX_ITEMS),
+    },
+    "ukraine.csv": {"items_per_year": FieldSpec("items_per_year", required=False, upper=MAX_ITEMS)},
 }
+OPTIONAL_TABLES = frozenset(
+    {"requirements.csv", "expenditure.csv", "readiness.csv", "threat.csv", "ukraine.csv"}
+)
+"""Figure tables a data folder may leave out."""
 
 INPUT_USE_PREFIX = "uses_"
 """lines.csv fields `uses_<input>` (unit `per_item`) give a line's use of a critical input."""

@@ -18,6 +18,7 @@ from burdenshift.domain.figures import (
     CONFIDENCE,
     FIRST_YEAR,
     LAST_YEAR,
+    OPTIONAL_TABLES,
     TABLES,
     WEAK,
     Figure,
@@ -73,6 +74,8 @@ def read_folder(folder: Path | str | None = None) -> RawData:
     rejected: set[tuple[str, str, str]] = set()
     for name in TABLES:
         path = root / name
+        if name in OPTIONAL_TABLES and not path.exists():
+            continue
         text = _read_text(path, problems)
         if text is None:
             unread.add(name)

@@ -12,6 +12,7 @@ from burdenshift.domain.entities import (
     AreasFile,
     InputsFile,
     LinesFile,
+    RequirementsFile,
     SystemsFile,
 )
 from burdenshift.domain.figures import INPUT_USE_PREFIX, TABLES, Figure, field_spec
@@ -82,6 +83,40 @@ class World:
     """(line, input) use per item produced."""
     input_supply_per_year: np.ndarray
     input_max_growth_share: np.ndarray
+
+    requirement_sets: tuple[str, ...]
+    """Named requirement sets of the data (requirements.yaml), before the computed ones."""
+    requirement_set_names: tuple[str, ...]
+    requirement_default: str
+    requirement_quantity: np.ndarray
+    """(set, metric) the set's requirement, its fallback's where it gives none; NaN: none."""
+    requirement_weak: np.ndarray
+    """(set, metric) the figure is low-confidence or an assumption."""
+    campaign_days: np.ndarray
+    """(set,) the days of high-intensity war each set's munition stocks must last."""
+    daily_use: np.ndarray
+    """(metric,) use a day in high-intensity war, metric units; NaN: not a munition."""
+    training_use_per_year: np.ndarray
+    availability: np.ndarray
+    """(ally, system) share of the holding ready for war (serviceability, crews)."""
+    us_availability: np.ndarray
+    """(system,) the same for the US contribution."""
+    us_made: np.ndarray
+    """(system,) share of the system of US origin (US spares, software, munitions)."""
+    dependence_floor: np.ndarray
+    """(system,) availability factor a US-made fleet falls to when licences are refused."""
+    dependence_years: np.ndarray
+    """(system,) years to fall to that floor."""
+    threat_stock: np.ndarray
+    """(metric,) Russia's holdings in the metric's units; NaN: no public estimate."""
+    threat_output: np.ndarray
+    """(metric,) Russia's new production and refurbishment a year."""
+    threat_use: np.ndarray
+    """(metric,) Russia's losses and expenditure a year in the war against Ukraine."""
+    threat_year: np.ndarray
+    """(metric,) the year of the stock estimate."""
+    ukraine_per_year: np.ndarray
+    """(system,) European transfers to Ukraine a year."""
 
     base_year: int
     gdp_real_growth: float
@@ -216,6 +251,18 @@ def build_world(raw: RawData) -> World:
     param = {f.key: f.value for f in figs if f.table == "parameters.csv"}
 
     return World(
+        **_requirements(raw, metrics, value, weak),
+        **_readiness(allies, systems, value),
+        **_threat(metrics, figs),
+        daily_use=np.array(
+            [value.get(("expenditure.csv", m, "daily_use"), np.nan) for m in metrics]
+        ),
+        training_use_per_year=np.array(
+            [value.get(("expenditure.csv", m, "training_use_per_year"), 0.0) for m in metrics]
+        ),
+        ukraine_per_year=np.array(
+            [value.get(("ukraine.csv", s, "items_per_year"), 0.0) for s in systems]
+        ),
         allies=allies,
         ally_names=tuple(a.name for a in allies_f.allies.values()),
         ally_region=tuple(a.region for a in allies_f.allies.values()),
@@ -275,6 +322,95 @@ def build_world(raw: RawData) -> World:
         uncertainty=_uncertainty(raw),
         raw=raw,
     )
+
+
+TODAY = "today"
+"""The comparator set: today's European holdings plus the US contribution, both ready for war.
+It moves with the holdings, so it says nothing about what defending Europe needs."""
+RATIO_TO_RUSSIA = "ratio-to-russia"
+"""A stated force ratio to Russia's projected holdings, per metric where they are estimated."""
+NATO_CAMPAIGN_DAYS = 30.0
+"""Campaign days where a set states none: NATO's 30-day stockpile guideline (docs/method.md)."""
+
+
+def _requirements(
+    raw: RawData,
+    metrics: tuple[str, ...],
+    value: dict[tuple[str, str, str], float],
+    weak: dict[tuple[str, str, str], bool],
+) -> dict[str, object]:
+    """Each named set's figures, resolved through its fallback chain (checked beforehand)."""
+    found = raw.definitions.get("requirements.yaml")
+    sets = dict(found.sets) if isinstance(found, RequirementsFile) else {}
+    ids = tuple(sets)
+    qty = np.full((len(ids), len(metrics)), np.nan)
+    weak_q = np.zeros((len(ids), len(metrics)), dtype=bool)
+    days = np.full(len(ids), NATO_CAMPAIGN_DAYS)
+    for i, sid in enumerate(ids):
+        chain: list[str] = []
+        at: str | None = sid
+        while at is not None and at in sets and at not in chain:
+            chain.append(at)
+            at = sets[at].fallback
+        days[i] = next(
+            (
+                value[("requirements.csv", c, "campaign_days")]
+                for c in chain
+                if ("requirements.csv", c, "campaign_days") in value
+            ),
+            NATO_CAMPAIGN_DAYS,
+        )
+        for j, m in enumerate(metrics):
+            for c in chain:
+                k = ("requirements.csv", f"{c}:{m}", "quantity")
+                if k in value:
+                    qty[i, j], weak_q[i, j] = value[k], weak[k]
+                    break
+    return {
+        "requirement_sets": ids,
+        "requirement_set_names": tuple(sets[s].name for s in ids),
+        "requirement_default": found.default if isinstance(found, RequirementsFile) else TODAY,
+        "requirement_quantity": qty,
+        "requirement_weak": weak_q,
+        "campaign_days": days,
+    }
+
+
+def _readiness(
+    allies: tuple[str, ...], systems: tuple[str, ...], value: dict[tuple[str, str, str], float]
+) -> dict[str, np.ndarray]:
+    """Availability per holder and system (a holder's own figure, else the system's, else 1)."""
+
+    def get(key: str, name: str, default: float) -> float:
+        return value.get(("readiness.csv", key, name), default)
+
+    base = np.array([get(s, "availability", 1.0) for s in systems])
+    per_ally = np.array(
+        [[get(f"{a}:{s}", "availability", base[j]) for j, s in enumerate(systems)] for a in allies]
+    )
+    return {
+        "availability": per_ally,
+        "us_availability": per_ally[allies.index(US)] if US in allies else base,
+        "us_made": np.array([get(s, "us_made", 0.0) for s in systems]),
+        "dependence_floor": np.array([get(s, "dependence_floor", 1.0) for s in systems]),
+        "dependence_years": np.array([get(s, "dependence_years", 1.0) for s in systems]),
+    }
+
+
+def _threat(metrics: tuple[str, ...], figs: tuple[Figure, ...]) -> dict[str, np.ndarray]:
+    rows = {(f.key, f.field): f for f in figs if f.table == "threat.csv"}
+
+    def col(name: str, default: float) -> np.ndarray:
+        return np.array([rows[m, name].value if (m, name) in rows else default for m in metrics])
+
+    return {
+        "threat_stock": col("stock", np.nan),
+        "threat_output": col("output_per_year", 0.0),
+        "threat_use": col("use_per_year", 0.0),
+        "threat_year": np.array(
+            [rows[m, "stock"].year if (m, "stock") in rows else 0 for m in metrics], dtype=int
+        ),
+    }
 
 
 def _uncertainty(raw: RawData) -> Uncertainty:

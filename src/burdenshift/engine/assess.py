@@ -47,7 +47,13 @@ class AreaAssessment:
     european_producer: bool
     weak_share: float
     """Share of today's capability resting on low-confidence or assumed figures."""
-    metrics: tuple[dict[str, float | str], ...]
+    force_share_now: float | None
+    """Europe's share of the allied force today, E / (E + U): not coverage (see docs/method.md)."""
+    force_share_at_deadline: float | None
+    """The same in the deadline year, at the fastest ramp, with the US on its drawdown path."""
+    us_made_share: float
+    """Share of Europe's capability today that is US-made (US spares, software, munitions)."""
+    metrics: tuple[dict[str, float | str | None], ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,10 @@ class AllyBurden:
 
 @dataclass(frozen=True)
 class Assessment:
+    requirement: str
+    """The requirement set measured against, in words."""
+    requirement_set: str
+    campaign_days: float
     deadline: int
     target_share: float
     years: tuple[int, ...]
@@ -80,6 +90,9 @@ class Assessment:
     """(area, year) coverage at the fastest feasible ramp."""
     us_share_of_requirement: np.ndarray
     """(area, year) US contribution as a share of the requirement on the drawdown path."""
+    days_of_war: dict[str, dict[int, float]]
+    """Per munition metric and year: days Europe's stock lasts at high-intensity use (fastest
+    ramp)."""
 
     def to_frame(self) -> Any:
         """One row per area (pandas); shares are fractions of the requirement."""
@@ -105,27 +118,37 @@ def assess(world: World, scenario: Scenario) -> Assessment:
     europe = world.europe_mask(scenario.europe_includes_canada)
     s2m = world.system_to_metric()
     stock0 = (world.holdings * europe[:, None]).sum(0)
-    e_now = stock0 @ s2m
-    req = counting.requirement(world, scenario, e_now)
-    u_now = world.us_contribution @ s2m
+    ready = counting.europe_readiness(world, scenario, years, p.licence_level[:1])[0]
+    e_now = (stock0 * ready[:, 0]) @ s2m
+    req = counting.requirement(world, scenario, years)
+    u_now = (world.us_contribution * world.us_availability) @ s2m
     target = counting.targets(world, scenario)
     dl = list(years).index(scenario.deadline)
 
-    current = _project(world, scenario, p, years, europe, req, ramping=False)
-    fastest = _project(world, scenario, p, years, europe, req, ramping=True)
+    current, _ = project_capability(world, scenario, p, years, europe, req, ready, ramping=False)
+    fastest, cap_fast = project_capability(
+        world, scenario, p, years, europe, req, ready, ramping=True
+    )
     relaxed = {
-        reason: _project(world, scenario, p, years, europe, req, ramping=True, relax=key)
+        reason: project_capability(
+            world, scenario, p, years, europe, req, ready, ramping=True, relax=key
+        )[0]
         for reason, key in RELAXATIONS.items()
     }
     us_path = counting.us_path(p, years)[0][world.metric_area, :]  # (metric, year)
-    us_area = world.metric_to_area().T @ counting.coverage(u_now[:, None] * us_path, req[:, None])
+    cap_us = u_now[:, None] * us_path
+    us_area = world.metric_to_area().T @ counting.coverage(cap_us, req)
+    force_now = counting.force_share(world, e_now, u_now)
+    force_dl = counting.force_share(world, cap_fast[:, dl], cap_us[:, dl])
+    days = counting.days_of_war(world, cap_fast.T).T  # (metric, year)
+    us_made = counting.us_made_share(world, scenario)
 
     european_line = ~world.line_is_us
     area_has_line = np.zeros(len(world.areas), dtype=bool)
     area_has_line[world.system_area[world.line_system[european_line]]] = True
     weak = counting.weak_share(world, europe)
 
-    cov_now_metric = counting.coverage(e_now, req)
+    cov_now_metric = counting.coverage(e_now, req[:, 0])
     areas = []
     for a, area in enumerate(world.areas):
         now = float(fastest[a, 0])
@@ -139,9 +162,13 @@ def assess(world: World, scenario: Scenario) -> Assessment:
                 "unit": world.metric_units[m],
                 "europe": float(e_now[m]),
                 "us": float(u_now[m]),
-                "requirement": float(req[m]),
+                "requirement": float(req[m, 0]),
+                "requirement_at_deadline": float(req[m, dl]),
                 "weight": float(world.metric_weight[m]),
                 "europe_share_now": float(cov_now_metric[m]),
+                "force_share_now": _maybe(counting.force_share_metric(e_now[m], u_now[m])),
+                "days_of_war_now": _maybe(days[m, 0]),
+                "days_of_war_at_deadline": _maybe(days[m, dl]),
             }
             for m in ms
         )
@@ -149,8 +176,8 @@ def assess(world: World, scenario: Scenario) -> Assessment:
             AreaAssessment(
                 area=area,
                 name=world.area_names[a],
-                europe=_index(e_now, req, world.metric_weight, ms),
-                us=_index(u_now, req, world.metric_weight, ms),
+                europe=_index(e_now, req[:, 0], world.metric_weight, ms),
+                us=_index(u_now, req[:, 0], world.metric_weight, ms),
                 europe_share_now=now,
                 share_at_deadline_current_rates=float(current[a, dl]),
                 share_at_deadline_max_ramp=float(fastest[a, dl]),
@@ -163,33 +190,50 @@ def assess(world: World, scenario: Scenario) -> Assessment:
                 target=float(target[a]),
                 european_producer=bool(area_has_line[a]),
                 weak_share=float(weak[a]),
+                force_share_now=_maybe(force_now[a]),
+                force_share_at_deadline=_maybe(force_dl[a]),
+                us_made_share=float(us_made[a]),
                 metrics=metrics,
             )
         )
+    munitions = np.flatnonzero(~np.isnan(world.daily_use))
     return Assessment(
+        requirement=counting.requirement_label(world, scenario),
+        requirement_set=counting.requirement_set(world, scenario),
+        campaign_days=counting.campaign_days(world, scenario),
         deadline=scenario.deadline,
         target_share=scenario.target_share,
         years=tuple(int(y) for y in years),
         areas=tuple(areas),
-        allies=_burden(world, europe, req),
+        allies=_burden(world, europe),
         share_current=current,
         share_max_ramp=fastest,
         us_share_of_requirement=us_area,
+        days_of_war={
+            world.metrics[m]: {int(y): float(days[m, t]) for t, y in enumerate(years)}
+            for m in munitions
+        },
     )
 
 
-def _project(
+def _maybe(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def project_capability(
     world: World,
     scenario: Scenario,
     p: Params,
     years: np.ndarray,
     europe: np.ndarray,
     req: np.ndarray,
+    ready: np.ndarray,
     *,
     ramping: bool,
     relax: str | None = None,
-) -> np.ndarray:
-    """(area, year) European coverage if Europe buys all it can get from its lines."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(area, year) European coverage if Europe buys all it can get from its lines, and the
+    (metric, year) capability ready for war behind it."""
     base = world.base_year
     cap0 = world.capacity_per_year
     committed = counting.committed_capacity(world, years)  # (line, year), already financed
@@ -236,20 +280,21 @@ def _project(
     deliveries = np.zeros((len(world.systems), len(years)))
     np.add.at(deliveries, world.line_system, avail)
     keep = 1.0 - 1.0 / world.service_life_years
+    sent = counting.ukraine_transfers(world, scenario, years)
     stock = np.zeros_like(deliveries)
     stock[:, 0] = (world.holdings * europe[:, None]).sum(0)
     for t in range(1, len(years)):
-        stock[:, t] = stock[:, t - 1] * keep + deliveries[:, t]
-    cap_e = world.system_to_metric().T @ stock  # (metric, year)
-    cov = counting.coverage(cap_e, req[:, None])
+        stock[:, t] = np.maximum(stock[:, t - 1] * keep + deliveries[:, t] - sent[:, t], 0.0)
+    cap_e = world.system_to_metric().T @ (stock * ready)  # (metric, year)
+    cov = counting.coverage(cap_e, req)
     c2 = world.areas.index("c2") if "c2" in world.areas else None
     shares = np.zeros((len(world.areas), len(years)))
     m2a = world.metric_to_area()
     for t, year in enumerate(years):
         c2_cov = np.array([m2a[:, c2] @ cov[:, t]]) if c2 is not None else np.ones(1)
         factor = counting.integration_factor(world, p, int(year), c2_cov)[0][world.metric_area]
-        shares[:, t] = m2a.T @ counting.coverage(cap_e[:, t] * factor, req)
-    return shares
+        shares[:, t] = m2a.T @ counting.coverage(cap_e[:, t] * factor, req[:, t])
+    return shares, cap_e
 
 
 def _index(cap: np.ndarray, req: np.ndarray, weight: np.ndarray, ms: np.ndarray) -> float:
@@ -304,7 +349,7 @@ def _verdict(
     )
 
 
-def _burden(world: World, europe: np.ndarray, req: np.ndarray) -> tuple[AllyBurden, ...]:
+def _burden(world: World, europe: np.ndarray) -> tuple[AllyBurden, ...]:
     spending = world.defence_budget_musd() / 1000.0
     total_spend = spending[europe].sum()
     total_gdp = world.gdp_usd_bn[europe].sum()

@@ -8,21 +8,172 @@ from __future__ import annotations
 
 import numpy as np
 
-from burdenshift.domain.world import World
-from burdenshift.engine.params import Params
+from burdenshift.domain.world import NATO_CAMPAIGN_DAYS, RATIO_TO_RUSSIA, TODAY, World
+from burdenshift.engine.params import LICENCE_LEVEL, Params
 from burdenshift.scenario.schema import Scenario
 
 
-def requirement(world: World, scenario: Scenario, europe_now: np.ndarray) -> np.ndarray:
-    """(metric,) requirement: today's NATO total for Europe's defence, scaled by the scenario."""
-    us_now = world.us_contribution @ world.system_to_metric()
+def requirement_set(world: World, scenario: Scenario) -> str:
+    """The id of the requirement set a run measures against."""
+    return scenario.requirement or world.requirement_default
+
+
+def requirement_label(world: World, scenario: Scenario) -> str:
+    """The set's name in words, for every output."""
+    sid = requirement_set(world, scenario)
+    if sid == TODAY:
+        return "today (comparator: today's European holdings plus the US contribution)"
+    if sid == RATIO_TO_RUSSIA:
+        return "ratio-to-russia (a stated force ratio to Russia's projected holdings)"
+    return f"{sid} ({world.requirement_set_names[world.requirement_sets.index(sid)]})"
+
+
+def campaign_days(world: World, scenario: Scenario) -> float:
+    """Days of high-intensity war the munition stocks must last."""
+    if scenario.campaign_days is not None:
+        return float(scenario.campaign_days)
+    sid = requirement_set(world, scenario)
+    if sid in world.requirement_sets:
+        return float(world.campaign_days[world.requirement_sets.index(sid)])
+    default = world.requirement_default
+    if default in world.requirement_sets:
+        return float(world.campaign_days[world.requirement_sets.index(default)])
+    return NATO_CAMPAIGN_DAYS
+
+
+def requirement(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """(metric, year) what defending Europe needs in each metric: data, never a sum of holdings
+    (except the `today` comparator), times the scenario's growth factor.
+
+    A munition's requirement is its campaign stock: daily use in high-intensity war × campaign
+    days. `ratio-to-russia` asks a force ratio times Russia's projected holdings where they are
+    estimated, and the data's default set elsewhere.
+    """
+    sid = requirement_set(world, scenario)
+    n_t = len(years)
+    if sid == TODAY:
+        ready = europe_readiness(world, scenario, years[:1])[0, :, 0]
+        europe = world.europe_mask(scenario.europe_includes_canada)
+        held = (world.holdings * europe[:, None]).sum(0) * ready
+        per_metric = (
+            held + world.us_contribution * world.us_availability
+        ) @ world.system_to_metric()
+        base = np.repeat(per_metric[:, None], n_t, axis=1)
+    else:
+        fallback = sid if sid in world.requirement_sets else world.requirement_default
+        if fallback in world.requirement_sets:
+            row = world.requirement_quantity[world.requirement_sets.index(fallback)]
+        else:
+            row = np.full(len(world.metrics), np.nan)
+        base = np.repeat(np.nan_to_num(row, nan=0.0)[:, None], n_t, axis=1)
+        if sid == RATIO_TO_RUSSIA:
+            ratio = np.array(
+                [scenario.force_ratio_by_metric.get(m, scenario.force_ratio) for m in world.metrics]
+            )
+            known = ~np.isnan(world.threat_stock)
+            base[known] = ratio[known, None] * threat_stock_path(world, scenario, years)[known]
+    campaign = ~np.isnan(world.daily_use)
+    base[campaign] = (world.daily_use[campaign] * campaign_days(world, scenario))[:, None]
     growth = np.array(
         [
             scenario.requirement_growth_by_area.get(a, scenario.requirement_growth)
             for a in world.areas
         ]
     )
-    return (europe_now + us_now) * growth[world.metric_area]
+    return base * growth[world.metric_area][:, None]
+
+
+def threat_stock_path(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """(metric, year) Russia's projected holdings: the estimate, plus output, less what the war
+    against Ukraine uses, from the estimate's year on; never below zero."""
+    net = world.threat_output - world.threat_use
+    since = np.maximum(years[None, :] - world.threat_year[:, None], 0)
+    start = np.nan_to_num(world.threat_stock, nan=0.0)
+    path = np.maximum(start[:, None] + net[:, None] * since, 0.0)
+    return np.where(np.isnan(world.threat_stock)[:, None], np.nan, path)
+
+
+def europe_readiness(
+    world: World, scenario: Scenario, years: np.ndarray, licence: np.ndarray | None = None
+) -> np.ndarray:
+    """(batch, system, year) share of Europe's holdings ready for war.
+
+    Availability (serviceability, crews) of the European fleet, weighted by who holds it, times
+    the dependence factor of US-made systems: with licences capped or refused their availability
+    falls in a straight line to an assumed floor over `dependence_years`, in proportion to the
+    share of licences refused (`licence` per batch row: 1 granted, 0 refused).
+    """
+    if licence is None:
+        licence = np.array(
+            [LICENCE_LEVEL.get(scenario.export.us_licences, scenario.export.licence_cap_share)]
+        )
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    held = world.holdings * europe[:, None]
+    total = held.sum(0)
+    fleet = np.divide(
+        (held * world.availability).sum(0),
+        total,
+        out=world.availability[europe].mean(0) if europe.any() else np.ones(len(world.systems)),
+        where=total > 0,
+    )
+    elapsed = np.clip(
+        (years[None, :] - world.base_year) / np.maximum(world.dependence_years, 1e-9)[:, None],
+        0.0,
+        1.0,
+    )
+    loss = (1.0 - world.dependence_floor)[:, None] * elapsed  # (system, year) when refused
+    refused = (1.0 - np.asarray(licence, dtype=float))[:, None, None]
+    factor = 1.0 - world.us_made[None, :, None] * refused * loss[None]
+    return fleet[None, :, None] * factor
+
+
+def ukraine_transfers(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """(system, year) items Europe sends Ukraine each year after the base year (the data's
+    yearly figures, scaled, replaced per system, and ending after `until`)."""
+    support = scenario.ukraine_support
+    per_year = world.ukraine_per_year * support.multiplier
+    for name, items in support.by_system.items():
+        per_year[world.systems.index(name)] = items
+    on = years > world.base_year
+    if support.until is not None:
+        on &= years <= support.until
+    return per_year[:, None] * on[None, :]
+
+
+def us_made_share(world: World, scenario: Scenario) -> np.ndarray:
+    """(area,) share of Europe's capability today that is US-made."""
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    s2m = world.system_to_metric()
+    held = (world.holdings * world.availability * europe[:, None]).sum(0)
+    total = held @ s2m
+    us = (held * world.us_made) @ s2m
+    per_metric = np.divide(us, total, out=np.zeros_like(total), where=total > 0)
+    return area_mean(world, per_metric)
+
+
+def force_share(world: World, europe: np.ndarray, us: np.ndarray) -> np.ndarray:
+    """(…, area) Europe's share of the allied force, E / (E + U), per metric then weighted;
+    metrics where neither side holds anything are left out of the area's mean (NaN if all are).
+
+    Not the headline: it rises when the US leaves even if Europe builds nothing.
+    """
+    total = europe + us
+    per_metric = np.divide(europe, total, out=np.zeros_like(total), where=total > 0)
+    has = (total > 0).astype(float)
+    m2a = world.metric_to_area()
+    weight = has @ m2a
+    return np.divide(per_metric @ m2a, weight, out=np.full_like(weight, np.nan), where=weight > 0)
+
+
+def force_share_metric(europe: float, us: float) -> float:
+    """E / (E + U) for one metric; NaN when neither side holds anything."""
+    return europe / (europe + us) if europe + us > 0 else float("nan")
+
+
+def days_of_war(world: World, stock: np.ndarray) -> np.ndarray:
+    """(…, metric) days a munition stock lasts at high-intensity use; NaN for other metrics."""
+    use = world.daily_use
+    return np.where(np.isnan(use), np.nan, stock / np.where(np.isnan(use), 1.0, use))
 
 
 def coverage(capability: np.ndarray, req: np.ndarray) -> np.ndarray:

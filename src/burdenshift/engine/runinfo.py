@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from burdenshift.domain.world import World
+from burdenshift.engine.counting import requirement_label
 from burdenshift.scenario.schema import Scenario
 
 
@@ -28,6 +29,8 @@ class RunInfo:
     seed: int | None
     applied: dict
     """The full scenario as applied (defaults filled in), enough to reproduce the run."""
+    requirement: str = ""
+    """The requirement set the run measures against, in words."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -44,4 +47,5 @@ def run_info(engine: str, world: World, scenario: Scenario, seed: int | None = N
         data_hash=world.data_hash,
         seed=seed,
         applied=applied,
+        requirement=requirement_label(world, scenario),
     )

@@ -52,11 +52,15 @@ class Simulation:
     us_share: np.ndarray
     """(batch, area, year) the US contribution on its drawdown path, as coverage of the
     requirement."""
+    force_share: np.ndarray
+    """(batch, area, year) Europe's share of the allied force, E / (E + U) (not coverage)."""
     europe_capability: np.ndarray
     """(batch, metric, year) effective European capability (after the integration penalty)."""
     us_capability: np.ndarray
     requirement: np.ndarray
-    """(metric,)."""
+    """(metric, year) the requirement of the run's set."""
+    daily_use: np.ndarray
+    """(metric,) munition use a day in high-intensity war; NaN for other metrics."""
     stock: np.ndarray
     """(batch, system, year) European stock, items."""
     deliveries: np.ndarray
@@ -94,9 +98,14 @@ class Simulation:
             {
                 "europe_share": (("batch", "area", "year"), self.europe_share, share),
                 "gap": (("batch", "area", "year"), self.gap, share),
+                "force_share": (
+                    ("batch", "area", "year"),
+                    self.force_share,
+                    {"unit": "share of the allied force"},
+                ),
                 "europe_capability": (("batch", "metric", "year"), self.europe_capability),
                 "us_capability": (("batch", "metric", "year"), self.us_capability),
-                "requirement": (("metric",), self.requirement),
+                "requirement": (("metric", "year"), self.requirement),
                 "stock": (("batch", "system", "year"), self.stock, {"unit": "items"}),
                 "deliveries": (("batch", "system", "year"), self.deliveries, {"unit": "items"}),
                 "line_output": (("batch", "line", "year"), self.line_output, {"unit": "items"}),
@@ -138,8 +147,10 @@ def simulate(
     l2m = (line_metric[:, None] == np.arange(len(world.metrics))[None, :]).astype(float)
 
     stock0 = world.holdings * europe[:, None]
-    req = counting.requirement(world, scenario, stock0.sum(0) @ s2m)
-    us_now = world.us_contribution @ s2m
+    req = counting.requirement(world, scenario, years)  # (metric, year)
+    ready = counting.europe_readiness(world, scenario, years, p.licence_level)
+    sent = counting.ukraine_transfers(world, scenario, years)
+    us_now = (world.us_contribution * world.us_availability) @ s2m
     us_share = counting.us_path(p, years)[:, world.metric_area, :]
     target = counting.targets(world, scenario)
     metric_target = target[world.metric_area]
@@ -210,6 +221,7 @@ def simulate(
     n_area, n_metric = len(world.areas), len(world.metrics)
     out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
     out_us = np.zeros((n_t, n_b, n_area))
+    out_force = np.zeros((n_t, n_b, n_area))
     n_metric_out, n_sys_out, n_line_out = (n_metric, n_sys, n_line) if detail else (0, 0, 0)
     out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric_out)), np.zeros((n_t, n_b, n_metric_out))
     out_stock, out_deliv = np.zeros((n_t, n_b, n_sys_out)), np.zeros((n_t, n_b, n_sys_out))
@@ -219,7 +231,7 @@ def simulate(
     out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
     # the baseline without new deliveries: what a planner sees falling short, year by year
     decay = (1.0 - retire)[None, :] ** (years - years[0])[:, None]
-    baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay) @ s2m, req[None, :])
+    baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay * ready[0].T) @ s2m, req.T)
 
     for ti, year in enumerate(years):
         if ti > 0:
@@ -298,27 +310,31 @@ def simulate(
                 capex_paid = capex_paid * contribution
             retired = stock * retire[None, :]
             added = delivered @ l2s
-            stock = stock - retired + added
+            stock = np.maximum(stock - retired + added - sent[None, :, ti], 0.0)
             if detail:
                 out_deliv[ti], out_retired[ti], out_output[ti] = added, retired, delivered
             out_purchases[ti][:, buyers] = spent
             out_capex[ti][:, buyers] = capex_paid
         if detail:
             out_capacity[ti], out_stock[ti] = cap, stock
-        cap_e = stock @ s2m
-        raw_cov = counting.coverage(cap_e, req)
+        cap_e = (stock * ready[:, :, ti]) @ s2m
+        req_t = req[:, ti]
+        raw_cov = counting.coverage(cap_e, req_t)
         c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
         factor = counting.integration_factor(world, p, int(year), c2_cov)[:, world.metric_area]
         cap_e = cap_e * factor
-        eff_cov = counting.coverage(cap_e, req)
+        eff_cov = counting.coverage(cap_e, req_t)
         cap_u = us_now[None, :] * us_share[:, :, ti]
         with np.errstate(divide="ignore", invalid="ignore"):
             gap = np.where(
-                req > 0, np.maximum(0.0, req - cap_e - cap_u) / np.where(req > 0, req, 1), 0
+                req_t > 0,
+                np.maximum(0.0, req_t - cap_e - cap_u) / np.where(req_t > 0, req_t, 1),
+                0,
             )
         out_share[ti] = counting.area_mean(world, eff_cov)
         out_gap[ti] = counting.area_mean(world, gap)
-        out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req))
+        out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req_t))
+        out_force[ti] = counting.force_share(world, cap_e, cap_u)
         if detail:
             out_cap_e[ti], out_cap_u[ti] = cap_e, cap_u
 
@@ -332,9 +348,11 @@ def simulate(
         europe_share=_batch_first(out_share),
         gap=_batch_first(out_gap),
         us_share=_batch_first(out_us),
+        force_share=_batch_first(out_force),
         europe_capability=_batch_first(out_cap_e),
         us_capability=_batch_first(out_cap_u),
         requirement=req,
+        daily_use=world.daily_use,
         stock=_batch_first(out_stock),
         deliveries=_batch_first(out_deliv),
         retirements=_batch_first(out_retired),

@@ -9,7 +9,13 @@ from burdenshift.domain.checks import (
     check_weights,
 )
 from burdenshift.domain.figures import field_spec
-from burdenshift.domain.world import World, build_world, override_figures
+from burdenshift.domain.world import (
+    RATIO_TO_RUSSIA,
+    TODAY,
+    World,
+    build_world,
+    override_figures,
+)
 from burdenshift.errors import InputError
 from burdenshift.scenario.schema import Scenario
 from burdenshift.yamltext import line_of
@@ -51,6 +57,16 @@ def check_scenario(world: World, scenario: Scenario) -> None:
     known(scenario.requirement_growth_by_area, world.areas, "requirement_growth_by_area", "area")
     known(scenario.us_drawdown.by_area, world.areas, "us_drawdown.by_area", "area")
     known(scenario.budget.by_ally, world.allies, "budget.by_ally", "ally")
+    known(scenario.ukraine_support.by_system, world.systems, "ukraine_support.by_system", "system")
+    known(scenario.force_ratio_by_metric, world.metrics, "force_ratio_by_metric", "metric")
+    if scenario.requirement is not None:
+        known(
+            [scenario.requirement],
+            requirement_choices(world),
+            "requirement",
+            "requirement set",
+            False,
+        )
     for i, rule in enumerate(scenario.export.closed_routes):
         if rule.line is not None:
             known([rule.line], world.lines, f"export.closed_routes.{i}.line", "line", False)
@@ -64,6 +80,11 @@ def check_scenario(world: World, scenario: Scenario) -> None:
             )
         if rule.to != "all":
             known(rule.to, world.allies, f"export.closed_routes.{i}.to", "ally", False)
+
+
+def requirement_choices(world: World) -> tuple[str, ...]:
+    """The sets a scenario may name: the data's, then the computed ones."""
+    return (*world.requirement_sets, RATIO_TO_RUSSIA, TODAY)
 
 
 def applied_world(world: World, scenario: Scenario) -> World:
@@ -82,9 +103,7 @@ def located(exc: InputError, scenario: Scenario) -> InputError:
         return exc
     file, root = source
     loc = [int(p) if p.isdigit() else p for p in (exc.field or "").split(".") if p]
-    return InputError(
-        exc.problem, file=file, line=line_of(root, loc), field=exc.field, fix=exc.fix
-    )
+    return InputError(exc.problem, file=file, line=line_of(root, loc), field=exc.field, fix=exc.fix)
 
 
 def _applied(world: World, scenario: Scenario) -> World:

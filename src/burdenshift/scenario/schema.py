@@ -127,6 +127,24 @@ class Override(_Strict):
     """Finite; its range is the field's own (checked against the data's table of fields)."""
 
 
+MAX_CAMPAIGN_DAYS = 365
+"""Longest campaign a stockpile is sized for: a year of high-intensity war."""
+MAX_FORCE_RATIO = 10.0
+
+
+class UkraineSupport(_Strict):
+    """European transfers to Ukraine, drawn from production and stocks each year."""
+
+    multiplier: float = Field(default=1.0, ge=0.0, le=MAX_MULTIPLIER)
+    """Scales the data's yearly transfers (ukraine.csv); 0: none."""
+    until: Year | None = None
+    """The last year of transfers; None: over the whole horizon."""
+    by_system: dict[Name, Annotated[float, Field(ge=0.0, le=1e7)]] = Field(
+        default_factory=dict, max_length=500
+    )
+    """Items a year per system, replacing the data's figure for that system."""
+
+
 class Scenario(_Strict):
     name: str = Field(default="default", max_length=200)
     description: str = Field(default="", max_length=5_000)
@@ -136,8 +154,21 @@ class Scenario(_Strict):
     """The year by which Europe should hold the target share; inside the horizon."""
     target_share: Share = 0.5
     target_share_by_area: dict[Name, Share] = Field(default_factory=dict, max_length=100)
+    requirement: Name | None = None
+    """The requirement set: `nato-2025` (the data's default), `iiss-2025`, `bruegel-kiel-2025`,
+    `ratio-to-russia`, `today` (a comparator), or the path of a requirements CSV (CLI only)."""
+    campaign_days: Annotated[int, Field(ge=1, le=MAX_CAMPAIGN_DAYS)] | None = None
+    """Days of high-intensity war the munition stocks must last; None: the set's own (30, NATO's
+    stockpile norm; 90 for Bruegel/Kiel)."""
+    force_ratio: Annotated[float, Field(gt=0.0, le=MAX_FORCE_RATIO)] = 1.0
+    """`ratio-to-russia`: the allied force asked for per unit of Russia's projected holdings."""
+    force_ratio_by_metric: dict[
+        Annotated[str, Field(min_length=1, max_length=130)],
+        Annotated[float, Field(gt=0.0, le=MAX_FORCE_RATIO)],
+    ] = Field(default_factory=dict, max_length=200)
+    ukraine_support: UkraineSupport = UkraineSupport()
     requirement_growth: Growth = 1.0
-    """Scales the requirement (today's NATO total); e.g. 1.3 for the 2025 capability targets."""
+    """Scales the requirement of any set, e.g. 1.1 for a harsher threat."""
     requirement_growth_by_area: dict[Name, Growth] = Field(default_factory=dict, max_length=100)
     procurement: Literal["national", "pooled"] = "national"
     europe_includes_canada: bool = True

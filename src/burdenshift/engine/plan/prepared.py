@@ -69,8 +69,13 @@ class PlanData:
     """(system,) European holdings in the base year."""
     value: xr.DataArray
     """(system, metric) capability per item."""
+    ready: xr.DataArray
+    """(system, year) share of Europe's stock ready for war (availability, US-made dependence)."""
+    sent: xr.DataArray
+    """(system, year) items sent to Ukraine: the scenario's transfers, as far as the stock without
+    new deliveries can give them (so that the plan stays feasible)."""
     requirement: xr.DataArray
-    """(metric,)."""
+    """(metric, year)."""
     weight: xr.DataArray
     """(metric, area) metric weights."""
     target: xr.DataArray
@@ -131,12 +136,14 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
     money = counting.procurement_money(world, scenario, all_years)[a_idx, 1:]
     money = money * p.budget_multiplier[0, a_idx][:, None]
     stock0 = world.holdings[a_idx].sum(0)
-    req = counting.requirement(world, scenario, stock0 @ world.system_to_metric())
+    req = counting.requirement(world, scenario, all_years)[:, 1:]
+    ready = counting.europe_readiness(world, scenario, all_years, p.licence_level[:1])[0][:, 1:]
+    sent = _sent(world, scenario, all_years, stock0)
     left = order >= p.coordination_year[0]
     c2 = np.array([m.split(":")[0] == "c2" for m in world.metrics])
     gdp = world.gdp_usd_bn[a_idx]
-    keep = (1.0 - 1.0 / world.service_life_years)[:, None] ** (order - world.base_year)[None, :]
-    base_cov = counting.coverage((stock0[:, None] * keep).T @ world.system_to_metric(), req)
+    left_over = _baseline_stock(world, stock0, sent)
+    base_cov = counting.coverage((left_over * ready).T @ world.system_to_metric(), req.T)
     c2_weight = np.where(c2, world.metric_weight, 0.0)
     return PlanData(
         mode=mode,
@@ -171,7 +178,9 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         retire=da(1.0 / world.service_life_years, system),
         stock0=da(stock0, system),
         value=da(world.system_to_metric(), system, metric),
-        requirement=da(req, metric),
+        ready=da(ready, system, years),
+        sent=da(sent, system, years),
+        requirement=da(req, metric, years),
         weight=da(world.metric_to_area(), metric, area),
         target=da(counting.targets(world, scenario), area),
         penalty=da(world.integration_penalty[:, None] * left[None, :], area, years),
@@ -183,6 +192,28 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         variant_cost=world.variant_fixed_cost_musd,
         discount=da((1.0 + world.discount_rate) ** -(order - world.base_year), years),
     )
+
+
+def _sent(world: World, scenario: Scenario, years: np.ndarray, stock0: np.ndarray) -> np.ndarray:
+    """(system, plan year) transfers to Ukraine, capped by the stock left without deliveries."""
+    asked = counting.ukraine_transfers(world, scenario, years)[:, 1:]
+    keep = 1.0 - 1.0 / world.service_life_years
+    out, left = np.zeros_like(asked), stock0.astype(float)
+    for t in range(asked.shape[1]):
+        left = left * keep
+        out[:, t] = np.minimum(asked[:, t], left)
+        left = left - out[:, t]
+    return out
+
+
+def _baseline_stock(world: World, stock0: np.ndarray, sent: np.ndarray) -> np.ndarray:
+    """(system, plan year) today's stock retiring and sending to Ukraine, with no deliveries."""
+    keep = 1.0 - 1.0 / world.service_life_years
+    out, left = np.zeros_like(sent), stock0.astype(float)
+    for t in range(sent.shape[1]):
+        left = left * keep - sent[:, t]
+        out[:, t] = left
+    return out
 
 
 __all__ = ["NEVER", "Mode", "PlanData", "prepare"]

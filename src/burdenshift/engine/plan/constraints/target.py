@@ -1,6 +1,6 @@
 """Coverage and the soft target.
 
-    cover[m, t] · requirement[m] ≤ Σ_s value[s, m] · stock[s, t],      0 ≤ cover ≤ 1
+    cover[m, t] · requirement[m, t] ≤ Σ_s value[s, m] · ready[s, t] · stock[s, t],  0 ≤ cover ≤ 1
     area[a, t] = Σ_m weight[m, a] · cover[m, t]
     area · (1 − p) + p · (C2₀ · area + area₀ · C2 − area₀ · C2₀) + shortfall[a, t] ≥ target[a]
 
@@ -36,7 +36,7 @@ def achieved(m: linopy.Model, d: PlanData) -> xr.DataArray:
     The `cover` variables are only bounded by the stocks, so a solver may leave them at the
     target; benchmarks must report what the stocks give, with the exact integration penalty.
     """
-    capability = (m.variables["stock"].solution * d.value).sum("system")
+    capability = (m.variables["stock"].solution * d.ready * d.value).sum("system")
     per_metric = xr.apply_ufunc(coverage, capability, d.requirement)
     area = (per_metric * d.weight).sum("metric")
     c2 = (per_metric * d.c2_weight).sum("metric")
@@ -44,7 +44,7 @@ def achieved(m: linopy.Model, d: PlanData) -> xr.DataArray:
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    capability = (m.variables["stock"] * d.value).sum("system").simplify()
+    capability = (m.variables["stock"] * (d.ready * d.value)).sum("system").simplify()
     m.add_constraints(
         m.variables["cover"] * d.requirement <= capability,
         name="coverage",
