@@ -10,6 +10,7 @@ the US U = 1,000 t and 1 HQ.
 from __future__ import annotations
 
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,9 @@ def test_a_set_is_data_and_coverage_is_e_over_r(sets_world):
 
 
 def test_the_requirement_does_not_move_with_the_holdings(sets_world, tiny_copy):
-    sc = scenario(overrides=[{"table": "holdings.csv", "key": "FRA:tanker", "field": "quantity",
-                              "value": 40}])
+    sc = scenario(
+        overrides=[{"table": "holdings.csv", "key": "FRA:tanker", "field": "quantity", "value": 40}]
+    )
     more = applied_world(sets_world, sc)
     assert metric(assess(more, sc), "air_refuelling:offload_t")["requirement"] == 1200
     # the comparator does move: it is today's holdings plus the US contribution
@@ -143,7 +145,7 @@ def test_more_campaign_days_never_raise_coverage(tiny_copy):
         tiny_copy, requirements_yaml=SETS, requirements_csv=QUANTITIES, expenditure_csv=CAMPAIGN
     )
     shares = [assess(world, scenario(campaign_days=d)).share_max_ramp for d in (5, 20, 30, 90)]
-    for lower, higher in zip(shares, shares[1:], strict=False):
+    for lower, higher in pairwise(shares):
         assert np.all(higher <= lower + 1e-12)
 
 
@@ -185,7 +187,7 @@ def test_the_dependence_floor_under_refused_and_capped_licences(tiny_copy):
 
 
 def test_the_ukraine_draw_comes_out_of_the_stock(tiny_copy):
-    world = world_with(tiny_copy, ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t,high,\n")
+    world = world_with(tiny_copy, ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t,high,")
     no_money = {"budget": {"multiplier": 0}}
     base = simulate(world, scenario(ukraine_support={"multiplier": 0}, **no_money))
     sent = simulate(world, scenario(**no_money))
@@ -263,6 +265,39 @@ def test_invariants_on_random_tiny_worlds(tiny_copy):
             shares.append(result.share_max_ramp)
         ready = counting.europe_readiness(world, scenario(), np.array([2026, 2030]))
         assert np.all((ready >= 0) & (ready <= 1))
-        for lower, higher in zip(shares, shares[1:], strict=False):
+        for lower, higher in pairwise(shares):
             assert np.all(higher <= lower + 1e-12)
             assert np.all((higher >= 0) & (higher <= 1))
+
+
+def test_a_requirement_file_named_by_a_scenario_file(tiny_copy, tmp_path):
+    (tmp_path / "mine.csv").write_text(
+        HEADER + "air_refuelling:offload_t,quantity,2400,cu,2026,my study,assumption,a guess\n"
+        "c2:hq,quantity,3,cu,2026,my study,assumption,a guess\n"
+    )
+    (tmp_path / "sc.yaml").write_text(
+        "horizon: [2026, 2029]\ndeadline: 2027\nrequirement: mine.csv\n"
+    )
+    from burdenshift.scenario.loader import load_scenario, parse_scenario
+
+    sc = load_scenario(tmp_path / "sc.yaml")
+    world = applied_world(load_world(tiny_copy), sc)
+    result = assess(world, sc)
+    assert metric(result, "air_refuelling:offload_t")["requirement"] == 2400
+    assert result.requirement.startswith("file (mine.csv)")
+    # a scenario sent as text never reads the file it names
+    text = parse_scenario((tmp_path / "sc.yaml").read_text(), "upload")
+    with pytest.raises(InputError) as err:
+        applied_world(load_world(tiny_copy), text)
+    assert err.value.field == "requirement"
+    (tmp_path / "bad.csv").write_text(HEADER + "nowhere:x,quantity,1,cu,2026,s,high,\n")
+    (tmp_path / "sc2.yaml").write_text("horizon: [2026, 2029]\nrequirement: bad.csv\n")
+    with pytest.raises(InputError) as err:
+        applied_world(load_world(tiny_copy), load_scenario(tmp_path / "sc2.yaml"))
+    assert err.value.file.endswith("bad.csv") and err.value.line == 2
+    # a file that leaves out a metric the data has no set for is refused, naming the file
+    (tmp_path / "part.csv").write_text(HEADER + "c2:hq,quantity,3,cu,2026,s,high,\n")
+    (tmp_path / "sc3.yaml").write_text("horizon: [2026, 2029]\nrequirement: part.csv\n")
+    with pytest.raises(InputError) as err:
+        applied_world(load_world(tiny_copy), load_scenario(tmp_path / "sc3.yaml"))
+    assert err.value.file.endswith("part.csv") and "air_refuelling:offload_t" in err.value.problem

@@ -44,6 +44,11 @@ def _year(y: int | None) -> str:
     return str(y) if y is not None else "—"
 
 
+def _by_year(values: dict[Any, float], year: int) -> float:
+    """A per-year mapping read back from JSON has string keys."""
+    return values[year] if year in values else values[str(year)]
+
+
 def print_assessment(payload: dict[str, Any]) -> None:
     deadline, target = payload["deadline"], payload["target_share"]
     run = payload["run"]
@@ -52,6 +57,8 @@ def print_assessment(payload: dict[str, Any]) -> None:
             f"Can Europe hold {target:.0%} of each capability by {deadline}?  "
             f"(scenario {clean(run['scenario'])}, data {clean(run['data_hash'])})"
         ),
+        caption=plain(f"Requirement: {payload['requirement']}"),
+        caption_justify="left",
         title_justify="left",
     )
     for col, just in [
@@ -60,6 +67,8 @@ def print_assessment(payload: dict[str, Any]) -> None:
         ("US now", "right"),
         (f"{deadline} today's rates", "right"),
         (f"{deadline} fastest ramp", "right"),
+        ("force share now", "right"),
+        ("US-made", "right"),
         (f"holds {target:.0%} from (rates / ramp)", "center"),
         ("held back by", "left"),
     ]:
@@ -70,22 +79,43 @@ def print_assessment(payload: dict[str, Any]) -> None:
         flagged |= a["low_confidence"]
         met = a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9
         style = "green" if met else "red"
+        force = a["force_share_now"]
         table.add_row(
             plain(a["name"] + mark),
             _pct(a["europe_share_now"]),
             _pct(min(a["us"], 1.0)),
             _pct(a["share_at_deadline_current_rates"]),
             f"[{style}]{_pct(a['share_at_deadline_max_ramp'])}[/{style}]",
+            _pct(force) if force is not None else "—",
+            _pct(a["us_made_share"]),
             f"{_year(a['year_target_current_rates'])} / {_year(a['year_target_max_ramp'])}",
             plain(a["binding"]),
         )
     console.print(table)
     met = sum(a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9 for a in payload["areas"])
+    majority = sum((a["force_share_now"] or 0) > 0.5 for a in payload["areas"])
     console.print(
-        f"Europe can hold {target:.0%} by {deadline} in {met} of {len(payload['areas'])} areas "
-        "even at the fastest feasible ramp. Shares are of the requirement (today's NATO total "
-        "for Europe's defence), capped at 100 %."
+        plain(
+            f"Against the requirement {payload['requirement']}, Europe can cover {target:.0%} by "
+            f"{deadline} in {met} of {len(payload['areas'])} areas even at the fastest feasible "
+            "ramp. Coverage is Europe's capability ready for war as a share of what defending "
+            f"Europe requires (E / R, capped at 100 %). Read as the allied force instead, "
+            f"Europe holds the majority today in {majority} of {len(payload['areas'])} areas "
+            "(force share E / (E + U)): that reading rises when the US leaves, even if Europe "
+            "builds nothing."
+        )
     )
+    first = payload["years"][0]
+    names = {m["metric"]: m["name"] for a in payload["areas"] for m in a["metrics"]}
+    for m, by_year in (payload.get("days_of_war") or {}).items():
+        now, at = _by_year(by_year, first), _by_year(by_year, deadline)
+        console.print(
+            plain(
+                f"  {names.get(m, m)}: Europe's stock lasts {now:,.0f} days of high-intensity war "
+                f"in {first} and {at:,.0f} in {deadline} at the fastest ramp "
+                f"(the requirement asks for {payload['campaign_days']:.0f})."
+            )
+        )
     if flagged:
         console.print(
             "* more than half of this area's capability rests on low-confidence or "

@@ -6,13 +6,18 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from burdenshift.domain.entities import DEFINITION_FILES, OPTIONAL_FILES
+from burdenshift.domain.entities import (
+    DEFINITION_FILES,
+    OPTIONAL_FILES,
+    RequirementSet,
+    RequirementsFile,
+)
 from burdenshift.domain.figures import (
     COLUMNS,
     CONFIDENCE,
@@ -204,7 +209,50 @@ class _Table:
     """The header is right and every record could be split into its columns."""
 
 
-def _parse_table(path: Path, text: str, problems: list[InputError]) -> _Table:
+FILE_SET = "file"
+"""The set id of a requirements CSV a scenario names."""
+
+
+def with_requirement_file(raw: RawData, path: str, text: str) -> RawData:
+    """The data plus a requirements CSV (rows `area:metric,quantity,…`) as the set `file`, which
+    falls back to the data's default set where it gives no figure."""
+    problems: list[InputError] = []
+    table = _parse_table(Path(path), text, problems, table="requirements.csv")
+    areas = getattr(raw.definitions.get("areas.yaml"), "areas", {})
+    metrics = {f"{a}:{m}" for a, area in areas.items() for m in area.metrics}
+    for f in table.figures:
+        if f.field == "quantity" and f.key not in metrics:
+            problems.append(
+                InputError(
+                    f"unknown area:metric '{show(f.key)}'",
+                    file=path,
+                    line=f.line,
+                    field="key",
+                    fix="use an area:metric of the data (`burdenshift data sources` lists them)",
+                )
+            )
+    if problems:
+        raise problems[0]
+    current = raw.definitions.get("requirements.yaml")
+    sets = dict(current.sets) if isinstance(current, RequirementsFile) else {}
+    default = current.default if isinstance(current, RequirementsFile) else None
+    sets[FILE_SET] = RequirementSet(
+        name=Path(path).name, description=f"read from {path}", fallback=default
+    )
+    figures = tuple(f for f in raw.figures if not f.key.startswith(f"{FILE_SET}:")) + tuple(
+        replace(f, key=f"{FILE_SET}:{f.key}" if f.field == "quantity" else FILE_SET)
+        for f in table.figures
+    )
+    definitions = {
+        **raw.definitions,
+        "requirements.yaml": RequirementsFile(default=default or FILE_SET, sets=sets),
+    }
+    return replace(raw, definitions=definitions, figures=figures)
+
+
+def _parse_table(
+    path: Path, text: str, problems: list[InputError], table: str | None = None
+) -> _Table:
     # a file-like object keeps quoted line breaks inside their field, and line_num counts the
     # physical lines read, so each record's first line is the previous record's last line + 1
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -225,7 +273,7 @@ def _parse_table(path: Path, text: str, problems: list[InputError]) -> _Table:
         )
         out.whole = False
         return out
-    table = path.name
+    table = table or path.name
     seen: dict[tuple[str, str], int] = {}
     last_line = reader.line_num
     while True:

@@ -104,7 +104,8 @@ class World:
     us_made: np.ndarray
     """(system,) share of the system of US origin (US spares, software, munitions)."""
     dependence_floor: np.ndarray
-    """(system,) availability factor a US-made fleet falls to when licences are refused."""
+    """(system,) availability factor a fleet with US-made parts falls to when licences are
+    refused (the whole fleet's factor, allowing for the share that is US-made)."""
     dependence_years: np.ndarray
     """(system,) years to fall to that floor."""
     threat_stock: np.ndarray

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from burdenshift.domain.reader import FILE_SET
 from burdenshift.domain.world import NATO_CAMPAIGN_DAYS, RATIO_TO_RUSSIA, TODAY, World
 from burdenshift.engine.params import LICENCE_LEVEL, Params
 from burdenshift.scenario.schema import Scenario
@@ -15,6 +16,8 @@ from burdenshift.scenario.schema import Scenario
 
 def requirement_set(world: World, scenario: Scenario) -> str:
     """The id of the requirement set a run measures against."""
+    if scenario.requirement_is_file:
+        return FILE_SET
     return scenario.requirement or world.requirement_default
 
 
@@ -99,9 +102,10 @@ def europe_readiness(
     """(batch, system, year) share of Europe's holdings ready for war.
 
     Availability (serviceability, crews) of the European fleet, weighted by who holds it, times
-    the dependence factor of US-made systems: with licences capped or refused their availability
-    falls in a straight line to an assumed floor over `dependence_years`, in proportion to the
-    share of licences refused (`licence` per batch row: 1 granted, 0 refused).
+    the dependence factor of systems with US-made parts: with licences capped or refused their
+    availability falls in a straight line to an assumed floor over `dependence_years`, in
+    proportion to the share of licences refused (`licence` per batch row: 1 granted, 0 refused).
+    The floor is the whole fleet's factor: it already allows for the share that is US-made.
     """
     if licence is None:
         licence = np.array(
@@ -123,7 +127,8 @@ def europe_readiness(
     )
     loss = (1.0 - world.dependence_floor)[:, None] * elapsed  # (system, year) when refused
     refused = (1.0 - np.asarray(licence, dtype=float))[:, None, None]
-    factor = 1.0 - world.us_made[None, :, None] * refused * loss[None]
+    dependent = (world.us_made > 0)[None, :, None]
+    factor = 1.0 - dependent * refused * loss[None]
     return fleet[None, :, None] * factor
 
 

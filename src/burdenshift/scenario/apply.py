@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from burdenshift.domain.checks import (
+    check_all,
     check_lines,
     check_references,
     check_shares,
     check_weights,
 )
 from burdenshift.domain.figures import field_spec
+from burdenshift.domain.reader import FILE_SET, with_requirement_file
 from burdenshift.domain.world import (
     RATIO_TO_RUSSIA,
     TODAY,
@@ -59,7 +61,7 @@ def check_scenario(world: World, scenario: Scenario) -> None:
     known(scenario.budget.by_ally, world.allies, "budget.by_ally", "ally")
     known(scenario.ukraine_support.by_system, world.systems, "ukraine_support.by_system", "system")
     known(scenario.force_ratio_by_metric, world.metrics, "force_ratio_by_metric", "metric")
-    if scenario.requirement is not None:
+    if scenario.requirement is not None and not scenario.requirement_is_file:
         known(
             [scenario.requirement],
             requirement_choices(world),
@@ -80,6 +82,26 @@ def check_scenario(world: World, scenario: Scenario) -> None:
             )
         if rule.to != "all":
             known(rule.to, world.allies, f"export.closed_routes.{i}.to", "ally", False)
+
+
+def _with_requirement_file(world: World, scenario: Scenario) -> World:
+    """The World with the scenario's requirements CSV as the set `file`."""
+    if scenario._requirement_file is None:
+        raise InputError(
+            f"'{scenario.requirement}' names a file, which only a scenario file on disk may do",
+            field="requirement",
+            fix=f"name a requirement set: {', '.join(requirement_choices(world))}",
+        )
+    assert world.raw is not None, "a World built by build_world keeps its data"
+    path, text = scenario._requirement_file
+    raw = with_requirement_file(world.raw, path, text)
+    problems = check_all(raw)
+    if problems:
+        first = problems[0]
+        if FILE_SET in first.problem:
+            raise InputError(first.problem, file=path, field="quantity", fix=first.fix)
+        raise first
+    return build_world(raw)
 
 
 def requirement_choices(world: World) -> tuple[str, ...]:
@@ -108,6 +130,8 @@ def located(exc: InputError, scenario: Scenario) -> InputError:
 
 def _applied(world: World, scenario: Scenario) -> World:
     check_scenario(world, scenario)
+    if scenario.requirement_is_file:
+        world = _with_requirement_file(world, scenario)
     if not scenario.overrides:
         return world
     raw = world.raw

@@ -58,7 +58,28 @@ def load_scenario(path_or_name: str | Path | None = None) -> Scenario:
         raise InputError(
             f"cannot be read ({exc})", file=str(path), fix="save it as UTF-8"
         ) from None
-    return parse_scenario(text, str(path))
+    scenario = parse_scenario(text, str(path))
+    if scenario.requirement_is_file:
+        scenario._requirement_file = _requirement_text(scenario, path)
+    return scenario
+
+
+def _requirement_text(scenario: Scenario, scenario_path: Path) -> tuple[str, str]:
+    """The requirements CSV a scenario file names, relative to the scenario file."""
+    assert scenario.requirement is not None
+    path = scenario_path.parent / scenario.requirement
+    try:
+        return str(path), path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"the requirement file '{scenario.requirement}' cannot be read "
+            f"({exc.__class__.__name__})",
+            file=str(scenario_path),
+            field="requirement",
+            fix="give the path of a CSV file (relative to the scenario file) with rows "
+            "area:metric,quantity,<value>,cu,<year>,<source>,<confidence>,<note>, "
+            "or a set name such as nato-2025",
+        ) from None
 
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:

@@ -145,6 +145,11 @@ class UkraineSupport(_Strict):
     """Items a year per system, replacing the data's figure for that system."""
 
 
+def is_requirement_path(name: str) -> bool:
+    """A `requirement` that names a CSV file rather than a set."""
+    return name.endswith(".csv") or "/" in name or "\\" in name
+
+
 class Scenario(_Strict):
     name: str = Field(default="default", max_length=200)
     description: str = Field(default="", max_length=5_000)
@@ -182,6 +187,13 @@ class Scenario(_Strict):
     """Distributions for `risk` and `sensitivity`; each replaces the data's default."""
     _source: tuple[str, Any] | None = PrivateAttr(default=None)
     """The file and YAML node tree it was read from: later checks name the line."""
+    _requirement_file: tuple[str, str] | None = PrivateAttr(default=None)
+    """(path, text) of a requirements CSV named by `requirement`, read when the scenario file was
+    loaded from disk (a scenario sent as text never reads a file)."""
+
+    @property
+    def requirement_is_file(self) -> bool:
+        return self.requirement is not None and is_requirement_path(self.requirement)
 
     @field_validator("horizon")
     @classmethod
