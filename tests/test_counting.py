@@ -301,3 +301,17 @@ def test_a_requirement_file_named_by_a_scenario_file(tiny_copy, tmp_path):
     with pytest.raises(InputError) as err:
         applied_world(load_world(tiny_copy), load_scenario(tmp_path / "sc3.yaml"))
     assert err.value.file.endswith("part.csv") and "air_refuelling:offload_t" in err.value.problem
+
+
+def test_the_threat_path_when_the_war_ends(tiny_copy):
+    world = world_with(tiny_copy, threat_csv=THREAT.replace("use_per_year,50", "use_per_year,400"))
+    offload = world.metrics.index("air_refuelling:offload_t")
+    years = np.array([2026, 2027, 2028, 2029, 2030, 2031])
+    # at war: 1,000 + 150 − 400 a year, floored at zero and staying there
+    at_war = counting.threat_stock_path(world, scenario(), years)[offload]
+    np.testing.assert_allclose(at_war, [1000, 750, 500, 250, 0, 0])
+    # the war ends in 2027: from 2028 output adds to the stock
+    sc = scenario(russia_war_ends=2027)
+    np.testing.assert_allclose(
+        counting.threat_stock_path(world, sc, years)[offload], [1000, 750, 900, 1050, 1200, 1350]
+    )

@@ -44,6 +44,12 @@ def _year(y: int | None) -> str:
     return str(y) if y is not None else "—"
 
 
+def _requirement(payload: dict[str, Any]) -> Text:
+    """The caption every results table carries: the requirement set it is measured against."""
+    name = payload.get("requirement") or payload.get("run", {}).get("requirement") or "—"
+    return plain(f"Requirement: {name}")
+
+
 def _by_year(values: dict[Any, float], year: int) -> float:
     """A per-year mapping read back from JSON has string keys."""
     return values[year] if year in values else values[str(year)]
@@ -187,6 +193,8 @@ def print_simulation(payload: dict[str, Any]) -> None:
     table = Table(
         title=plain(f"Europe's share of the requirement by year (scenario {run['scenario']})"),
         title_justify="left",
+        caption=_requirement(payload),
+        caption_justify="left",
     )
     table.add_column("area")
     for y in years:
@@ -254,6 +262,8 @@ def print_plan(result: dict[str, Any]) -> None:
             "requirement each year — the benchmarks"
         ),
         title_justify="left",
+        caption=_requirement(result),
+        caption_justify="left",
     )
     table.add_column("area", no_wrap=True)
     for y in years:
@@ -305,6 +315,8 @@ def print_risk(payload: dict[str, Any]) -> None:
         title=f"Chance Europe holds the target by {payload['deadline']} "
         f"({payload['draws']:,} draws, seed {payload['seed']})",
         title_justify="left",
+        caption=_requirement(payload),
+        caption_justify="left",
     )
     for col in (
         "area",
@@ -344,6 +356,8 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         title=f"Which levers matter: Sobol total indices (n = {payload['n']}, "
         f"{payload['evaluations']:,} runs)",
         title_justify="left",
+        caption=_requirement(payload),
+        caption_justify="left",
     )
     for col, just in [
         ("#", "right"),

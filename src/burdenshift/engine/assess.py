@@ -159,6 +159,7 @@ def assess(world: World, scenario: Scenario) -> Assessment:
         metrics = tuple(
             {
                 "metric": world.metrics[m],
+                "name": world.metric_names[m],
                 "unit": world.metric_units[m],
                 "europe": float(e_now[m]),
                 "us": float(u_now[m]),

@@ -87,12 +87,18 @@ def requirement(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarr
 
 
 def threat_stock_path(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
-    """(metric, year) Russia's projected holdings: the estimate, plus output, less what the war
-    against Ukraine uses, from the estimate's year on; never below zero."""
-    net = world.threat_output - world.threat_use
-    since = np.maximum(years[None, :] - world.threat_year[:, None], 0)
-    start = np.nan_to_num(world.threat_stock, nan=0.0)
-    path = np.maximum(start[:, None] + net[:, None] * since, 0.0)
+    """(metric, year) Russia's projected holdings: from the estimate's year on, plus its yearly
+    output, less what the war against Ukraine uses until `russia_war_ends`. Year by year, so a
+    stock used up stays at zero until output refills it."""
+    level = np.nan_to_num(world.threat_stock, nan=0.0)
+    path = np.zeros((len(world.metrics), len(years)))
+    ends = scenario.russia_war_ends
+    for y in range(int(min(world.threat_year.min(initial=years[0]), years[0])), int(years[-1]) + 1):
+        grows = y > world.threat_year
+        war = grows & (ends is None or y <= ends)
+        level = np.maximum(level + grows * world.threat_output - war * world.threat_use, 0.0)
+        if y >= years[0]:
+            path[:, y - int(years[0])] = level
     return np.where(np.isnan(world.threat_stock)[:, None], np.nan, path)
 
 

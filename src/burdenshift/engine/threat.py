@@ -100,6 +100,7 @@ def _european_output(
 
 
 def _overtakes(output: np.ndarray, russia: float, years: np.ndarray) -> int | None:
-    ok = output >= russia - 1e-9
+    """None also when neither side produces anything."""
+    ok = (output >= russia - 1e-9) & (output > 0)
     held = np.flip(np.logical_and.accumulate(np.flip(ok)))
     return int(years[np.argmax(held)]) if held.any() else None

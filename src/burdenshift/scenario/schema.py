@@ -172,6 +172,9 @@ class Scenario(_Strict):
         Annotated[float, Field(gt=0.0, le=MAX_FORCE_RATIO)],
     ] = Field(default_factory=dict, max_length=200)
     ukraine_support: UkraineSupport = UkraineSupport()
+    russia_war_ends: Year | None = None
+    """The last year of Russia's war against Ukraine: after it Russia's losses stop and its
+    output adds to its stock. None: the war goes on at today's rates over the whole horizon."""
     requirement_growth: Growth = 1.0
     """Scales the requirement of any set, e.g. 1.1 for a harsher threat."""
     requirement_growth_by_area: dict[Name, Growth] = Field(default_factory=dict, max_length=100)
