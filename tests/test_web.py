@@ -234,6 +234,7 @@ def test_page_moves_with_the_levers(server, tmp_path):
             # one small chart per area: Europe, the US on its drawdown path, the target
             names = page.evaluate(f"{traces}.map(t => t.name)")
             assert len(names) == 3 * 12 and set(names) == {"Europe", "US contribution", "target"}
+            _requirement_and_race(page)
             us = f"JSON.stringify({traces}.filter(t => t.name === 'US contribution').map(t => t.y))"
             europe = f"JSON.stringify({traces}.filter(t => t.name === 'Europe').map(t => t.y))"
             us_before = page.evaluate(us)
@@ -313,6 +314,44 @@ def test_page_moves_with_the_levers(server, tmp_path):
             assert outside == []
         finally:
             browser.close()
+
+
+def _requirement_and_race(page) -> None:
+    """The page names the requirement set it measured against, labels coverage, force share and
+    US-made in the payload's words, shows days of war and the race, and follows the requirement
+    levers; it leaves the levers as it found them."""
+    api = "async (p) => await (await fetch(p, {method: 'POST', body: '{}', headers: "
+    api += "{'Content-Type': 'application/json'}})).json()"
+    assessed = page.evaluate(api, "/api/assess")
+    raced = page.evaluate(api, "/api/threat")
+    assert assessed["requirement"] in page.locator("#requirement-used").inner_text()
+    force = page.get_attribute("#area-table th:text-is('share of the allied force now')", "title")
+    assert force and force in assessed["measures"]["force_share"]
+    coverage = page.get_attribute("#area-table th:text-is('coverage now')", "title")
+    assert coverage and coverage in assessed["measures"]["coverage"] and coverage != force
+    assert page.locator("#area-table th:text-is('US-made')").count() == 1
+    assert page.locator("#measures dt").count() >= 3
+    assert page.locator("#days-table tbody tr").count() == len(assessed["days_of_war"])
+    rows = page.locator("#race-table tbody tr")
+    assert raced["metrics"] and rows.count() == len(raced["metrics"])
+    weak = [m["name"] for m in raced["metrics"] if m["weak"]]
+    if weak:
+        assert page.locator("#race-table .weak").first.inner_text() == weak[0] + " *"
+    page.select_option("#requirement", "ratio-to-russia")
+    page.wait_for_function(
+        "document.querySelector('#requirement-used').textContent.includes('ratio-to-russia')"
+    )
+    page.fill("#campaign_days", "90")
+    page.dispatch_event("#campaign_days", "change")
+    page.wait_for_function("document.querySelector('#days-table').textContent.includes('90 days')")
+    page.select_option("#requirement", "")
+    page.fill("#campaign_days", "")
+    page.dispatch_event("#campaign_days", "change")
+    page.wait_for_function(
+        "([t, d]) => document.querySelector('#requirement-used').textContent.includes(t)"
+        " && document.querySelector('#days-table').textContent.includes(d)",
+        arg=[assessed["requirement"], f"asks for {assessed['campaign_days']:g} days"],
+    )
 
 
 def _wait(client, job_id: str, until) -> dict:

@@ -148,9 +148,16 @@ def create_app(
         """The one way from a request to a scenario: uploaded text, parsed, or a shipped
         scenario by name. Blocking (parsing a large upload takes a while): call it off the
         event loop."""
-        from burdenshift.scenario.apply import applied_world
+        from burdenshift.scenario.apply import applied_world, requirement_choices
         from burdenshift.scenario.loader import DEFAULT, parse_scenario, shipped_scenario
 
+        choices = requirement_choices(world)
+        if req.levers.requirement is not None and req.levers.requirement not in choices:
+            raise InputError(
+                f"unknown requirement set '{req.levers.requirement}'",
+                field="levers.requirement",
+                fix=f"use one of: {', '.join(choices)}",
+            )
         if req.yaml:
             sc = parse_scenario(req.yaml, "uploaded scenario")
         else:
@@ -211,6 +218,27 @@ def create_app(
                     )
         return listed
 
+    @app.get("/api/requirements")
+    def requirements() -> dict[str, Any]:
+        """The requirement sets a request may name (lever `requirement`), each with its name in
+        words and the campaign days its munition stocks must last; `default` is the data's."""
+        from burdenshift.engine.counting import campaign_days, requirement_label
+        from burdenshift.scenario.apply import requirement_choices
+        from burdenshift.scenario.schema import Scenario
+
+        sets = []
+        for sid in requirement_choices(world):
+            sc = Scenario(requirement=sid)
+            sets.append(
+                {
+                    "id": sid,
+                    "name": requirement_label(world, sc),
+                    "campaign_days": campaign_days(world, sc),
+                    "computed": sid not in world.requirement_sets,
+                }
+            )
+        return {"default": world.requirement_default, "sets": sets}
+
     @app.get("/api/scenarios/{name}")
     def scenario(name: str) -> dict[str, Any]:
         from burdenshift.scenario.loader import parse_scenario, shipped_text
@@ -261,6 +289,23 @@ def create_app(
             "simulate", sc, lambda: simulation_json(run(w, sc), run_info("simulate", w, sc))
         )
         return keep("simulate", payload, started, req.store)
+
+    @app.post("/api/threat")
+    def threat(req: RunRequest) -> dict[str, Any]:
+        """The race against Russia per metric: Europe's and Russia's stock and yearly output,
+        and the year Europe out-produces Russia at today's rates and at the fastest ramp."""
+        from burdenshift.engine.runinfo import run_info
+        from burdenshift.engine.threat import race
+        from burdenshift.output import race_json
+
+        if req.store:
+            raise InputError(
+                "the race is not kept in the run store",
+                field="store",
+                fix='leave out "store" (or send false); the race is computed in milliseconds',
+            )
+        w, sc = scenario_of(req)
+        return cached("threat", sc, lambda: race_json(race(w, sc), run_info("threat", w, sc)))
 
     def plan_work(req: PlanRequest, w: Any, sc: Any) -> Any:
         """A job's work: the plan, its solver's progress and cancel hooked to the job."""

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from burdenshift.scenario.schema import Scenario
+from burdenshift.scenario.schema import (
+    MAX_CAMPAIGN_DAYS,
+    MAX_FORCE_RATIO,
+    Scenario,
+    is_requirement_path,
+)
 
 MAX_DRAWS = 20_000
 MAX_HORIZON_END = 2050
@@ -28,6 +33,16 @@ Whole = Annotated[int, BeforeValidator(_whole)]
 """An integer field that also takes an integral float; anything else as strict as the rest."""
 
 
+def _set_name(value: str) -> str:
+    """A requirement set by name only: the server never opens a file a request names."""
+    if is_requirement_path(value):
+        raise ValueError("names a file; a request may only name a requirement set by its id")
+    return value
+
+
+SetName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_set_name)]
+
+
 class Levers(BaseModel):
     """Each lever left out keeps the scenario's value."""
 
@@ -47,6 +62,12 @@ class Levers(BaseModel):
     """Defence spending for every ally by 2030, % of GDP (linear from today)."""
     budget_pct_gdp_2030_by_ally: dict[str, float] = Field(default_factory=dict, max_length=40)
     """Per ally, overriding the above: {"DEU": 3.5, …}."""
+    requirement: SetName | None = None
+    """The requirement set measured against, by name (GET /api/requirements)."""
+    campaign_days: Whole | None = Field(default=None, ge=1, le=MAX_CAMPAIGN_DAYS)
+    """Days of high-intensity war the munition stocks must last (default: the set's own)."""
+    force_ratio: float | None = Field(default=None, gt=0.0, le=MAX_FORCE_RATIO)
+    """`ratio-to-russia`: the allied force asked for per unit of Russia's projected holdings."""
 
 
 class RunRequest(BaseModel):
@@ -96,6 +117,12 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["budget"]["pct_gdp"] = {2030: levers.budget_pct_gdp_2030}
     for ally, pct in levers.budget_pct_gdp_2030_by_ally.items():
         data["budget"]["by_ally"][ally] = {2030: pct}
+    if levers.requirement is not None:
+        data["requirement"] = levers.requirement
+    if levers.campaign_days is not None:
+        data["campaign_days"] = levers.campaign_days
+    if levers.force_ratio is not None:
+        data["force_ratio"] = levers.force_ratio
     before = scenario.model_dump()
     moved = [k for k in data if k != "name" and data[k] != before[k]]
     if moved:

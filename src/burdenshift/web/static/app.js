@@ -20,6 +20,9 @@ function levers() {
   if ($("drawdown_start").value !== "") l.drawdown_start_year = Number($("drawdown_start").value);
   if ($("drawdown_end").value !== "") l.drawdown_end_year = Number($("drawdown_end").value);
   if ($("budget").value !== "") l.budget_pct_gdp_2030 = Number($("budget").value);
+  if ($("requirement").value !== "") l.requirement = $("requirement").value;
+  if ($("campaign_days").value !== "") l.campaign_days = Number($("campaign_days").value);
+  if ($("force_ratio").value !== "") l.force_ratio = Number($("force_ratio").value);
   const byAlly = {};
   for (const input of document.querySelectorAll("#ally-budgets input")) {
     if (input.value !== "") byAlly[input.dataset.ally] = Number(input.value);
@@ -52,6 +55,9 @@ function setLevers(sc) {
   $("procurement").value = sc.procurement;
   $("licences").value = sc.export.us_licences;
   $("budget").value = sc.budget.pct_gdp["2030"] ?? "";
+  $("requirement").value = sc.requirement ?? "";
+  $("campaign_days").value = sc.campaign_days ?? "";
+  $("force_ratio").value = sc.force_ratio;
   for (const input of document.querySelectorAll("#ally-budgets input")) {
     input.value = (sc.budget.by_ally[input.dataset.ally] || {})["2030"] ?? "";
   }
@@ -84,26 +90,49 @@ const esc = (v) => String(v ?? "").replace(/[&<>"']/g,
   (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const markup = (html) => ({ html });
 
+// a header is its text, or {text, title}: the title (what the column measures) is its tooltip
 function table(headers, rows) {
   const cell = (c) => (c !== null && typeof c === "object" && "html" in c) ? c.html : esc(c);
-  const head = headers.map((h) => `<th>${esc(h)}</th>`).join("");
+  const th = (h) => (h !== null && typeof h === "object")
+    ? `<th title="${esc(h.title)}">${esc(h.text)}</th>` : `<th>${esc(h)}</th>`;
+  const head = headers.map(th).join("");
   const body = rows.map((r) => "<tr>" + r.map((c) => `<td>${cell(c)}</td>`).join("") + "</tr>").join("");
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
+// what a measure answers, in the payload's own words (without the JSON field names it opens with)
+const meaning = (text) => String(text ?? "").replace(/^[\w*]+: /, "");
+
+// numbers in a metric's unit: whole above 10, two significant digits below
+const num = (x) => (x === null || x === undefined) ? "—"
+  : Math.abs(x) >= 10 ? Math.round(x).toLocaleString("en") : String(Number(x.toPrecision(2)));
+
 function showAssess(a) {
   lastAssess = a;
+  const m = a.measures || {};
+  const coverage = meaning(m.coverage);
+  const force = meaning(m.force_share);
+  const usMade = meaning(m.us_made) || "share of Europe's capability today that is US-made (US spares, software, munitions)";
   const met = a.areas.filter((x) => x.share_at_deadline_max_ramp >= x.target - 1e-9).length;
-  $("verdict").textContent = `Europe can hold ${pct(a.target_share)} of the requirement by ${a.deadline} in ${met} of ${a.areas.length} areas, even at the fastest feasible ramp.`;
+  $("requirement-used").textContent = `Requirement set: ${a.requirement}. Munition stocks are measured against ${a.campaign_days} days of high-intensity war.`;
+  $("verdict").textContent = `Europe can cover ${pct(a.target_share)} of the requirement by ${a.deadline} in ${met} of ${a.areas.length} areas, even at the fastest feasible ramp.`;
   $("area-table").innerHTML = table(
-    ["area", "Europe now", "US now", `${a.deadline} today's rates`, `${a.deadline} fastest ramp`, "held from", "held back by"],
+    ["area", { text: "coverage now", title: coverage }, "US now", { text: `coverage ${a.deadline} today's rates`, title: coverage },
+      { text: `coverage ${a.deadline} fastest ramp`, title: coverage },
+      { text: "share of the allied force now", title: force }, { text: `share of the allied force ${a.deadline}`, title: force },
+      { text: "US-made", title: usMade }, "held from", "held back by"],
     a.areas.map((x) => [
       x.name + (x.low_confidence ? " *" : ""), pct(x.europe_share_now), pct(Math.min(x.us, 1)),
       pct(x.share_at_deadline_current_rates),
       markup(`<span class="${x.share_at_deadline_max_ramp >= x.target - 1e-9 ? "met" : "miss"}">${pct(x.share_at_deadline_max_ramp)}</span>`),
+      pct(x.force_share_now), pct(x.force_share_at_deadline), pct(x.us_made_share),
       yr(x.year_target_max_ramp), x.binding,
     ]),
-  );
+  ) + (a.areas.some((x) => x.low_confidence) ? "<p class=\"meta\">* more than half of this area's capability rests on low-confidence or assumed figures.</p>" : "");
+  const legend = [["coverage", coverage], ["share of the allied force", force], ["US-made", usMade],
+    ["days of war", meaning(m.days_of_war)]];
+  $("measures").innerHTML = legend.filter(([, t]) => t).map(([k, t]) => `<dt>${esc(k)}</dt><dd>${esc(t)}</dd>`).join("");
+  showDays(a);
   allyBudgets(a.allies);
   const allies = [...a.allies].sort((p, q) => q.defence_spending_usd_bn - p.defence_spending_usd_bn);
   $("burden-table").innerHTML = "<h3>Who carries the burden</h3>" + table(
@@ -115,6 +144,49 @@ function showAssess(a) {
   if (!sel.options.length) {
     sel.innerHTML = a.areas.map((x) => `<option value="${esc(x.area)}">${esc(x.name)}</option>`).join("");
   }
+}
+
+// days of war per munition and year (assess: at the fastest ramp) against the campaign asked for
+function showDays(a) {
+  const days = a.days_of_war || {};
+  const ids = Object.keys(days);
+  if (!ids.length) { $("days-table").innerHTML = ""; return; }
+  const names = Object.fromEntries(a.areas.flatMap((x) => x.metrics.map((mm) => [mm.metric, mm.name || mm.metric])));
+  const years = a.years.map(String);
+  $("days-table").innerHTML = `<h3>Days of war: how long Europe's munition stocks last (fastest ramp; the requirement asks for ${esc(a.campaign_days)} days)</h3>` +
+    table(["munition", ...years], ids.map((id) => [names[id] || id, ...years.map((y) => {
+      const d = days[id][y];
+      if (d === null || d === undefined) return "—";
+      return markup(`<span class="${d >= a.campaign_days - 1e-9 ? "met" : "miss"}">${esc(num(d))}</span>`);
+    })]));
+}
+
+// the race against Russia: stocks in the base and the deadline year, output a year, and when
+// Europe's output overtakes Russia's at today's rates and at the fastest ramp
+function showRace(r) {
+  const first = r.years[0];
+  const deadline = r.run.applied.deadline;
+  const i0 = 0, id = Math.max(0, r.years.indexOf(deadline));
+  const m = r.measures || {};
+  if (!r.metrics.length) {
+    $("race-table").innerHTML = "<h3>Race against Russia</h3><p class=\"meta\">The data has no estimate of Russia's holdings or output.</p>";
+    return;
+  }
+  const weak = r.metrics.some((x) => x.weak);
+  $("race-table").innerHTML = `<h3>Race against Russia (${esc(first)} and ${esc(deadline)})</h3>` + table(
+    ["metric", "unit", `Europe stock ${first}`, `Russia stock ${first}`, `Europe stock ${deadline}`, `Russia stock ${deadline}`,
+      { text: `stock ratio ${deadline}`, title: meaning(m.stock_ratio) },
+      `Europe output a year ${deadline}, today's rates`, `Europe output a year ${deadline}, fastest ramp`, "Russia output a year",
+      { text: "Europe out-produces Russia from: today's rates", title: meaning(m.overtakes) },
+      { text: "… fastest ramp", title: meaning(m.overtakes) }],
+    r.metrics.map((x) => [
+      x.weak ? markup(`<span class="weak">${esc(x.name)} *</span>`) : x.name, x.unit,
+      num(x.europe_stock[i0]), num(x.russia_stock[i0]), num(x.europe_stock[id]), num(x.russia_stock[id]),
+      x.stock_ratio[id] === null ? "—" : `${x.stock_ratio[id].toFixed(2)}×`,
+      num(x.europe_output[id]), num(x.europe_output_max_ramp[id]), num(x.russia_output),
+      yr(x.overtakes), yr(x.overtakes_max_ramp),
+    ]),
+  ) + `<p class="meta">${weak ? "* Russia's figures for this metric are low-confidence or assumptions. " : ""}—: not within the horizon. ${esc(r.scope)}</p>`;
 }
 
 const areaName = (id) => (lastAssess && lastAssess.areas.find((x) => x.area === id)?.name) || id;
@@ -164,10 +236,12 @@ async function refresh() {
   const mine = ++seq;
   $("status").textContent = "updating…";
   try {
-    const [a, s] = await Promise.all([api("/api/assess", request()), api("/api/simulate", request())]);
+    const [a, s, r] = await Promise.all([api("/api/assess", request()), api("/api/simulate", request()),
+      api("/api/threat", request())]);
     if (mine !== seq) return;
     showAssess(a);
     showSimulate(s);
+    showRace(r);
     $("status").textContent = "";
     $("upload-error").hidden = true;
   } catch (e) {
@@ -263,10 +337,14 @@ async function loadRuns() {
 }
 
 async function init() {
+  const sets = await api("/api/requirements");
+  const dflt = sets.sets.find((x) => x.id === sets.default);
+  $("requirement").innerHTML = `<option value="" title="${esc(dflt ? dflt.name : sets.default)}">the scenario's own (data default: ${esc(sets.default)})</option>` +
+    sets.sets.map((x) => `<option value="${esc(x.id)}" title="${esc(x.name)}">${esc(x.name)}</option>`).join("");
   const scenarios = await api("/api/scenarios");
   $("scenario").innerHTML = scenarios.map((s) => `<option value="${esc(s.name)}" title="${esc(s.description)}">${esc(s.name)}</option>`).join("");
   for (const id of ["scenario", "deadline", "target", "drawdown", "drawdown_start", "drawdown_end", "coordination",
-    "coordination_stays", "procurement", "licences", "budget"]) {
+    "coordination_stays", "procurement", "licences", "budget", "requirement", "campaign_days", "force_ratio"]) {
     $(id).addEventListener("change", async () => {
       if (id === "scenario") {
         uploaded = null;
