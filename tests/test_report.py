@@ -152,3 +152,103 @@ def test_compare_page_renders(tmp_path, stored_runs):
     finally:
         browser.close()
         pw.stop()
+
+
+@pytest.fixture(scope="module")
+def race_report(default_world):
+    """An assess and a simulate run of the default data as the store gives them back, and the
+    race against Russia as its payload, rendered in one report."""
+    from burdenshift.engine.assess import assess
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.engine.simulate import simulate
+    from burdenshift.engine.threat import race
+    from burdenshift.output import assessment_json, race_json, simulation_json
+    from burdenshift.report.page import render_runs
+    from burdenshift.scenario.apply import applied_world
+    from burdenshift.scenario.schema import Scenario
+
+    sc = Scenario(campaign_days=60)
+    w = applied_world(default_world, sc)
+    payloads = {
+        "assess": assessment_json(assess(w, sc), run_info("assess", w, sc)),
+        "simulate": simulation_json(simulate(w, sc), run_info("simulate", w, sc)),
+    }
+    # as the store gives them back: JSON (tuples become lists, year keys strings)
+    runs = [
+        {
+            "run_id": f"run-{engine}",
+            "engine": engine,
+            "scenario": sc.name,
+            "version": "test",
+            "data_hash": w.data_hash,
+            "seed": None,
+            "created_at": "2026-01-01T00:00:00",
+            "result": json.loads(json.dumps(p)),
+        }
+        for engine, p in payloads.items()
+    ]
+    raced = json.loads(json.dumps(race_json(race(w, sc), run_info("threat", w, sc))))
+    page, md, figs = render_runs(runs, None, race=raced)
+    return page, md, figs, payloads["assess"], raced
+
+
+def _section(page: str, title: str) -> str:
+    """The table right after the heading `title`."""
+    start = page.index(f"<h3>{title}")
+    return page[start : page.index("</table>", start)]
+
+
+def test_report_names_the_requirement_and_shows_the_race(race_report):
+    import html
+
+    page, md, figs, assessed, raced = race_report
+    req = assessed["requirement"]
+    assert f"<p class='requirement'>Requirement set: {html.escape(req)}</p>" in page
+    # each run says what it measured against, the race included
+    assert page.count(f"Requirement set: {html.escape(req)}</p>") == 1 + 3
+    area = _section(page, "Per area")
+    heads = area.split("</thead>")[0]
+    assert heads.index("coverage now") < heads.index("share of the allied force now")
+    assert heads.index("share of the allied force now") < heads.index("US now")
+    assert "US-made" in heads
+    for key in ("coverage", "force_share", "days_of_war"):
+        # in the payload's words, without the JSON field names they open with
+        text = assessed["measures"][key].split(": ", 1)[-1]
+        assert f"<dd>{html.escape(text)}</dd>" in page, key
+    first = assessed["areas"][0]
+    row = area.split("<tbody>")[1].split("</tr>")[0]
+    assert f"<td>{first['force_share_now']:.0%}</td>" in row
+    # days of war for every munition, against the 60 days asked for
+    days = _section(page, "Days of war: how long Europe&#x27;s munition stocks last (at the")
+    assert "asks for 60 days" in days
+    assert days.count("<tr>") == 1 + len(assessed["days_of_war"])
+    # the race: one row per metric with a Russian estimate, weak figures flagged
+    assert raced["metrics"], "the default data estimates Russia's forces"
+    table = _section(page, "Race against Russia")
+    assert table.count("<tr>") == 1 + len(raced["metrics"])
+    for m in raced["metrics"]:
+        name = html.escape(m["name"] + (" *" if m["weak"] else ""))
+        assert f"<td>{name}</td>" in table
+    if any(m["weak"] for m in raced["metrics"]):
+        assert "low-confidence or assumptions" in page
+    assert "## threat" in md and "### Race against Russia" in md
+    assert f"**Requirement set: {req}**" in md
+    assert len(figs) == 4  # assess 3, simulate 1: the race adds a table, not a chart
+
+
+@pytest.mark.browser
+def test_report_with_the_race_renders(race_report, tmp_path):
+    _need_browser()
+    page_html = race_report[0]
+    path = tmp_path / "race.html"
+    path.write_text(page_html)
+    pw, browser, page, seen = _open(path)
+    try:
+        assert page.locator("h2", has_text="threat").count() == 1
+        assert page.locator("dl.measures").count() >= 3
+        assert page.locator("p.requirement").first.is_visible()
+        _not_blank(page.screenshot())
+        assert seen["errors"] == []
+    finally:
+        browser.close()
+        pw.stop()

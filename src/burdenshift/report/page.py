@@ -22,16 +22,154 @@ table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}td,th{border:1px so
 padding:.25rem .5rem;text-align:right}td:first-child,th:first-child{text-align:left}
 .verdict{font-size:1.1rem;background:#f3f6fb;border-left:4px solid #1f4e9c;padding:.6rem 1rem}
 .meta{color:#666;font-size:.85rem}details{margin:1rem 0}.chart{margin:1rem 0}
+.requirement{color:#1f4e9c;font-weight:600}dl.measures{font-size:.85rem;color:#444;display:grid;
+grid-template-columns:max-content 1fr;gap:.15rem .8rem}dl.measures dt{font-weight:600}
+dl.measures dd{margin:0}
 """
+
+FORCE_SHARE = "share of the allied force"
+"""Europe's share of the allied force, E / (E + U), in the words every table heads it with."""
+
+WEAK_RACE = "* Russia's figures for this metric are low-confidence or assumptions."
+
+
+def requirement_of(p: dict[str, Any]) -> str:
+    """The requirement set a run measured against, in words ("" for runs made before runs
+    named it)."""
+    return str(p.get("requirement") or p.get("run", {}).get("requirement") or "")
+
+
+def meaning(text: str) -> str:
+    """A measure's meaning without the JSON field names it opens with ("force_share_*: …")."""
+    return re.sub(r"^[\w*]+: ", "", text)
+
+
+def legend(engine: str, p: dict[str, Any]) -> list[tuple[str, str]]:
+    """What each measure a run's tables show answers, in the payload's own words."""
+    m = p.get("measures") or {}
+    if engine == "threat":
+        names = {"stock_ratio": "stock ratio", "overtakes": "out-produces from"}
+    elif engine in ("assess", "simulate"):
+        names = {"coverage": "coverage", "force_share": FORCE_SHARE, "days_of_war": "days of war"}
+        if engine == "assess":
+            names["us_made"] = "US-made"
+    else:
+        return []
+    out = [(word, meaning(m[key])) for key, word in names.items() if m.get(key)]
+    if engine == "assess" and "us_made" not in m:
+        out.append(("US-made", "share of Europe's capability today that is US-made."))
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
+
+
+def _count(x: float | None) -> str:
+    """A number in a metric's unit: whole from 10 up, two significant digits below."""
+    if x is None:
+        return "—"
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.2g}"
+
+
+def _at(values: Any, years: list[int], year: int) -> Any:
+    """A per-year value from a list over `years` or a {year: value} mapping (JSON keys are
+    strings)."""
+    if isinstance(values, dict):
+        return values.get(str(year), values.get(year))  # type: ignore[call-overload]
+    return values[years.index(year)] if year in years else None
+
+
+def _deadline(p: dict[str, Any]) -> int:
+    return int(p.get("deadline") or p["run"]["applied"]["deadline"])
+
+
+def days_table(
+    p: dict[str, Any], names: dict[str, str], note: str
+) -> tuple[str, list[str], list[list[Any]]] | None:
+    """Days of war per munition and year, against the campaign the requirement asks for."""
+    days = p.get("days_of_war") or {}
+    if not days:
+        return None
+    years = [int(y) for y in p["years"]]
+    asked = p.get("campaign_days") or p.get("run", {}).get("applied", {}).get("campaign_days")
+    title = f"Days of war: how long Europe's munition stocks last ({note}"
+    title += f"; the requirement asks for {asked:g} days)" if asked else ")"
+    rows = [[names.get(m, m), *(_count(_at(v, years, y)) for y in years)] for m, v in days.items()]
+    return title, ["munition", *map(str, years)], rows
+
+
+def race_table(p: dict[str, Any]) -> tuple[str, list[str], list[list[Any]]]:
+    """Per metric with a Russian estimate: stocks in the base and the deadline year, output a
+    year, and the year Europe out-produces Russia at today's rates and at the fastest ramp."""
+    years = [int(y) for y in p["years"]]
+    first, dl = years[0], _deadline(p)
+    if dl not in years:
+        dl = years[-1]
+    i0, i = 0, years.index(dl)
+    rows = []
+    for m in p["metrics"]:
+        ratio = m["stock_ratio"][i]
+        rows.append(
+            [
+                m["name"] + (" *" if m["weak"] else ""),
+                m["unit"],
+                _count(m["europe_stock"][i0]),
+                _count(m["russia_stock"][i0]),
+                _count(m["europe_stock"][i]),
+                _count(m["russia_stock"][i]),
+                "—" if ratio is None else f"{ratio:.2f}×",
+                _count(m["europe_output"][i]),
+                _count(m["europe_output_max_ramp"][i]),
+                _count(m["russia_output"]),
+                _count(m["russia_use"]),
+                m["overtakes"],
+                m["overtakes_max_ramp"],
+            ]
+        )
+    headers = [
+        "metric",
+        "unit",
+        f"Europe stock {first}",
+        f"Russia stock {first}",
+        f"Europe stock {dl}",
+        f"Russia stock {dl}",
+        f"stock ratio {dl}",
+        f"Europe output a year {dl}, today's rates",
+        f"Europe output a year {dl}, fastest ramp",
+        "Russia output a year",
+        "Russia's war use a year",
+        "Europe out-produces Russia from (today's rates)",
+        "… (fastest ramp)",
+    ]
+    return f"Race against Russia ({first} and {dl})", headers, rows
 
 
 def headline(engine: str, p: dict[str, Any]) -> str:
+    if engine == "threat":
+        dl = _deadline(p)
+        years = [int(y) for y in p["years"]]
+        n = len(p["metrics"])
+        if not n:
+            return "The data has no estimate of Russia's holdings or output."
+        fast = sum(
+            m["overtakes_max_ramp"] is not None and m["overtakes_max_ramp"] <= dl
+            for m in p["metrics"]
+        )
+        i = years.index(dl) if dl in years else len(years) - 1
+        more = sum((m["stock_ratio"][i] or 0) >= 1 for m in p["metrics"])
+        return (
+            f"Of {n} metrics with an estimate of Russia's forces, Europe out-produces Russia by "
+            f"{dl} in {fast} even at the fastest ramp, and holds a larger stock in {dl} in "
+            f"{more}."
+        )
     if engine == "assess":
         met = sum(a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9 for a in p["areas"])
         missed = [
             a["name"] for a in p["areas"] if a["share_at_deadline_max_ramp"] < a["target"] - 1e-9
         ]
-        text = (
+        against = f"Against the requirement {p['requirement']}, " if p.get("requirement") else ""
+        text = against + (
             f"Europe can hold {p['target_share']:.0%} of the requirement by {p['deadline']} in "
             f"{met} of {len(p['areas'])} capability areas, even at the fastest feasible ramp."
         )
@@ -84,17 +222,32 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def tables(engine: str, p: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+def tables(
+    engine: str, p: dict[str, Any], names: dict[str, str] | None = None
+) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """(title, headers, rows) of a run's tables; `names`: metric names by id, where the
+    payload does not carry them."""
+    names = names or {}
+    if engine == "threat":
+        return [race_table(p)] if p["metrics"] else []
     if engine == "assess":
+        dl = p["deadline"]
+        names = names | {
+            m["metric"]: m.get("name", m["metric"]) for a in p["areas"] for m in a["metrics"]
+        }
+        days = days_table(p, names, "at the fastest ramp")
         return [
             (
-                "Per area",
+                "Per area: coverage beside the share of the allied force",
                 [
                     "area",
-                    "Europe now",
+                    "coverage now",
+                    f"{FORCE_SHARE} now",
                     "US now",
-                    f"{p['deadline']} today's rates",
-                    f"{p['deadline']} fastest ramp",
+                    f"coverage {dl} today's rates",
+                    f"coverage {dl} fastest ramp",
+                    f"{FORCE_SHARE} {dl}",
+                    "US-made",
                     "held from (rates)",
                     "held from (ramp)",
                     "held back by",
@@ -103,18 +256,22 @@ def tables(engine: str, p: dict[str, Any]) -> list[tuple[str, list[str], list[li
                 [
                     [
                         a["name"],
-                        a["europe_share_now"],
-                        a["us"],
-                        a["share_at_deadline_current_rates"],
-                        a["share_at_deadline_max_ramp"],
+                        _pct(a["europe_share_now"]),
+                        _pct(a.get("force_share_now")),
+                        _pct(min(a["us"], 1.0)),
+                        _pct(a["share_at_deadline_current_rates"]),
+                        _pct(a["share_at_deadline_max_ramp"]),
+                        _pct(a.get("force_share_at_deadline")),
+                        _pct(a.get("us_made_share")),
                         a["year_target_current_rates"],
                         a["year_target_max_ramp"],
                         a["binding"],
-                        a["weak_share"],
+                        _pct(a["weak_share"]),
                     ]
                     for a in p["areas"]
                 ],
             ),
+            *([days] if days else []),
             (
                 "Per ally",
                 [
@@ -179,12 +336,31 @@ def tables(engine: str, p: dict[str, Any]) -> list[tuple[str, list[str], list[li
                 [[r["parameter"], r["max_ST"]] for r in p["ranking"]],
             )
         ]
+    dl = _deadline(p)
+    years = [int(y) for y in p["years"]]
+    days = days_table(p, names, "the simulated policy")
     return [
         (
-            "Deterrence gap",
-            ["area", "gap (requirement-share-years)", "target held from"],
-            [[a, v["deterrence_gap_total"], v["year_target"]] for a, v in p["areas"].items()],
-        )
+            "Deterrence gap, with coverage beside the share of the allied force",
+            [
+                "area",
+                "gap (requirement-share-years)",
+                "target held from",
+                f"coverage {dl}",
+                f"{FORCE_SHARE} {dl}",
+            ],
+            [
+                [
+                    a,
+                    v["deterrence_gap_total"],
+                    v["year_target"],
+                    _pct(_at(v["europe_share"], years, dl)),
+                    _pct(_at(v["force_share"], years, dl)) if "force_share" in v else None,
+                ]
+                for a, v in p["areas"].items()
+            ],
+        ),
+        *([days] if days else []),
     ]
 
 
@@ -192,26 +368,112 @@ def figures(engine: str, payload: dict[str, Any]) -> list[tuple[str, Any]]:
     return [make(payload) for make in charts.CHARTS.get(engine, [])]
 
 
+def race_run(payload: dict[str, Any]) -> dict[str, Any]:
+    """A race payload (`burdenshift threat --json`, POST /api/threat) as a report takes a run:
+    the race is computed in milliseconds and not kept in the store."""
+    from datetime import UTC, datetime
+
+    info = payload.get("run", {})
+    return {
+        "run_id": "not stored",
+        "engine": "threat",
+        "scenario": info.get("scenario"),
+        "version": info.get("version"),
+        "data_hash": info.get("data_hash"),
+        "seed": info.get("seed"),
+        "created_at": datetime.now(UTC).isoformat(),
+        "applied": info.get("applied"),
+        "result": payload,
+    }
+
+
+def requirement_line(runs: list[dict[str, Any]]) -> str:
+    """The requirement set(s) the runs measured against, for the page's header."""
+    used: dict[str, list[str]] = {}
+    for run in runs:
+        req = requirement_of(run["result"])
+        if req:
+            used.setdefault(req, []).append(str(run["run_id"]))
+    if not used:
+        return ""
+    if len(used) == 1:
+        return f"Requirement set: {next(iter(used))}"
+    return "Requirement sets: " + "; ".join(
+        f"{req} (runs {', '.join(ids)})" for req, ids in used.items()
+    )
+
+
+def _legend_html(engine: str, p: dict[str, Any]) -> str:
+    out = ""
+    if engine == "threat" and any(m["weak"] for m in p["metrics"]):
+        out += f"<p class='meta'>{html.escape(WEAK_RACE)}</p>"
+    meanings = legend(engine, p)
+    if meanings:
+        out += (
+            "<dl class='measures'>"
+            + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in meanings)
+            + "</dl>"
+        )
+    return out
+
+
+def _legend_md(engine: str, p: dict[str, Any]) -> list[str]:
+    out = []
+    if engine == "threat" and any(m["weak"] for m in p["metrics"]):
+        out += [WEAK_RACE, ""]
+    meanings = legend(engine, p)
+    if meanings:
+        out += [f"- **{k}**: {v}" for k, v in meanings] + [""]
+    return out
+
+
+def metric_names(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """Metric ids to names from the runs that carry them (assess, the race), for tables of the
+    runs that do not (simulate's days of war)."""
+    names: dict[str, str] = {}
+    for run in runs:
+        p = run["result"]
+        if run["engine"] == "assess":
+            for a in p.get("areas", []):
+                names.update({m["metric"]: m["name"] for m in a.get("metrics", []) if "name" in m})
+        elif run["engine"] == "threat":
+            names.update({m["metric"]: m["name"] for m in p.get("metrics", [])})
+    return names
+
+
 def render_runs(
-    runs: list[dict[str, Any]], sources: list[dict[str, Any]] | None
+    runs: list[dict[str, Any]],
+    sources: list[dict[str, Any]] | None,
+    race: dict[str, Any] | None = None,
 ) -> tuple[str, str, list[tuple[str, Any]]]:
-    """HTML, Markdown and the figures for stored runs (each: run row + 'result' payload)."""
+    """HTML, Markdown and the figures for stored runs (each: run row + 'result' payload), and
+    the race against Russia when its payload is given (see `race_run`)."""
     from plotly.offline import get_plotlyjs
 
+    if race is not None:
+        runs = [*runs, race_run(race)]
     parts, md, figs = [], ["# burdenshift report", ""], []
+    used = requirement_line(runs)
+    names = metric_names(runs)
+    if used:
+        md += [f"**{used}**", ""]
     for run in runs:
         engine, p = run["engine"], run["result"]
         parts.append(f"<h2>{html.escape(engine)} — {html.escape(run['scenario'] or '')}</h2>")
         parts.append(
-            f"<p class='meta'>run {run['run_id']} · version {run['version']} · data "
-            f"{run['data_hash']} · seed {run['seed']} · {run['created_at'][:19]} UTC</p>"
+            f"<p class='meta'>run {html.escape(str(run['run_id']))} · version {run['version']} · "
+            f"data {run['data_hash']} · seed {run['seed']} · {run['created_at'][:19]} UTC</p>"
         )
+        req = requirement_of(p)
+        if req:
+            parts.append(f"<p class='meta requirement'>Requirement set: {html.escape(req)}</p>")
         verdict = headline(engine, p)
         parts.append(f"<p class='verdict'>{html.escape(verdict)}</p>")
         md += [
             f"## {engine} — {run['scenario']}",
             "",
-            f"run {run['run_id']}, data {run['data_hash']}",
+            f"run {run['run_id']}, data {run['data_hash']}"
+            + (f", requirement set {req}" if req else ""),
             "",
             f"**{verdict}**",
             "",
@@ -224,7 +486,7 @@ def render_runs(
                 config={"displaylogo": False, "responsive": True},
             )
             parts.append(f"<div class='chart'>{div}</div>")
-        for title, headers, rows in tables(engine, p):
+        for i, (title, headers, rows) in enumerate(tables(engine, p, names)):
             parts.append(f"<h3>{html.escape(title)}</h3>" + _table(headers, rows))
             md += [
                 f"### {title}",
@@ -234,6 +496,10 @@ def render_runs(
             ]
             md += ["| " + " | ".join(_fmt(c) for c in r) + " |" for r in rows]
             md.append("")
+            if i == 0:
+                # what the first table's measures answer, right below it
+                parts.append(_legend_html(engine, p))
+                md += _legend_md(engine, p)
         scen = yaml.safe_dump(
             run.get("applied") or p.get("run", {}).get("applied", {}), sort_keys=False
         )
@@ -268,6 +534,7 @@ def render_runs(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>burdenshift report"
         f"</title><style>{CSS}</style><script>{get_plotlyjs()}</script></head><body>"
         "<h1>burdenshift: can Europe carry the majority of NATO's conventional defence?</h1>"
+        + (f"<p class='requirement'>{html.escape(used)}</p>" if used else "")
         + "".join(parts)
         + "</body></html>"
     )
