@@ -89,7 +89,12 @@ def default_run(default_world):
 
 def test_stock_balance(default_run):
     sim = default_run
-    expected = sim.stock[:, :, :-1] - sim.retirements[:, :, 1:] + sim.deliveries[:, :, 1:]
+    expected = (
+        sim.stock[:, :, :-1]
+        - sim.retirements[:, :, 1:]
+        + sim.deliveries[:, :, 1:]
+        - sim.transfers[:, :, 1:]
+    )
     np.testing.assert_allclose(sim.stock[:, :, 1:], expected, rtol=1e-9, atol=1e-6)
 
 

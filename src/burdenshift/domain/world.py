@@ -111,9 +111,10 @@ class World:
     threat_stock: np.ndarray
     """(metric,) Russia's holdings in the metric's units; NaN: no public estimate."""
     threat_output: np.ndarray
-    """(metric,) Russia's new production and refurbishment a year."""
+    """(metric,) Russia's new production and refurbishment a year; NaN: not estimated."""
     threat_use: np.ndarray
-    """(metric,) Russia's losses and expenditure a year in the war against Ukraine."""
+    """(metric,) Russia's losses and expenditure a year in the war against Ukraine; NaN: not
+    estimated."""
     threat_year: np.ndarray
     """(metric,) the year of the stock estimate."""
     ukraine_per_year: np.ndarray
@@ -406,8 +407,8 @@ def _threat(metrics: tuple[str, ...], figs: tuple[Figure, ...]) -> dict[str, np.
 
     return {
         "threat_stock": col("stock", np.nan),
-        "threat_output": col("output_per_year", 0.0),
-        "threat_use": col("use_per_year", 0.0),
+        "threat_output": col("output_per_year", np.nan),
+        "threat_use": col("use_per_year", np.nan),
         "threat_year": np.array(
             [rows[m, "stock"].year if (m, "stock") in rows else 0 for m in metrics], dtype=int
         ),

@@ -87,18 +87,21 @@ def requirement(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarr
 
 
 def threat_stock_path(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
-    """(metric, year) Russia's projected holdings: from the estimate's year on, plus its yearly
-    output, less what the war against Ukraine uses until `russia_war_ends`. Year by year, so a
-    stock used up stays at zero until output refills it."""
+    """(metric, year) Russia's projected holdings: the latest estimate as the base year's level
+    (an older estimate is not projected forward to it), then each year plus its output, less
+    what the war against Ukraine uses until `russia_war_ends`; never below zero, so a stock used
+    up stays at zero until output refills it. An output or use not estimated counts as zero."""
     level = np.nan_to_num(world.threat_stock, nan=0.0)
+    output = np.nan_to_num(world.threat_output, nan=0.0)
+    use = np.nan_to_num(world.threat_use, nan=0.0)
+    start = np.maximum(world.threat_year, world.base_year)
     path = np.zeros((len(world.metrics), len(years)))
     ends = scenario.russia_war_ends
-    for y in range(int(min(world.threat_year.min(initial=years[0]), years[0])), int(years[-1]) + 1):
-        grows = y > world.threat_year
+    for t, y in enumerate(years):
+        grows = y > start
         war = grows & (ends is None or y <= ends)
-        level = np.maximum(level + grows * world.threat_output - war * world.threat_use, 0.0)
-        if y >= years[0]:
-            path[:, y - int(years[0])] = level
+        level = np.maximum(level + grows * output - war * use, 0.0)
+        path[:, t] = level
     return np.where(np.isnan(world.threat_stock)[:, None], np.nan, path)
 
 

@@ -67,6 +67,8 @@ class Simulation:
     """(batch, system, year) items delivered to European allies."""
     retirements: np.ndarray
     """(batch, system, year) items retired."""
+    transfers: np.ndarray
+    """(batch, system, year) items sent to Ukraine (as far as the stock allows)."""
     line_output: np.ndarray
     """(batch, line, year) items delivered to Europe."""
     line_capacity: np.ndarray
@@ -108,6 +110,7 @@ class Simulation:
                 "requirement": (("metric", "year"), self.requirement),
                 "stock": (("batch", "system", "year"), self.stock, {"unit": "items"}),
                 "deliveries": (("batch", "system", "year"), self.deliveries, {"unit": "items"}),
+                "transfers": (("batch", "system", "year"), self.transfers, {"unit": "items"}),
                 "line_output": (("batch", "line", "year"), self.line_output, {"unit": "items"}),
                 "line_capacity": (
                     ("batch", "line", "year"),
@@ -226,12 +229,15 @@ def simulate(
     out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric_out)), np.zeros((n_t, n_b, n_metric_out))
     out_stock, out_deliv = np.zeros((n_t, n_b, n_sys_out)), np.zeros((n_t, n_b, n_sys_out))
     out_retired = np.zeros((n_t, n_b, n_sys_out))
+    out_sent = np.zeros((n_t, n_b, n_sys_out))
     out_output = np.zeros((n_t, n_b, n_line_out))
     out_capacity = np.zeros((n_t, n_b, n_line_out))
     out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
     # the baseline without new deliveries: what a planner sees falling short, year by year
     decay = (1.0 - retire)[None, :] ** (years - years[0])[:, None]
-    baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay * ready[0].T) @ s2m, req.T)
+    # (at the scenario's own licence level, not a draw's: the same for every batch row)
+    ready0 = counting.europe_readiness(world, scenario, years)[0]
+    baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay * ready0.T) @ s2m, req.T)
 
     for ti, year in enumerate(years):
         if ti > 0:
@@ -310,9 +316,12 @@ def simulate(
                 capex_paid = capex_paid * contribution
             retired = stock * retire[None, :]
             added = delivered @ l2s
-            stock = np.maximum(stock - retired + added - sent[None, :, ti], 0.0)
+            stock = stock - retired + added
+            given = np.minimum(sent[None, :, ti], np.maximum(stock, 0.0))
+            stock = stock - given
             if detail:
                 out_deliv[ti], out_retired[ti], out_output[ti] = added, retired, delivered
+                out_sent[ti] = given
             out_purchases[ti][:, buyers] = spent
             out_capex[ti][:, buyers] = capex_paid
         if detail:
@@ -356,6 +365,7 @@ def simulate(
         stock=_batch_first(out_stock),
         deliveries=_batch_first(out_deliv),
         retirements=_batch_first(out_retired),
+        transfers=_batch_first(out_sent),
         line_output=_batch_first(out_output),
         line_capacity=_batch_first(out_capacity),
         budget_musd=money,

@@ -1,9 +1,10 @@
 """`threat`: the race against Russia — Europe's and Russia's stock and yearly output per metric.
 
-Russia's path is its estimated holdings plus its yearly output (new and refurbished) less what
-the war against Ukraine uses (threat.csv). Europe's output is what its own lines make for
-Europe at today's rates (capacity already financed included) and at the fastest feasible ramp;
-its stock is the holdings projected at today's rates (assess), gross like Russia's counts.
+Russia's path is its latest estimated holdings plus its yearly output (new and refurbished)
+less what the war against Ukraine uses (threat.csv; counting.threat_stock_path). Europe's output
+is what its own lines make for Europe at today's rates (capacity already financed included) and
+at the fastest feasible ramp; its stock is the holdings projected at today's rates (assess),
+gross like Russia's counts.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ class MetricRace:
     europe_output: tuple[float, ...]
     """Europe's own lines, a year, at today's rates."""
     europe_output_max_ramp: tuple[float, ...]
-    russia_output: float
-    russia_use: float
+    russia_output: float | None
+    """None: not estimated."""
+    russia_use: float | None
     overtakes: int | None
     """The first year from which Europe's output at today's rates stays at or above Russia's."""
     overtakes_max_ramp: int | None
@@ -71,8 +73,8 @@ def race(world: World, scenario: Scenario) -> Race:
                 stock_ratio=ratio,
                 europe_output=tuple(float(x) for x in today[m]),
                 europe_output_max_ramp=tuple(float(x) for x in fastest[m]),
-                russia_output=float(world.threat_output[m]),
-                russia_use=float(world.threat_use[m]),
+                russia_output=_known(world.threat_output[m]),
+                russia_use=_known(world.threat_use[m]),
                 overtakes=_overtakes(today[m], world.threat_output[m], years),
                 overtakes_max_ramp=_overtakes(fastest[m], world.threat_output[m], years),
                 weak=world.metrics[m] in weak,
@@ -99,8 +101,14 @@ def _european_output(
     return per_metric.T @ committed, per_metric.T @ fastest
 
 
+def _known(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
 def _overtakes(output: np.ndarray, russia: float, years: np.ndarray) -> int | None:
-    """None also when neither side produces anything."""
+    """None when Russia's output is not estimated, and when neither side produces anything."""
+    if np.isnan(russia):
+        return None
     ok = (output >= russia - 1e-9) & (output > 0)
     held = np.flip(np.logical_and.accumulate(np.flip(ok)))
     return int(years[np.argmax(held)]) if held.any() else None
