@@ -315,3 +315,29 @@ def test_the_threat_path_when_the_war_ends(tiny_copy):
     np.testing.assert_allclose(
         counting.threat_stock_path(world, sc, years)[offload], [1000, 750, 900, 1050, 1200, 1350]
     )
+
+
+def test_the_plan_draws_for_ukraine_and_reports_days_of_war(tiny_copy):
+    from burdenshift.engine.plan import plan
+    from burdenshift.engine.plan.prepared import prepare
+
+    world = world_with(
+        tiny_copy,
+        requirements_yaml=SETS,
+        requirements_csv=QUANTITIES,
+        expenditure_csv=CAMPAIGN,
+        ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t,high,",
+    )
+    sc = scenario()
+    d = prepare(world, sc, "national")
+    # 6 tankers, a tenth retiring each year, one a year to Ukraine while the stock lasts
+    np.testing.assert_allclose(d.sent.sel(system="tanker").values, [1, 1, 1])
+    np.testing.assert_allclose(d.sent.sel(system="hq").values, [0, 0, 0])
+    result = plan(world, sc)
+    days = result.days_of_war["air_refuelling:offload_t"]
+    assert set(days) == {"2027", "2028", "2029"}
+    stock = result.as_dict()["days_of_war"]["air_refuelling:offload_t"]["2027"]
+    assert stock == pytest.approx(days["2027"]) and stock > 0
+    # without transfers the plan ends with at least as many tankers' worth of days
+    none = plan(world, scenario(ukraine_support={"multiplier": 0}))
+    assert none.days_of_war["air_refuelling:offload_t"]["2029"] >= days["2029"] - 1e-6

@@ -469,6 +469,10 @@ def report(
     png: Annotated[
         Path | None, typer.Option("--png", help="Also write the charts as PNG here.")
     ] = None,
+    threat: Annotated[
+        bool,
+        typer.Option("--threat", help="Add the race against Russia for the first run's scenario."),
+    ] = False,
     db: DbOpt = None,
 ) -> None:
     """One self-contained HTML page (opens offline) with the verdict, tables, charts, the
@@ -487,7 +491,8 @@ def report(
     sources = None
     if any(r["data_hash"] == world.data_hash for r in runs):
         sources = [f.as_dict() for f in world.figures]
-    page, markdown, figs = render_runs(runs, sources)
+    race = _race_for(world, runs[0]) if threat and runs else None
+    page, markdown, figs = render_runs(runs, sources, race=race)
     with contextlib.ExitStack() as cleanup:
         staged: list[Path] = []
         if png is not None:
@@ -511,6 +516,19 @@ def report(
     typer.echo(
         f"wrote {html}" + (f", {md}" if md else "") + (f", {len(figs)} PNG in {png}" if png else "")
     )
+
+
+def _race_for(world: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """The race against Russia on the embedded data for a kept run's scenario as applied."""
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.engine.threat import race
+    from burdenshift.output import race_json
+    from burdenshift.scenario.apply import applied_world
+    from burdenshift.scenario.schema import Scenario
+
+    sc = Scenario.model_validate(run["result"]["run"]["applied"])
+    w = applied_world(world, sc)
+    return race_json(race(w, sc), run_info("threat", w, sc))
 
 
 @app.command()

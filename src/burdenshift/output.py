@@ -27,6 +27,8 @@ MEASURES = {
     "force_share": "force_share_*: Europe's share of the allied force, E / (E + U): it rises when "
     "the US leaves even if Europe builds nothing, so it is never the headline.",
     "days_of_war": "days Europe's munition stock lasts at the daily use of high-intensity war.",
+    "us_made": "us_made_share: the share of Europe's capability that is US-made (US spares, "
+    "software and munitions); with US licences refused it loses availability over the years.",
 }
 """What each measure answers, in words every output carries (docs/method.md explains them)."""
 
@@ -95,6 +97,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
                 "year_target": held[a],
                 "deterrence_gap_total": float(sim.gap[draw, a].sum()),
                 "low_confidence": bool(sim.weak_share[a] > WEAK_THRESHOLD),
+                "us_made_share": float(sim.us_made_share[a]),
             }
             for a, area in enumerate(sim.areas)
         },
@@ -106,6 +109,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
             "by_ally": {sim.allies[i]: _floats(cost[i]) for i in np.flatnonzero(europe)},
         },
         "days_of_war": _sim_days(sim, draw),
+        "campaign_days": sim.campaign_days,
         "requirement": info.requirement,
         "measures": MEASURES,
         "scope": SCOPE,

@@ -37,6 +37,8 @@ class RiskResult:
     """(draw,) total cost over the horizon."""
     weak_share: np.ndarray
     """(area,) share of today's capability resting on low-confidence or assumed figures."""
+    us_made_share: np.ndarray
+    """(area,) share of Europe's capability today that is US-made."""
 
     @property
     def p_target(self) -> np.ndarray:
@@ -58,6 +60,7 @@ class RiskResult:
                 {
                     "area": area,
                     "low_confidence": bool(self.weak_share[a] > counting.WEAK_THRESHOLD),
+                    "us_made_share": round(float(self.us_made_share[a]), 6),
                     "p_target_by_deadline": round(float(p[a]), 6),
                     "p_se": round(float(se[a]), 6),
                     "year_target_quantiles": {
@@ -141,5 +144,6 @@ def risk(
         year_held=held,
         gap=gap,
         weak_share=counting.weak_share(world, world.europe_mask(scenario.europe_includes_canada)),
+        us_made_share=counting.us_made_share(world, scenario),
         cost_musd=cost,
     )

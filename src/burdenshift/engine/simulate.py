@@ -61,6 +61,8 @@ class Simulation:
     """(metric, year) the requirement of the run's set."""
     daily_use: np.ndarray
     """(metric,) munition use a day in high-intensity war; NaN for other metrics."""
+    campaign_days: float
+    """Days of high-intensity war the munition requirement asks for."""
     stock: np.ndarray
     """(batch, system, year) European stock, items."""
     deliveries: np.ndarray
@@ -83,6 +85,8 @@ class Simulation:
     """(area,) target share."""
     weak_share: np.ndarray
     """(area,) share of today's capability resting on low-confidence or assumed figures."""
+    us_made_share: np.ndarray
+    """(area,) share of Europe's capability today that is US-made."""
 
     @property
     def cost_musd(self) -> np.ndarray:
@@ -362,6 +366,7 @@ def simulate(
         us_capability=_batch_first(out_cap_u),
         requirement=req,
         daily_use=world.daily_use,
+        campaign_days=counting.campaign_days(world, scenario),
         stock=_batch_first(out_stock),
         deliveries=_batch_first(out_deliv),
         retirements=_batch_first(out_retired),
@@ -373,6 +378,7 @@ def simulate(
         capex_musd=_batch_first(out_capex),
         target=target,
         weak_share=counting.weak_share(world, europe),
+        us_made_share=counting.us_made_share(world, scenario),
     )
 
 

@@ -54,6 +54,10 @@ class Plan:
     """For an infeasible or unbounded model: the constraint families involved, figures to check."""
     low_confidence: dict[str, bool] = field(default_factory=dict)
     """Per area: does today's capability rest mostly on weak figures (as in `assess`)?"""
+    days_of_war: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per munition metric and plan year: days the plan's stock lasts at high-intensity use."""
+    us_made_share: dict[str, float] = field(default_factory=dict)
+    """Per area: share of Europe's capability today that is US-made."""
 
     def as_dict(self) -> dict[str, Any]:
         years = [int(y) for y in self.benchmarks.coords["year"].values]
@@ -65,6 +69,7 @@ class Plan:
                 {
                     "area": str(a),
                     "low_confidence": self.low_confidence.get(str(a), False),
+                    "us_made_share": self.us_made_share.get(str(a)),
                     "earliest_year": self.earliest_year[str(a)],
                     "benchmarks": {
                         str(y): round(float(self.benchmarks.sel(area=a, year=y)), 6) for y in years
@@ -83,6 +88,7 @@ class Plan:
                     if float(self.cost_by_ally.sel(ally=a).sum()) > 0
                 },
             },
+            "days_of_war": self.days_of_war,
             "bottlenecks": [b.as_dict() for b in self.bottlenecks],
             "plan": self.tables(),
             "diagnosis": self.diagnosis,
@@ -155,7 +161,26 @@ def plan(
     _report(watch, 1.0)
     weak = counting.weak_share(world, world.europe_mask(scenario.europe_includes_canada))
     flags = {a: bool(w > counting.WEAK_THRESHOLD) for a, w in zip(world.areas, weak, strict=True)}
-    return Plan(**{**result.__dict__, "bottlenecks": found, "low_confidence": flags})
+    us_made = counting.us_made_share(world, scenario)
+    return Plan(
+        **{
+            **result.__dict__,
+            "bottlenecks": found,
+            "low_confidence": flags,
+            "days_of_war": _days_of_war(m, d, world) if result.build.ndim else {},
+            "us_made_share": {a: float(u) for a, u in zip(world.areas, us_made, strict=True)},
+        }
+    )
+
+
+def _days_of_war(m: Any, d: PlanData, world: World) -> dict[str, dict[str, float]]:
+    """Per munition metric and plan year: the plan's stock ready for war over daily use."""
+    capability = (m.variables["stock"].solution * d.ready * d.value).sum("system")
+    days = counting.days_of_war(world, capability.transpose("year", "metric").values).T
+    return {
+        world.metrics[i]: {str(int(y)): float(days[i, t]) for t, y in enumerate(d.years)}
+        for i in np.flatnonzero(~np.isnan(world.daily_use))
+    }
 
 
 def _report(watch: Watch | None, done: float) -> None:
