@@ -74,3 +74,17 @@ def test_shares_are_fractions(default_world):
     ):
         assert np.all((arr >= 0) & (arr <= 1))
     assert np.all(w.capacity_ceiling_per_year >= w.capacity_per_year)
+
+
+def test_the_embedded_yaml_reads_the_same_with_the_bounded_reader():
+    """The shipped definitions are parsed with libyaml for speed; the bounded reader (the one
+    every user file and request goes through) must accept them and give the same data."""
+    from burdenshift.domain.reader import DEFAULT_DATA
+    from burdenshift.yamltext import read_yaml
+
+    files = sorted(DEFAULT_DATA.glob("*.yaml"))
+    assert len(files) >= 6
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        bounded, fast = read_yaml(text, str(path)), read_yaml(text, str(path), embedded=True)
+        assert bounded.data == fast.data, path.name

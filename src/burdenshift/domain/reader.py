@@ -155,7 +155,7 @@ def _parse_definition(
     path: Path, text: str, schema: type[BaseModel], problems: list[InputError]
 ) -> BaseModel | None:
     try:
-        doc = read_yaml(text, str(path))
+        doc = read_yaml(text, str(path), embedded=path.parent == DEFAULT_DATA)
     except InputError as exc:
         problems.append(exc)
         return None
