@@ -341,3 +341,20 @@ def test_the_plan_draws_for_ukraine_and_reports_days_of_war(tiny_copy):
     # without transfers the plan ends with at least as many tankers' worth of days
     none = plan(world, scenario(ukraine_support={"multiplier": 0}))
     assert none.days_of_war["air_refuelling:offload_t"]["2029"] >= days["2029"] - 1e-6
+
+
+def test_training_use_draws_on_the_stock(tiny_copy):
+    world = world_with(
+        tiny_copy,
+        requirements_yaml=SETS,
+        requirements_csv=QUANTITIES,
+        expenditure_csv=CAMPAIGN
+        + "air_refuelling:offload_t,training_use_per_year,50,cu_per_year,2026,test,high,\n",
+    )
+    years = np.array([2026, 2027, 2028])
+    drawn = counting.yearly_draw(world, scenario(), years)
+    # 50 t a year of offload is half a tanker (100 t each); nothing in the base year
+    np.testing.assert_allclose(drawn[world.systems.index("tanker")], [0, 0.5, 0.5])
+    sim = simulate(world, scenario(budget={"multiplier": 0}))
+    tanker = world.systems.index("tanker")
+    assert sim.stock[0, tanker, 1] == pytest.approx(6 * 0.9 - 0.5)

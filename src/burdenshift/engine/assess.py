@@ -281,7 +281,7 @@ def project_capability(
     deliveries = np.zeros((len(world.systems), len(years)))
     np.add.at(deliveries, world.line_system, avail)
     keep = 1.0 - 1.0 / world.service_life_years
-    sent = counting.ukraine_transfers(world, scenario, years)
+    sent = counting.yearly_draw(world, scenario, years)
     stock = np.zeros_like(deliveries)
     stock[:, 0] = (world.holdings * europe[:, None]).sum(0)
     for t in range(1, len(years)):

@@ -154,6 +154,34 @@ def ukraine_transfers(world: World, scenario: Scenario, years: np.ndarray) -> np
     return per_year[:, None] * on[None, :]
 
 
+def training_use(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """(system, year) munitions fired in training each year after the base year: a metric's
+    yearly use (expenditure.csv), shared over its systems by their part of Europe's stock."""
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    capability = (world.holdings * europe[:, None]).sum(0) * world.value_per_unit
+    per_metric = np.zeros(len(world.metrics))
+    np.add.at(per_metric, world.system_metric, capability)
+    share = np.divide(
+        capability,
+        per_metric[world.system_metric],
+        out=np.zeros_like(capability),
+        where=per_metric[world.system_metric] > 0,
+    )
+    items = np.divide(
+        world.training_use_per_year[world.system_metric] * share,
+        world.value_per_unit,
+        out=np.zeros_like(share),
+        where=world.value_per_unit > 0,
+    )
+    return items[:, None] * (years > world.base_year)[None, :]
+
+
+def yearly_draw(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """(system, year) items leaving Europe's stocks each year other than by retirement:
+    transfers to Ukraine and training use."""
+    return ukraine_transfers(world, scenario, years) + training_use(world, scenario, years)
+
+
 def us_made_share(world: World, scenario: Scenario) -> np.ndarray:
     """(area,) share of Europe's capability today that is US-made."""
     europe = world.europe_mask(scenario.europe_includes_canada)

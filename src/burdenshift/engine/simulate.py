@@ -70,7 +70,8 @@ class Simulation:
     retirements: np.ndarray
     """(batch, system, year) items retired."""
     transfers: np.ndarray
-    """(batch, system, year) items sent to Ukraine (as far as the stock allows)."""
+    """(batch, system, year) items sent to Ukraine or fired in training (as far as the stock
+    allows)."""
     line_output: np.ndarray
     """(batch, line, year) items delivered to Europe."""
     line_capacity: np.ndarray
@@ -156,7 +157,7 @@ def simulate(
     stock0 = world.holdings * europe[:, None]
     req = counting.requirement(world, scenario, years)  # (metric, year)
     ready = counting.europe_readiness(world, scenario, years, p.licence_level)
-    sent = counting.ukraine_transfers(world, scenario, years)
+    sent = counting.yearly_draw(world, scenario, years)
     us_now = (world.us_contribution * world.us_availability) @ s2m
     us_share = counting.us_path(p, years)[:, world.metric_area, :]
     target = counting.targets(world, scenario)

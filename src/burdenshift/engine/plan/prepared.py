@@ -72,8 +72,8 @@ class PlanData:
     ready: xr.DataArray
     """(system, year) share of Europe's stock ready for war (availability, US-made dependence)."""
     sent: xr.DataArray
-    """(system, year) items sent to Ukraine: the scenario's transfers, as far as the stock without
-    new deliveries can give them (so that the plan stays feasible)."""
+    """(system, year) items sent to Ukraine or fired in training, as far as the stock without new
+    deliveries can give them (so that the plan stays feasible)."""
     requirement: xr.DataArray
     """(metric, year)."""
     weight: xr.DataArray
@@ -195,8 +195,9 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
 
 
 def _sent(world: World, scenario: Scenario, years: np.ndarray, stock0: np.ndarray) -> np.ndarray:
-    """(system, plan year) transfers to Ukraine, capped by the stock left without deliveries."""
-    asked = counting.ukraine_transfers(world, scenario, years)[:, 1:]
+    """(system, plan year) transfers to Ukraine and training use, capped by the stock left
+    without deliveries."""
+    asked = counting.yearly_draw(world, scenario, years)[:, 1:]
     keep = 1.0 - 1.0 / world.service_life_years
     out, left = np.zeros_like(asked), stock0.astype(float)
     for t in range(asked.shape[1]):
