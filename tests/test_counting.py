@@ -358,3 +358,17 @@ def test_training_use_draws_on_the_stock(tiny_copy):
     sim = simulate(world, scenario(budget={"multiplier": 0}))
     tanker = world.systems.index("tanker")
     assert sim.stock[0, tanker, 1] == pytest.approx(6 * 0.9 - 0.5)
+
+
+def test_a_requirement_figure_is_overridden_like_any_other(sets_world):
+    sc = scenario(
+        overrides=[
+            {"table": "requirements.csv", "key": "hand:c2:hq", "field": "quantity", "value": 2}
+        ]
+    )
+    result = assess(applied_world(sets_world, sc), sc)
+    assert metric(result, "c2:hq")["requirement"] == 2
+    assert metric(result, "c2:hq")["europe_share_now"] == pytest.approx(0.5)
+    # and growth scales whatever set applies
+    grown = assess(sets_world, scenario(requirement_growth=2.0))
+    assert metric(grown, "air_refuelling:offload_t")["requirement"] == 2400
