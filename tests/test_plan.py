@@ -148,10 +148,20 @@ def test_default_world_solves_to_optimality(default_world):
 
 def test_as_dict_shape(tiny_world):
     out = plan(tiny_world, _tiny()).as_dict()
-    assert set(out) >= {"status", "mode", "objective", "areas", "cost_musd", "bottlenecks"}
+    assert set(out) >= {
+        "status",
+        "mode",
+        "objective",
+        "areas",
+        "cost_musd",
+        "bottlenecks",
+        "days_of_war",
+    }
     assert set(out["objective"]) == {"shortfall", "cost_musd"}
     area = out["areas"][0]
-    assert set(area) == {"area", "low_confidence", "earliest_year", "benchmarks"}
+    assert set(area) == {"area", "low_confidence", "us_made_share", "earliest_year", "benchmarks"}
+    # the tiny world has no US-made kit and no munitions
+    assert area["us_made_share"] == 0 and out["days_of_war"] == {}
     # only Germany's 2 tankers are rated low: 200 t of 1,600 t, far below half
     assert {a["area"]: a["low_confidence"] for a in out["areas"]} == {
         "air_refuelling": False,
