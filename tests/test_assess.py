@@ -100,3 +100,15 @@ def test_frames(tiny_world, tiny_scenario):
     allies = r.allies_frame()
     assert allies["spending_share"].sum() == pytest.approx(1.0)
     assert allies.loc["FRA", "contribution_air_refuelling"] == pytest.approx(4 / 6)
+
+
+def test_assess_spends_the_budget_simulate_spends(tiny_world):
+    """`budget.multiplier` scales assess's money as it scales simulate's: with none, nothing is
+    delivered and every share follows today's stock as it retires."""
+    base = dict(horizon=(2026, 2028), deadline=2027, coordination_withdrawal=None)
+    none = assess(tiny_world, Scenario(budget={"multiplier": 0}, **base))
+    full = assess(tiny_world, Scenario(**base))
+    a = tiny_world.areas.index("air_refuelling")
+    # 6 tankers of 100 t retiring a tenth a year, against today's 1,600 t
+    np.testing.assert_allclose(none.share_max_ramp[a], [600 / 1600, 540 / 1600, 486 / 1600])
+    assert full.share_max_ramp[a, 1] > none.share_max_ramp[a, 1]

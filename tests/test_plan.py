@@ -290,3 +290,21 @@ def test_watch_reports_progress_and_cancels(default_world):
     with pytest.raises(Cancelled):
         plan(default_world, Scenario(), watch=Watch(cancelled=cancelled))
     assert calls["n"] >= 1
+
+
+def test_a_later_deadline_gives_interim_benchmarks_and_a_different_plan(tiny_world):
+    """Before the deadline the target is a straight line from today's coverage (600 t of 1,600 t)
+    to the target; a shortfall-year there weighs a tenth of one from the deadline on."""
+    early = Scenario(horizon=(2026, 2029), deadline=2027, coordination_withdrawal=None)
+    late = Scenario(horizon=(2026, 2029), deadline=2029, coordination_withdrawal=None)
+    d = prepare(tiny_world, late, "national")
+    np.testing.assert_allclose(
+        d.target.sel(area="air_refuelling").values,
+        [0.375 + 0.125 / 3, 0.375 + 0.25 / 3, 0.5],
+    )
+    np.testing.assert_allclose(d.year_weight.values, [0.1, 0.1, 1.0])
+    d_early = prepare(tiny_world, early, "national")
+    np.testing.assert_allclose(d_early.target.sel(area="air_refuelling").values, 0.5)
+    np.testing.assert_allclose(d_early.year_weight.values, 1.0)
+    a, b = plan(tiny_world, early), plan(tiny_world, late)
+    assert (a.cost_musd, a.shortfall) != pytest.approx((b.cost_musd, b.shortfall))

@@ -274,7 +274,8 @@ def project_capability(
         extra = cap - committed
         added = np.diff(extra, axis=1, prepend=extra[:, :1])
         cost = price @ avail + world.capex_musd_per_unit_capacity @ np.maximum(added, 0)
-        money = (counting.procurement_money(world, scenario, years) * europe[:, None]).sum(0)
+        money = counting.procurement_money(world, scenario, years) * p.budget_multiplier[0][:, None]
+        money = (money * europe[:, None]).sum(0)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(cost > 0, np.minimum(1.0, money / cost), 1.0)
         avail = avail * scale[None, :]

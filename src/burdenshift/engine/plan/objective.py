@@ -11,9 +11,10 @@ from burdenshift.engine.plan.prepared import PlanData
 
 
 def shortfall(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
-    """Σ_a Σ_t shortfall[a, t]: requirement-shares missing against the targets, every plan year
-    weighted alike."""
-    return m.variables["shortfall"].sum()
+    """Σ_a Σ_t w[t] · shortfall[a, t]: requirement-shares missing against the targets (interim
+    benchmarks before the deadline), a year before the deadline weighing
+    `BEFORE_DEADLINE_WEIGHT` of one from the deadline on."""
+    return (m.variables["shortfall"] * d.year_weight).sum()
 
 
 def cost(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:

@@ -79,7 +79,11 @@ class PlanData:
     weight: xr.DataArray
     """(metric, area) metric weights."""
     target: xr.DataArray
-    """(area,)."""
+    """(area, year) the target share from the deadline on; before it, the interim benchmark on
+    a straight line from today's coverage to the target at the deadline."""
+    year_weight: xr.DataArray
+    """(year,) weight of a shortfall-year in the objective: 1 from the deadline on,
+    BEFORE_DEADLINE_WEIGHT before it."""
     penalty: xr.DataArray
     """(area, year) integration penalty once the US has left coordination mechanisms, else 0."""
     c2_weight: xr.DataArray
@@ -182,7 +186,8 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         sent=da(sent, system, years),
         requirement=da(req, metric, years),
         weight=da(world.metric_to_area(), metric, area),
-        target=da(counting.targets(world, scenario), area),
+        target=da(_interim(world, scenario, order), area, years),
+        year_weight=da(np.where(order >= scenario.deadline, 1.0, BEFORE_DEADLINE_WEIGHT), years),
         penalty=da(world.integration_penalty[:, None] * left[None, :], area, years),
         c2_weight=da(c2_weight, metric),
         area_base=da((base_cov @ world.metric_to_area()).T, area, years),
@@ -192,6 +197,40 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         variant_cost=world.variant_fixed_cost_musd,
         discount=da((1.0 + world.discount_rate) ** -(order - world.base_year), years),
     )
+
+
+BEFORE_DEADLINE_WEIGHT = 0.1
+"""A shortfall-year before the deadline counts a tenth of one from the deadline on: a planner
+who must meet the deadline accepts missing an interim benchmark if that buys the target at the
+deadline, but not the reverse (docs/method.md, "plan"). Duals stay in requirement-share-years
+from the deadline on."""
+
+
+def _interim(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
+    """(area, plan year) the target from the deadline on; before it, a straight line from the
+    base year's coverage to the target in the deadline year (never above the target)."""
+    target = counting.targets(world, scenario)
+    now = np.asarray(
+        counting.area_mean(
+            world, counting.coverage(_base_capability(world, scenario), _base_req(world, scenario))
+        )
+    )
+    span = max(scenario.deadline - world.base_year, 1)
+    frac = np.clip((years - world.base_year) / span, 0.0, 1.0)
+    path = now[:, None] + (target - now)[:, None] * frac[None, :]
+    return np.minimum(np.maximum(path, 0.0), target[:, None])
+
+
+def _base_capability(world: World, scenario: Scenario) -> np.ndarray:
+    """(metric,) Europe's capability ready for war in the base year."""
+    years = np.array([world.base_year])
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    ready = counting.europe_readiness(world, scenario, years)[0, :, 0]
+    return ((world.holdings * europe[:, None]).sum(0) * ready) @ world.system_to_metric()
+
+
+def _base_req(world: World, scenario: Scenario) -> np.ndarray:
+    return counting.requirement(world, scenario, np.array([world.base_year]))[:, 0]
 
 
 def _sent(world: World, scenario: Scenario, years: np.ndarray, stock0: np.ndarray) -> np.ndarray:
