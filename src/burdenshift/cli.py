@@ -28,6 +28,11 @@ data_app = typer.Typer(no_args_is_help=True, help="The data set: sources and val
 app.add_typer(data_app, name="data")
 runs_app = typer.Typer(no_args_is_help=True, help="Kept runs: list, show, export, delete.")
 app.add_typer(runs_app, name="runs")
+query_app = typer.Typer(
+    no_args_is_help=True,
+    help="Queries analysts ask: the time to a stock, the cost of a list, the spending needed.",
+)
+app.add_typer(query_app, name="query")
 
 ScenarioOpt = Annotated[
     str | None, typer.Option("--scenario", "-s", help="A shipped scenario name or a YAML file.")
@@ -683,6 +688,187 @@ def runs_delete(
 
     Store(db_path(db)).delete(run_id)
     typer.echo(f"deleted run {run_id}")
+
+
+@query_app.command("time-to-stock")
+def query_time_to_stock(
+    system: Annotated[str, typer.Option(help="The system (ids as in `data sources`).")],
+    target: Annotated[float, typer.Option(help="The stock to reach, items.")],
+    ally: Annotated[
+        str | None, typer.Option(help="One European ally (default: Europe as a whole).")
+    ] = None,
+    pace: Annotated[
+        float | None,
+        typer.Option(
+            help="Items delivered a year (default: the holder's share of today's European "
+            "line output for the system)."
+        ),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Years until a stock reaches a number at a pace of deliveries, with retirements and
+    transfers to Ukraine; "never" when the pace cannot get there."""
+    from burdenshift.engine import queries
+
+    world, sc = _prepare(scenario, data)
+    with _query_fields(
+        {"system": "--system", "target": "--target", "ally": "--ally", "pace": "--pace"}
+    ):
+        result = queries.time_to_stock(world, sc, system, target, ally, pace)
+    payload = queries.payload(result, world, sc)
+    if as_json:
+        _print_json(payload)
+        return
+    typer.echo(
+        f"Time to stock: {result.holder}'s {result.system_name} ({result.system}), "
+        f"{result.stock_now:g} held in {result.path[0]['year']}, target {result.target:g}"
+    )
+    draws = ", ".join(f"{v:g} a year from {y}" for y, v in result.draw_per_year.items())
+    if not any(result.draw_per_year.values()):
+        draws = "none"
+    typer.echo(
+        f"  pace {result.pace:g} a year: {result.pace_basis}; retiring 1/"
+        f"{result.service_life_years:g} a year; drawn for Ukraine and training: {draws}"
+    )
+    typer.echo(f"  the stock converges to {result.limit:g} (pace less draw × service life)")
+    typer.echo(f"  {result.answer}")
+    rows = result.path
+    shown = rows if len(rows) <= 15 else [*rows[:10], None, *rows[-3:]]
+    for r in shown:
+        typer.echo("    …" if r is None else f"    {r['year']}  {r['stock']:,.6g}")
+
+
+@query_app.command("cost-of-list")
+def query_cost_of_list(
+    items: Annotated[
+        list[str],
+        typer.Argument(help="SYSTEM=QUANTITY pairs, e.g. tanker=3 hq=2.", metavar="ITEMS..."),
+    ],
+    mode: Annotated[
+        str | None,
+        typer.Option(help="national or pooled (default: the scenario's procurement mode)."),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One-off cost of a shopping list (USD m, constant 2025), line by line, and whether the
+    money goes to European or to US industry."""
+    from burdenshift.engine import queries
+
+    wanted: dict[str, float] = {}
+    for item in items:
+        name, sep, qty = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(
+                f"'{item}' is not SYSTEM=QUANTITY", field="ITEMS", fix="write e.g. tanker=3"
+            )
+        name = name.strip()
+        if name in wanted:
+            raise InputError(
+                f"'{name}' is listed twice", field="ITEMS", fix="give each system once"
+            )
+        try:
+            wanted[name] = float(qty)
+        except ValueError:
+            raise InputError(
+                f"'{qty}' is not a number", field=f"ITEMS ({name}=…)", fix="give a number above 0"
+            ) from None
+    world, sc = _prepare(scenario, data)
+    fields = {
+        "items": "ITEMS",
+        "mode": "--mode",
+        **{f"items.{n}": f"ITEMS ({n}=…)" for n in wanted},
+    }
+    with _query_fields(fields):
+        result = queries.cost_of_list(world, sc, wanted, mode)
+    payload = queries.payload(result, world, sc)
+    if as_json:
+        _print_json(payload)
+        return
+    typer.echo(f"Cost of the list ({result.mode} procurement; {result.unit}):")
+    for c in result.lines:
+        made = (
+            f"{c.industry} industry: {c.line}, {c.producer}, {c.country}"
+            if c.line
+            else "no line makes it"
+        )
+        discount = f" × {c.price_factor:.3f} pooled" if c.price_factor != 1 else ""
+        typer.echo(
+            f"  {c.system_name} ({c.system}): {c.quantity:g} × {c.unit_cost_musd:,.6g}"
+            f"{discount} = {c.cost_musd:,.1f}  → {made}"
+        )
+    split = ", ".join(f"{k} {v:,.1f}" for k, v in result.by_industry.items())
+    typer.echo(f"  total {result.total_musd:,.1f} ({split})")
+
+
+@query_app.command("spending-needed")
+def query_spending_needed(
+    area: Annotated[str, typer.Option(help="The capability area (ids as in `assess`).")],
+    ally: Annotated[
+        str | None,
+        typer.Option(help="Only this ally's spending moves (default: every European ally)."),
+    ] = None,
+    engine: Annotated[str, typer.Option(help="simulate, plan or both.")] = "both",
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds each plan stage may take.")
+    ] = 30.0,
+    max_solves: Annotated[
+        int, typer.Option("--max-solves", help="Plans solved at most by the search.")
+    ] = 8,
+    scenario: ScenarioOpt = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The spending (% of GDP in the deadline year) at which an area first holds its target by
+    the deadline, under simulate and under plan, side by side."""
+    from burdenshift.engine import queries
+
+    if engine not in ("simulate", "plan", "both"):
+        raise InputError(
+            f"unknown engine '{engine}'", field="--engine", fix="use simulate, plan or both"
+        )
+    engines = list(queries.ENGINES) if engine == "both" else [engine]
+    world, sc = _prepare(scenario, data, deadline)
+    fields = {
+        "area": "--area",
+        "ally": "--ally",
+        "engine": "--engine",
+        "time_limit": "--time-limit",
+        "max_plan_solves": "--max-solves",
+    }
+    with _query_fields(fields):
+        result = queries.spending_needed(world, sc, area, ally, engines, time_limit, max_solves)
+    payload = queries.payload(result, world, sc)
+    if as_json:
+        _print_json(payload)
+        return
+    typer.echo(
+        f"Spending needed for {result.area_name} ({result.area}) to hold {result.target:.0%} in "
+        f"{result.deadline} — {result.who}; today {result.pct_gdp_today:.2f} % of GDP, the "
+        f"scenario {result.pct_gdp_scenario:.2f} % in {result.deadline}"
+    )
+    for a in result.answers:
+        typer.echo(f"  {a.answer}  [{a.evaluations} runs]")
+    for a in result.answers:
+        typer.echo(f"  ({a.assumes})")
+    typer.echo(f"  Search: {result.search}.")
+
+
+@contextlib.contextmanager
+def _query_fields(names: dict[str, str]) -> Iterator[None]:
+    """A query's user error names the option or argument it came from."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.field in names:
+            raise InputError(
+                exc.problem, file=exc.file, line=exc.line, field=names[exc.field], fix=exc.fix
+            ) from None
+        raise
 
 
 def _store_for(db: Path | None, no_store: bool) -> Store | None:

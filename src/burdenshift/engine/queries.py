@@ -539,8 +539,13 @@ def spending_needed(
         search=(
             f"bisection over the deadline year's spending, 0–{SPEND_MAX:g} % of GDP in steps of "
             f"{SPEND_STEP:g} pp ({'every European ally alike' if ally is None else ally + ' only'}"
-            f"; linear from today's figure to the deadline, flat after); plan: at most "
-            f"{max_plan_solves} solves, starting from simulate's answer"
+            f"; linear from today's figure to the deadline, flat after)"
+            + (
+                f"; plan: at most {max_plan_solves} solves"
+                + (", starting from simulate's answer" if "simulate" in chosen else "")
+                if "plan" in chosen
+                else ""
+            )
         ),
     )
 
