@@ -35,7 +35,15 @@ from burdenshift.web.errors import (
 )
 from burdenshift.web.guards import LOCAL_HOSTS, BodyLimit, HostCheck
 from burdenshift.web.jobs import INTERNAL_ERROR, Busy, Job, JobPool
-from burdenshift.web.levers import PlanRequest, RiskRequest, RunRequest, apply_levers
+from burdenshift.web.levers import (
+    CostOfListRequest,
+    PlanRequest,
+    RiskRequest,
+    RunRequest,
+    SpendingNeededRequest,
+    TimeToStockRequest,
+    apply_levers,
+)
 
 __all__ = ["LOCAL_HOSTS", "MAX_BODY", "_error", "create_app", "default_workers"]
 
@@ -372,6 +380,57 @@ def create_app(
     async def risk(req: RiskRequest) -> dict[str, Any]:
         w, sc = await run_in_threadpool(scenario_of, req)
         return await run_now("risk", risk_work(req, w, sc))
+
+    # -- queries: the same functions as `burdenshift query …` ------------------------------
+    def query_scenario(req: RunRequest) -> Any:
+        if req.store:
+            raise InputError(
+                "a query is not kept in the run store",
+                field="store",
+                fix='leave out "store" (or send false)',
+            )
+        return scenario_of(req)
+
+    @app.post("/api/query/time-to-stock")
+    def query_time_to_stock(req: TimeToStockRequest) -> dict[str, Any]:
+        """The years until Europe's (or an ally's) stock of a system reaches `target` items at
+        `pace` a year, with retirements and transfers to Ukraine; "never" when it cannot."""
+        from burdenshift.engine import queries
+
+        w, sc = query_scenario(req)
+        result = queries.time_to_stock(w, sc, req.system, req.target, req.ally, req.pace)
+        return queries.payload(result, w, sc)
+
+    @app.post("/api/query/cost-of-list")
+    def query_cost_of_list(req: CostOfListRequest) -> dict[str, Any]:
+        """The one-off cost of {system: quantity}, USD m constant 2025, and whose industry
+        each line's money goes to."""
+        from burdenshift.engine import queries
+
+        w, sc = query_scenario(req)
+        return queries.payload(queries.cost_of_list(w, sc, req.items, req.mode), w, sc)
+
+    @app.post("/api/query/spending-needed")
+    async def query_spending_needed(req: SpendingNeededRequest) -> dict[str, Any]:
+        """The % of GDP in the deadline year at which an area first holds its target, under
+        simulate and plan side by side; with plan it takes a place in the job pool."""
+        from burdenshift.engine import queries
+
+        w, sc = await run_in_threadpool(query_scenario, req)
+        engines = list(queries.ENGINES) if req.engine == "both" else [req.engine]
+
+        def work(job: Job | None) -> dict[str, Any]:
+            from burdenshift.engine.plan import Watch
+
+            watch = None if job is None else Watch(cancelled=lambda: job.cancel_requested)
+            result = queries.spending_needed(
+                w, sc, req.area, req.ally, engines, req.time_limit, req.max_solves, watch=watch
+            )
+            return queries.payload(result, w, sc)
+
+        if "plan" not in engines:
+            return await run_in_threadpool(work, None)
+        return await run_now("plan", work)
 
     @app.get("/api/sources")
     def sources(area: str | None = None) -> list[dict[str, Any]]:

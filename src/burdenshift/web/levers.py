@@ -91,6 +91,43 @@ class PlanRequest(RunRequest):
     time_limit: float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT)
 
 
+Quantity = Annotated[float, Field(gt=0.0, le=1e12)]
+"""A number of items (a stock, a pace, a quantity on a list): above 0."""
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class TimeToStockRequest(RunRequest):
+    """`POST /api/query/time-to-stock`: the years until a stock reaches `target` items."""
+
+    system: Id
+    target: Quantity
+    ally: Id | None = None
+    """One European ally; left out: Europe as a whole."""
+    pace: Quantity | None = None
+    """Items delivered a year; left out: the holder's share of today's European line output."""
+
+
+class CostOfListRequest(RunRequest):
+    """`POST /api/query/cost-of-list`: the one-off cost of {system: quantity}."""
+
+    items: dict[Id, Quantity] = Field(min_length=1, max_length=500)
+    mode: Literal["national", "pooled"] | None = None
+    """Left out: the scenario's procurement mode."""
+
+
+class SpendingNeededRequest(RunRequest):
+    """`POST /api/query/spending-needed`: the % of GDP at which an area holds its target."""
+
+    area: Id
+    ally: Id | None = None
+    """Only this ally's spending moves; left out: every European ally's."""
+    engine: Literal["simulate", "plan", "both"] = "both"
+    time_limit: float = Field(default=10.0, gt=0, le=MAX_TIME_LIMIT)
+    """Seconds each plan stage may take."""
+    max_solves: Whole = Field(default=8, ge=1, le=12)
+    """Plans solved at most by the search."""
+
+
 def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
     data: dict[str, Any] = scenario.model_dump()
     if levers.deadline is not None:
