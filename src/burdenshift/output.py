@@ -7,11 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from burdenshift.domain.world import World
+from burdenshift.engine import counting
 from burdenshift.engine.assess import Assessment, first_year_held
 from burdenshift.engine.counting import WEAK_THRESHOLD
 from burdenshift.engine.runinfo import RunInfo
 from burdenshift.engine.simulate import Simulation
 from burdenshift.engine.threat import Race
+from burdenshift.scenario.schema import Scenario
 
 SCOPE = "Conventional forces only: nuclear forces are out of scope."
 SIMULATE_POLICY = (
@@ -19,6 +22,103 @@ SIMULATE_POLICY = (
     "lines cannot absorb then buys the output other lines have spare this year, toward the full "
     "requirement, and only what is left after that lapses."
 )
+
+
+USD_BN = "USD bn (constant 2025)"
+"""The one unit every money figure is shown in."""
+
+COSTS: dict[str, tuple[str, str]] = {
+    "spending": (
+        "spending",
+        "money paid out over the years, undiscounted, in USD bn at constant 2025 prices",
+    ),
+    "discounted_cost": (
+        "discounted cost",
+        "the plan's objective: each year's spending discounted to the base year at the data's "
+        "discount rate, plus the one-off variant costs, USD bn",
+    ),
+    "capital_for_new_capacity": (
+        "capital for new capacity",
+        "the part of spending that pays for new production capacity (only European lines "
+        "can be expanded), USD bn",
+    ),
+    "money_to_european_industry": (
+        "money to European industry",
+        "spending on items from European lines plus capital for new capacity, USD bn",
+    ),
+    "money_to_us_industry": (
+        "money to US industry",
+        "spending on items from US lines (sales through FMS and direct commercial sales), USD bn",
+    ),
+    "one_off_variant_costs": (
+        "one-off variant costs",
+        "the plan's cost of adopting a system new to a buyer, part of spending, not split "
+        "between industries, USD bn",
+    ),
+}
+"""The cost vocabulary, said once: key -> (label, meaning). JSON carries `<key>_usd_bn`;
+tables, the report and the page print the label beside every money figure."""
+
+
+def money_key(term: str) -> str:
+    """The JSON key of a cost term: `spending` -> `spending_usd_bn`."""
+    return f"{term}_usd_bn"
+
+
+def money_text(term: str, musd: float | None) -> str:
+    """A money figure with its label, in USD bn: "spending 456.3 USD bn"."""
+    label = COSTS[term][0]
+    return f"{label} —" if musd is None else f"{label} {musd / 1000:,.1f} USD bn"
+
+
+def money_block(values_musd: dict[str, float | None]) -> dict[str, Any]:
+    """{`<term>_usd_bn`: value, …, "unit", "terms": {key: "label: meaning"}} from USD m."""
+    out: dict[str, Any] = {"unit": USD_BN}
+    for term, v in values_musd.items():
+        out[money_key(term)] = None if v is None else round(float(v) / 1000, 6)
+    out["terms"] = {money_key(t): f"{COSTS[t][0]}: {COSTS[t][1]}" for t in values_musd}
+    return out
+
+
+def plan_money(payload: dict[str, Any], world: World, scenario: Scenario) -> dict[str, Any]:
+    """A plan's money in the cost vocabulary (USD bn), from its JSON: spending and discounted
+    cost as the plan reports them, and the split the plan does not report, from its
+    `plan.deliveries` (items per line, at the plan's prices: unit cost, pooled learning
+    included) and `plan.expansions` (capacity per line at its capital cost), by the country
+    of each line. `world` must be the world the plan ran on (the scenario applied)."""
+    europe = world.europe_mask(scenario.europe_includes_canada)
+    price = world.unit_cost_musd[world.line_system].astype(float)
+    if payload.get("mode") == "pooled":
+        price = price * counting.pooled_price_factor(world, europe)
+    index = {line: i for i, line in enumerate(world.lines)}
+    tables = payload.get("plan") or {}
+    to_europe = to_us = 0.0
+    for row in tables.get("deliveries", []):
+        i = index[row["line"]]
+        if world.line_is_us[i]:
+            to_us += row["items"] * price[i]
+        else:
+            to_europe += row["items"] * price[i]
+    capital = sum(
+        r["items_per_year"] * world.capex_musd_per_unit_capacity[index[r["line"]]]
+        for r in tables.get("expansions", [])
+    )
+    spending = payload["cost_musd"]["total"]
+    return money_block(
+        {
+            "spending": spending,
+            "discounted_cost": payload["objective"]["cost_musd"],
+            "capital_for_new_capacity": capital,
+            "money_to_european_industry": to_europe + capital,
+            "money_to_us_industry": to_us,
+            "one_off_variant_costs": max(0.0, spending - to_europe - to_us - capital),
+        }
+    )
+
+
+def with_plan_money(payload: dict[str, Any], world: World, scenario: Scenario) -> dict[str, Any]:
+    """The plan's JSON with its `money` block (see `plan_money`)."""
+    return {**payload, "money": plan_money(payload, world, scenario)}
 
 
 MEASURES = {
@@ -108,6 +208,13 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
             "budget": _floats(sim.budget_musd[draw].sum(0)),
             "by_ally": {sim.allies[i]: _floats(cost[i]) for i in np.flatnonzero(europe)},
         },
+        "money": money_block(
+            {
+                "spending": float(cost.sum()),
+                "capital_for_new_capacity": float(sim.capex_musd[draw].sum()),
+            }
+        )
+        | {"budget_usd_bn": round(float(sim.budget_musd[draw].sum()) / 1000, 6)},
         "days_of_war": _sim_days(sim, draw),
         "campaign_days": sim.campaign_days,
         "requirement": info.requirement,

@@ -10,6 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
+from burdenshift.output import COSTS, money_text
+
 console = Console(width=None if sys.stdout.isatty() else 140)
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
@@ -44,10 +47,13 @@ def _year(y: int | None) -> str:
     return str(y) if y is not None else "—"
 
 
-def _requirement(payload: dict[str, Any]) -> Text:
-    """The caption every results table carries: the requirement set it is measured against."""
+def _requirement(payload: dict[str, Any], engine: str | None = None) -> Text:
+    """The caption every results table carries: the engine and what it assumes, and the
+    requirement set it is measured against."""
     name = payload.get("requirement") or payload.get("run", {}).get("requirement") or "—"
-    return plain(f"Requirement: {name}")
+    return Text("\n").join(
+        [plain(f"Engine: {label_of(payload, engine)}"), plain(f"Requirement: {name}")]
+    )
 
 
 def _by_year(values: dict[Any, float], year: int) -> float:
@@ -60,10 +66,10 @@ def print_assessment(payload: dict[str, Any]) -> None:
     run = payload["run"]
     table = Table(
         title=plain(
-            f"Can Europe hold {target:.0%} of each capability by {deadline}?  "
-            f"(scenario {clean(run['scenario'])}, data {clean(run['data_hash'])})"
+            f"{engine_tag('assess')}: can Europe hold {target:.0%} of each capability by "
+            f"{deadline}?  (scenario {clean(run['scenario'])}, data {clean(run['data_hash'])})"
         ),
-        caption=plain(f"Requirement: {payload['requirement']}"),
+        caption=_requirement(payload, "assess"),
         caption_justify="left",
         title_justify="left",
     )
@@ -102,9 +108,10 @@ def print_assessment(payload: dict[str, Any]) -> None:
     majority = sum((a["force_share_now"] or 0) > 0.5 for a in payload["areas"])
     console.print(
         plain(
-            f"Against the requirement {payload['requirement']}, Europe can cover {target:.0%} by "
-            f"{deadline} in {met} of {len(payload['areas'])} areas even at the fastest feasible "
-            "ramp. Coverage is Europe's capability ready for war as a share of what defending "
+            f"{engine_tag('assess')}: Europe can cover {target:.0%} of the requirement "
+            f"{payload['requirement']} by {deadline} in {met} of {len(payload['areas'])} areas "
+            "even at the fastest feasible ramp. Coverage is Europe's capability ready for war as "
+            "a share of what defending "
             f"Europe requires (E / R, capped at 100 %). Read as the allied force instead, "
             f"Europe holds the majority today in {majority} of {len(payload['areas'])} areas "
             "(force share E / (E + U)): that reading rises when the US leaves, even if Europe "
@@ -155,10 +162,12 @@ def print_race(payload: dict[str, Any]) -> None:
     show = [y for y in years if y in (years[0], years[1], years[-1])]
     table = Table(
         title=plain(
-            f"The race against Russia  (scenario {clean(payload['run']['scenario'])}, "
+            f"{engine_tag('threat')}  (scenario {clean(payload['run']['scenario'])}, "
             f"data {clean(payload['run']['data_hash'])})"
         ),
         title_justify="left",
+        caption=_requirement(payload, "threat"),
+        caption_justify="left",
     )
     table.add_column("metric", no_wrap=True)
     for y in show:
@@ -191,9 +200,12 @@ def print_simulation(payload: dict[str, Any]) -> None:
     years = payload["years"]
     run = payload["run"]
     table = Table(
-        title=plain(f"Europe's share of the requirement by year (scenario {run['scenario']})"),
+        title=plain(
+            f"{engine_tag('simulate')}: Europe's share of the requirement by year "
+            f"(scenario {run['scenario']})"
+        ),
         title_justify="left",
-        caption=_requirement(payload),
+        caption=_requirement(payload, "simulate"),
         caption_justify="left",
     )
     table.add_column("area")
@@ -210,9 +222,10 @@ def print_simulation(payload: dict[str, Any]) -> None:
     cost = payload["cost_musd"]
     console.print(
         plain(
-            f"Spent {sum(cost['total']) / 1000:.1f} USD bn of {sum(cost['budget']) / 1000:.1f} "
-            f"USD bn available for the modelled systems over {years[0]}–{years[-1]} (constant "
-            "2025 USD). " + payload["policy"]
+            f"{engine_tag('simulate')}: {money_text('spending', sum(cost['total']))} "
+            f"(of which {money_text('capital_for_new_capacity', sum(cost['capacity']))}) of "
+            f"{sum(cost['budget']) / 1000:,.1f} USD bn budget for the modelled systems over "
+            f"{years[0]}–{years[-1]}, constant 2025 USD. " + payload["policy"]
         )
     )
     console.print(plain(payload["scope"]))
@@ -258,11 +271,11 @@ def print_plan(result: dict[str, Any]) -> None:
     obj = result["objective"]
     table = Table(
         title=plain(
-            f"Plan ({result['mode']} procurement, {result['status']}): Europe's share of the "
-            "requirement each year — the benchmarks"
+            f"{engine_tag('plan')}, {result['mode']} procurement, {result['status']}: Europe's "
+            "share of the requirement each year — the benchmarks"
         ),
         title_justify="left",
-        caption=_requirement(result),
+        caption=_requirement(result, "plan"),
         caption_justify="left",
     )
     table.add_column("area", no_wrap=True)
@@ -276,10 +289,18 @@ def print_plan(result: dict[str, Any]) -> None:
             _year(a["earliest_year"]),
         )
     console.print(table)
+    money = [
+        money_text("discounted_cost", obj["cost_musd"]),
+        money_text("spending", result["cost_musd"]["total"]),
+    ]
+    split = result.get("money") or {}
+    for term in ("capital_for_new_capacity", "money_to_european_industry", "money_to_us_industry"):
+        if split.get(f"{term}_usd_bn") is not None:
+            money.append(money_text(term, split[f"{term}_usd_bn"] * 1000))
     console.print(
-        f"Shortfall left: {obj['shortfall']:.3f} requirement-share-years. Discounted cost "
-        f"{obj['cost_musd'] / 1000:.1f} USD bn; undiscounted "
-        f"{result['cost_musd']['total'] / 1000:.1f} USD bn (constant 2025 USD)."
+        f"Shortfall left: {obj['shortfall']:.3f} requirement-share-years. "
+        + "; ".join(money)
+        + " (constant 2025 USD)."
     )
     if result["bottlenecks"]:
         b = Table(
@@ -295,8 +316,10 @@ def print_plan(result: dict[str, Any]) -> None:
 
 def print_plan_difference(diff: dict[str, Any]) -> None:
     console.print(
-        f"Pooled vs national procurement: cost {diff['cost_musd'] / 1000:+.1f} USD bn "
-        f"({diff['cost_saving_share']:.0%} saved), shortfall {diff['shortfall']:+.3f}."
+        f"Pooled vs national procurement: discounted cost {diff['cost_musd'] / 1000:+.1f} USD bn "
+        f"({diff['cost_saving_share']:.0%} saved), shortfall {diff['shortfall']:+.3f}. The "
+        "saving is in discounted cost, the plan's objective; `compare` of the two kept runs "
+        "shows the same figure beside the difference in spending."
     )
     earlier = {
         a: v["years_earlier"] for a, v in diff["earliest_year"].items() if v["years_earlier"]
@@ -312,10 +335,10 @@ def print_plan_difference(diff: dict[str, Any]) -> None:
 
 def print_risk(payload: dict[str, Any]) -> None:
     table = Table(
-        title=f"Chance Europe holds the target by {payload['deadline']} "
+        title=f"{engine_tag('risk')}: chance Europe holds the target by {payload['deadline']} "
         f"({payload['draws']:,} draws, seed {payload['seed']})",
         title_justify="left",
-        caption=_requirement(payload),
+        caption=_requirement(payload, "risk"),
         caption_justify="left",
     )
     for col in (
@@ -339,8 +362,9 @@ def print_risk(payload: dict[str, Any]) -> None:
     c = payload["cost_musd_quantiles"]
     console.print(
         plain(
-            f"Uncertain: {', '.join(payload['parameters'])}. Cost over the horizon, USD bn: "
-            f"p10 {c['p10'] / 1000:.0f}, p50 {c['p50'] / 1000:.0f}, p90 {c['p90'] / 1000:.0f}. "
+            f"Uncertain: {', '.join(payload['parameters'])}. Spending over the horizon "
+            f"(undiscounted), USD bn: p10 {c['p10'] / 1000:,.1f}, p50 {c['p50'] / 1000:,.1f}, "
+            f"p90 {c['p90'] / 1000:,.1f}. "
             "'Held from' is the first year from which the target holds to the horizon's end "
             "(— beyond it), so an area held at the deadline can show a later year if it slips "
             "below the target afterwards; the gap is in requirement-years. * rests mostly on "
@@ -353,10 +377,10 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
     """One row per parameter, most influential first, with the outputs it drives."""
     outputs = payload["outputs"]
     table = Table(
-        title=f"Which levers matter: Sobol total indices (n = {payload['n']}, "
+        title=f"{engine_tag('sensitivity')}: Sobol total indices (n = {payload['n']}, "
         f"{payload['evaluations']:,} runs)",
         title_justify="left",
-        caption=_requirement(payload),
+        caption=_requirement(payload, "sensitivity"),
         caption_justify="left",
     )
     for col, just in [
@@ -364,7 +388,7 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         ("parameter", "left"),
         ("max ST", "right"),
         ("gap ST", "right"),
-        ("cost ST", "right"),
+        ("spending ST", "right"),
         ("area shares it drives (ST ≥ 0.05)", "left"),
     ]:
         table.add_column(col, justify=just, no_wrap=col != "area shares it drives (ST ≥ 0.05)")  # type: ignore[arg-type]
@@ -390,7 +414,7 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
     console.print(table)
     console.print(
         "Total index ST: the share of an output's variance due to the parameter, interactions "
-        "included; outputs are each area's share at the deadline, the deterrence gap and cost "
+        "included; outputs are each area's share at the deadline, the deterrence gap and spending "
         "(first-order S1 and 95 % intervals in --json). Estimates can exceed 1 by sampling error."
     )
 
@@ -453,7 +477,8 @@ def print_compare(cmp: dict[str, Any]) -> None:
     same = a["deadline"] == b["deadline"]
     table = Table(
         title=plain(
-            f"B − A: A = {a['scenario']} ({a['engine']}), B = {b['scenario']} ({b['engine']}); "
+            f"B − A: A = {a['scenario']} ({engine_tag(a['engine'])}), B = {b['scenario']} "
+            f"({engine_tag(b['engine'])}); "
             + (
                 f"shares in {a['deadline']}"
                 if same
@@ -482,15 +507,24 @@ def print_compare(cmp: dict[str, Any]) -> None:
             cells += [f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['diff']:+.2f}"]
         table.add_row(plain(r["area"]), *cells)
     console.print(table)
+    for side in ("a", "b"):
+        console.print(
+            plain(
+                f"{side.upper()}: "
+                + (cmp[side].get("engine_label") or engine_label(cmp[side]["engine"]))
+            )
+        )
     if with_gap:
         gap = cmp["gap"]
         console.print(
             f"Deterrence gap over the horizon (requirement-years, summed over areas): A "
             f"{gap['a']:.2f}, B {gap['b']:.2f}, B − A {gap['diff']:+.2f}."
         )
-    c = cmp["cost_musd"]
-    if c["a"] is not None and c["b"] is not None:
-        console.print(
-            f"Cost: A {c['a'] / 1000:.1f} USD bn, B {c['b'] / 1000:.1f} USD bn, "
-            f"B − A {c['diff'] / 1000:+.1f} USD bn."
-        )
+    money = cmp.get("money") or {}
+    for term in ("spending", "discounted_cost"):
+        c = money.get(f"{term}_usd_bn")
+        if c and c["a"] is not None and c["b"] is not None:
+            console.print(
+                f"{COSTS[term][0].capitalize()}: A {c['a']:,.1f} USD bn, B {c['b']:,.1f} USD bn, "
+                f"B − A {c['diff']:+,.1f} USD bn ({COSTS[term][1].removesuffix(', USD bn')})."
+            )

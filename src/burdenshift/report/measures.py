@@ -1,15 +1,20 @@
 """The comparable measures of a run, whatever its engine: per area the share at the deadline,
-the earliest year the target holds, its probability and the deterrence gap; overall the cost.
+the earliest year the target holds, its probability and the deterrence gap; overall spending
+(risk: its median) and, for plans, the discounted cost (the figure `plan --mode both` compares).
 The gap is what a blunt and a phased US step-back differ by most."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from burdenshift.engine.runinfo import label_of
+from burdenshift.output import COSTS, USD_BN, money_key
+
 
 def measures(engine: str, p: dict[str, Any]) -> dict[str, Any]:
     areas: dict[str, dict[str, float | int | None]] = {}
     cost = None
+    discounted = None
     if engine == "assess":
         for a in p["areas"]:
             areas[a["area"]] = {
@@ -33,6 +38,7 @@ def measures(engine: str, p: dict[str, Any]) -> dict[str, Any]:
                 "earliest_year": a["earliest_year"],
             }
         cost = p["cost_musd"]["total"]
+        discounted = p["objective"]["cost_musd"]
     elif engine == "risk":
         for a in p["areas"]:
             areas[a["area"]] = {
@@ -42,7 +48,13 @@ def measures(engine: str, p: dict[str, Any]) -> dict[str, Any]:
                 "gap": a["gap_quantiles"]["p50"],
             }
         cost = p["cost_musd_quantiles"]["p50"]
-    return {"areas": areas, "cost_musd": cost, "deadline": p["run"]["applied"]["deadline"]}
+    return {
+        "areas": areas,
+        "cost_musd": cost,
+        "discounted_cost_musd": discounted,
+        "deadline": p["run"]["applied"]["deadline"],
+        "engine_label": label_of(p, engine),
+    }
 
 
 def _diff(a: Any, b: Any) -> Any:
@@ -71,14 +83,29 @@ def compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> dict[str, Any]:
         k: sum(g[k] for g in gaps) if gaps and None not in [g[k] for g in gaps] else None
         for k in ("a", "b")
     }
+    money: dict[str, Any] = {"unit": USD_BN}
+    for term, key in (("spending", "cost_musd"), ("discounted_cost", "discounted_cost_musd")):
+        va, vb = (None if m[key] is None else m[key] / 1000 for m in (ma, mb))
+        if va is None and vb is None:
+            continue
+        money[money_key(term)] = {"a": va, "b": vb, "diff": _diff(va, vb)}
+    money["terms"] = {
+        money_key(t): f"{COSTS[t][0]}: {COSTS[t][1]}"
+        for t in ("spending", "discounted_cost")
+        if money_key(t) in money
+    }
     return {
-        "a": {k: run_a[k] for k in ("run_id", "engine", "scenario")} | {"deadline": ma["deadline"]},
-        "b": {k: run_b[k] for k in ("run_id", "engine", "scenario")} | {"deadline": mb["deadline"]},
+        "a": {k: run_a[k] for k in ("run_id", "engine", "scenario")}
+        | {"deadline": ma["deadline"], "engine_label": ma["engine_label"]},
+        "b": {k: run_b[k] for k in ("run_id", "engine", "scenario")}
+        | {"deadline": mb["deadline"], "engine_label": mb["engine_label"]},
         "areas": rows,
         "gap": {**total, "diff": _diff(total["a"], total["b"])},
         "cost_musd": {
             "a": ma["cost_musd"],
             "b": mb["cost_musd"],
             "diff": _diff(ma["cost_musd"], mb["cost_musd"]),
+            "measure": "spending",
         },
+        "money": money,
     }

@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 
+from burdenshift.engine.runinfo import engine_tag, label_of
 from burdenshift.errors import InputError
+from burdenshift.output import COSTS, money_text
 from burdenshift.report import charts
 from burdenshift.report.measures import compare
 
@@ -24,7 +26,8 @@ padding:.25rem .5rem;text-align:right}td:first-child,th:first-child{text-align:l
 .meta{color:#666;font-size:.85rem}details{margin:1rem 0}.chart{margin:1rem 0}
 .requirement{color:#1f4e9c;font-weight:600}dl.measures{font-size:.85rem;color:#444;display:grid;
 grid-template-columns:max-content 1fr;gap:.15rem .8rem}dl.measures dt{font-weight:600}
-dl.measures dd{margin:0}
+dl.measures dd{margin:0}.engine{color:#1f4e9c;font-size:.9rem;margin:.2rem 0}
+caption{caption-side:top;text-align:left;color:#555;font-size:.8rem;padding:.2rem 0}
 """
 
 FORCE_SHARE = "share of the allied force"
@@ -146,6 +149,11 @@ def race_table(p: dict[str, Any]) -> tuple[str, list[str], list[list[Any]]]:
 
 
 def headline(engine: str, p: dict[str, Any]) -> str:
+    """The run's verdict in one sentence, opened by its engine: "assess (a ceiling): …"."""
+    return f"{engine_tag(engine)}: {_verdict(engine, p)}"
+
+
+def _verdict(engine: str, p: dict[str, Any]) -> str:
     if engine == "threat":
         dl = _deadline(p)
         years = [int(y) for y in p["years"]]
@@ -168,24 +176,28 @@ def headline(engine: str, p: dict[str, Any]) -> str:
         missed = [
             a["name"] for a in p["areas"] if a["share_at_deadline_max_ramp"] < a["target"] - 1e-9
         ]
-        against = f"Against the requirement {p['requirement']}, " if p.get("requirement") else ""
-        text = against + (
-            f"Europe can hold {p['target_share']:.0%} of the requirement by {p['deadline']} in "
-            f"{met} of {len(p['areas'])} capability areas, even at the fastest feasible ramp."
+        against = f" {p['requirement']}" if p.get("requirement") else ""
+        text = (
+            f"Europe can cover {p['target_share']:.0%} of the requirement{against} by "
+            f"{p['deadline']} in {met} of {len(p['areas'])} capability areas, even at the fastest "
+            "feasible ramp."
         )
         return text + (f" Not in: {', '.join(missed)}." if missed else "")
     if engine == "simulate":
         gap = sum(v["deterrence_gap_total"] for v in p["areas"].values())
+        spent = money_text("spending", sum(p["cost_musd"]["total"]))
         return (
             f"Under the simulated policy, the deterrence gap sums to {gap:.2f} "
-            f"requirement-share-years over {p['years'][0]}–{p['years'][-1]}. " + p.get("policy", "")
+            f"requirement-share-years over {p['years'][0]}–{p['years'][-1]}, for {spent}. "
+            + p.get("policy", "")
         )
     if engine == "plan":
         late = [a["area"] for a in p["areas"] if a["earliest_year"] is None]
         return (
             f"The cheapest {p['mode']} plan ({p['status']}) leaves a shortfall of "
-            f"{p['objective']['shortfall']:.3f} requirement-share-years at a discounted cost "
-            f"of {p['objective']['cost_musd'] / 1000:.1f} USD bn."
+            f"{p['objective']['shortfall']:.3f} requirement-share-years, at "
+            f"{money_text('discounted_cost', p['objective']['cost_musd'])} "
+            f"({money_text('spending', p['cost_musd']['total'])})."
             + (
                 f" No plan reaches the target within the horizon in: {', '.join(late)}."
                 if late
@@ -194,9 +206,11 @@ def headline(engine: str, p: dict[str, Any]) -> str:
         )
     if engine == "risk":
         sure = [a["area"] for a in p["areas"] if a["p_target_by_deadline"] >= 0.9]
+        c = p.get("cost_musd_quantiles") or {}
+        spent = f", for a median {money_text('spending', c['p50'])}" if c.get("p50") else ""
         return (
             f"Across {p['draws']:,} draws, Europe holds the target by {p['deadline']} with "
-            f"probability 90 % or more in {len(sure)} of {len(p['areas'])} areas."
+            f"probability 90 % or more in {len(sure)} of {len(p['areas'])} areas{spent}."
         )
     top = p["ranking"][:3]
     return (
@@ -206,12 +220,13 @@ def headline(engine: str, p: dict[str, Any]) -> str:
     )
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
+def _table(headers: list[str], rows: list[list[Any]], caption: str = "") -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in r) + "</tr>" for r in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _fmt(v: Any) -> str:
@@ -297,6 +312,7 @@ def tables(
         ]
     if engine == "plan":
         return [
+            *([money] if (money := money_table(p)) else []),
             (
                 "Earliest year under the plan",
                 ["area", "earliest year"],
@@ -364,8 +380,31 @@ def tables(
     ]
 
 
+def money_table(p: dict[str, Any]) -> tuple[str, list[str], list[list[Any]]] | None:
+    """A plan's money in the cost vocabulary: each term, its figure in USD bn and what it
+    means (the split between industries where the payload or `plan_money` gave it)."""
+    money = p.get("money") or {}
+    values = {
+        "spending": p["cost_musd"]["total"],
+        "discounted_cost": p["objective"]["cost_musd"],
+    } | {
+        t: money[f"{t}_usd_bn"] * 1000
+        for t in COSTS
+        if money.get(f"{t}_usd_bn") is not None and t not in ("spending", "discounted_cost")
+    }
+    rows = [[COSTS[t][0], f"{v / 1000:,.1f}", COSTS[t][1]] for t, v in values.items()]
+    return "Money (USD bn, constant 2025)", ["term", "USD bn", "meaning"], rows
+
+
 def figures(engine: str, payload: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [make(payload) for make in charts.CHARTS.get(engine, [])]
+    """The run's charts, each title opened by the engine that made it."""
+    out = []
+    for make in charts.CHARTS.get(engine, []):
+        title, fig = make(payload)
+        text = fig.layout.title.text or title
+        fig.update_layout(title={"text": f"{engine_tag(engine)}: {text}"})
+        out.append((title, fig))
+    return out
 
 
 def race_run(payload: dict[str, Any]) -> dict[str, Any]:
@@ -459,7 +498,11 @@ def render_runs(
         md += [f"**{used}**", ""]
     for run in runs:
         engine, p = run["engine"], run["result"]
+        if engine == "plan" and "money" not in p:
+            p = {**p, "money": _plan_money(run)}
+        label = label_of(p, engine)
         parts.append(f"<h2>{html.escape(engine)} — {html.escape(run['scenario'] or '')}</h2>")
+        parts.append(f"<p class='engine'>Engine: {html.escape(label)}</p>")
         parts.append(
             f"<p class='meta'>run {html.escape(str(run['run_id']))} · version {run['version']} · "
             f"data {run['data_hash']} · seed {run['seed']} · {run['created_at'][:19]} UTC</p>"
@@ -471,6 +514,8 @@ def render_runs(
         parts.append(f"<p class='verdict'>{html.escape(verdict)}</p>")
         md += [
             f"## {engine} — {run['scenario']}",
+            "",
+            f"*Engine: {label}*",
             "",
             f"run {run['run_id']}, data {run['data_hash']}"
             + (f", requirement set {req}" if req else ""),
@@ -487,9 +532,13 @@ def render_runs(
             )
             parts.append(f"<div class='chart'>{div}</div>")
         for i, (title, headers, rows) in enumerate(tables(engine, p, names)):
-            parts.append(f"<h3>{html.escape(title)}</h3>" + _table(headers, rows))
+            parts.append(
+                f"<h3>{html.escape(title)}</h3>" + _table(headers, rows, f"Engine: {label}")
+            )
             md += [
                 f"### {title}",
+                "",
+                f"*Engine: {label}*",
                 "",
                 "| " + " | ".join(headers) + " |",
                 "|" + "---|" * len(headers),
@@ -541,6 +590,34 @@ def render_runs(
     return page, "\n".join(md) + "\n", figs
 
 
+_EMBEDDED: list[Any] = []
+
+
+def _plan_money(run: dict[str, Any]) -> dict[str, Any] | None:
+    """A kept plan's split between European and US industry (`output.plan_money`), computed
+    on the embedded data with the run's scenario as applied when the run was made on that
+    data; None otherwise (the report then shows spending and discounted cost only)."""
+    from burdenshift.domain.load import load_world
+    from burdenshift.output import plan_money
+    from burdenshift.scenario.apply import applied_world
+    from burdenshift.scenario.schema import Scenario
+
+    p = run["result"]
+    info = p.get("run") or {}
+    if not info.get("applied") or "plan" not in p:
+        return None
+    if not _EMBEDDED:
+        _EMBEDDED.append(load_world())
+    world = _EMBEDDED[0]
+    if info.get("data_hash") != world.data_hash:
+        return None
+    try:
+        sc = Scenario.model_validate(info["applied"])
+        return plan_money(p, applied_world(world, sc), sc)
+    except (KeyError, ValueError, InputError):
+        return None
+
+
 def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[str, Any], str]:
     from plotly.offline import get_plotlyjs
 
@@ -556,13 +633,26 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
     headers = ["area"] + [
         f"{k} {s}" for k in ("share", "year", "P", "gap") for s in ("A", "B", "B−A")
     ]
-    c, g = cmp["cost_musd"], cmp["gap"]
+    g = cmp["gap"]
+    money = []
+    for term in ("spending", "discounted_cost"):
+        c = cmp["money"].get(f"{term}_usd_bn")
+        if c:
+            money.append(
+                f"{COSTS[term][0].capitalize()}: A {_bn(c['a'])}, B {_bn(c['b'])}, "
+                f"B−A {_bn(c['diff'], sign=True)}."
+            )
+    engines = "".join(
+        f"<p class='engine'>{side.upper()}: {html.escape(cmp[side]['engine_label'])}</p>"
+        for side in ("a", "b")
+    )
     body = (
         f"<h2>{html.escape(title)}: A = {html.escape(str(cmp['a']['scenario']))} "
-        f"({cmp['a']['engine']}, run {cmp['a']['run_id']}), B = "
-        f"{html.escape(str(cmp['b']['scenario']))} ({cmp['b']['engine']}, run {cmp['b']['run_id']})"
-        f"</h2><p class='verdict'>Cost: A {_fmt(c['a'])}, B {_fmt(c['b'])}, B−A {_fmt(c['diff'])} "
-        f"USD m. Deterrence gap: A {_fmt(g['a'])}, B {_fmt(g['b'])}, B−A {_fmt(g['diff'])} "
+        f"({engine_tag(cmp['a']['engine'])}, run {cmp['a']['run_id']}), B = "
+        f"{html.escape(str(cmp['b']['scenario']))} ({engine_tag(cmp['b']['engine'])}, run "
+        f"{cmp['b']['run_id']})</h2>{engines}<p class='verdict'>"
+        + html.escape(" ".join(money))
+        + f" Deterrence gap: A {_fmt(g['a'])}, B {_fmt(g['b'])}, B−A {_fmt(g['diff'])} "
         "requirement-years.</p>"
         + f"<div class='chart'>{fig.to_html(full_html=False, include_plotlyjs=False)}</div>"
         + _table(headers, rows)
@@ -573,6 +663,13 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
         "</body></html>"
     )
     return cmp, page
+
+
+def _bn(x: float | None, sign: bool = False) -> str:
+    """A figure already in USD bn, with its unit."""
+    if x is None:
+        return "—"
+    return f"{x:+,.1f} USD bn" if sign else f"{x:,.1f} USD bn"
 
 
 def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
