@@ -5,6 +5,8 @@ const pct = (x) => (x === null || x === undefined) ? "—" : `${(100 * x).toFixe
 const yr = (y) => (y === null || y === undefined) ? "—" : String(y);
 let uploaded = null;      // text of an uploaded scenario, if any
 let lastAssess = null;
+let lastSimulate = null;
+const lastRun = {};       // plan and risk results, each with the levers it ran on
 let seq = 0;              // only the newest lever change may draw
 
 function levers() {
@@ -107,6 +109,16 @@ const meaning = (text) => String(text ?? "").replace(/^[\w*]+: /, "");
 const num = (x) => (x === null || x === undefined) ? "—"
   : Math.abs(x) >= 10 ? Math.round(x).toLocaleString("en") : String(Number(x.toPrecision(2)));
 
+// what each engine is and assumes comes with every result (run.engine_label, from one place in
+// the package): the page prints it, never its own copy
+const labelOf = (p) => (p && p.run && (p.run.engine_label || p.run.engine)) || "";
+const tagOf = (p) => labelOf(p).split(": ")[0];
+const countsOf = (p) => (p && p.run && (p.run.engine_counts || p.run.engine)) || "";
+const engineLine = (p) => `<p class="engine">Engine: ${esc(labelOf(p))}</p>`;
+const leversKey = () => JSON.stringify(request());
+// money figures are shown in USD bn, each with its label from the cost vocabulary
+const bn = (musd) => (musd === null || musd === undefined) ? "—" : `${(musd / 1000).toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} USD bn`;
+
 function showAssess(a) {
   lastAssess = a;
   const m = a.measures || {};
@@ -115,8 +127,8 @@ function showAssess(a) {
   const usMade = meaning(m.us_made) || "share of Europe's capability today that is US-made (US spares, software, munitions)";
   const met = a.areas.filter((x) => x.share_at_deadline_max_ramp >= x.target - 1e-9).length;
   $("requirement-used").textContent = `Requirement set: ${a.requirement}. Munition stocks are measured against ${a.campaign_days} days of high-intensity war.`;
-  $("verdict").textContent = `Europe can cover ${pct(a.target_share)} of the requirement by ${a.deadline} in ${met} of ${a.areas.length} areas, even at the fastest feasible ramp.`;
-  $("area-table").innerHTML = table(
+  $("verdict").textContent = `${tagOf(a)}: Europe can cover ${pct(a.target_share)} of the requirement by ${a.deadline} in ${met} of ${a.areas.length} areas, even at the fastest feasible ramp.`;
+  $("area-table").innerHTML = engineLine(a) + table(
     ["area", { text: "coverage now", title: coverage }, "US now", { text: `coverage ${a.deadline} today's rates`, title: coverage },
       { text: `coverage ${a.deadline} fastest ramp`, title: coverage },
       { text: "share of the allied force now", title: force }, { text: `share of the allied force ${a.deadline}`, title: force },
@@ -153,7 +165,7 @@ function showDays(a) {
   if (!ids.length) { $("days-table").innerHTML = ""; return; }
   const names = Object.fromEntries(a.areas.flatMap((x) => x.metrics.map((mm) => [mm.metric, mm.name || mm.metric])));
   const years = a.years.map(String);
-  $("days-table").innerHTML = `<h3>Days of war: how long Europe's munition stocks last (fastest ramp; the requirement asks for ${esc(a.campaign_days)} days)</h3>` +
+  $("days-table").innerHTML = `<h3>Days of war: how long Europe's munition stocks last (fastest ramp; the requirement asks for ${esc(a.campaign_days)} days)</h3>` + engineLine(a) +
     table(["munition", ...years], ids.map((id) => [names[id] || id, ...years.map((y) => {
       const d = days[id][y];
       if (d === null || d === undefined) return "—";
@@ -173,7 +185,7 @@ function showRace(r) {
     return;
   }
   const weak = r.metrics.some((x) => x.weak);
-  $("race-table").innerHTML = `<h3>Race against Russia (${esc(first)} and ${esc(deadline)})</h3>` + table(
+  $("race-table").innerHTML = `<h3>Race against Russia (${esc(first)} and ${esc(deadline)})</h3>` + engineLine(r) + table(
     ["metric", "unit", `Europe stock ${first}`, `Russia stock ${first}`, `Europe stock ${deadline}`, `Russia stock ${deadline}`,
       { text: `stock ratio ${deadline}`, title: meaning(m.stock_ratio) },
       `Europe output a year ${deadline}, today's rates`, `Europe output a year ${deadline}, fastest ramp`, "Russia output a year",
@@ -214,9 +226,10 @@ function areaGrid(el, ids, title, traces, shapes = () => []) {
 }
 
 function showSimulate(s) {
+  lastSimulate = s;
   const deadline = s.run.applied.deadline;
   areaGrid("chart-shares", Object.keys(s.areas),
-    "Europe's share of the requirement by area, year by year, with the US contribution on its drawdown path",
+    `${tagOf(s)}: Europe's share of the requirement by area, year by year, with the US contribution on its drawdown path`,
     (id) => {
       const v = s.areas[id];
       return [
@@ -229,7 +242,51 @@ function showSimulate(s) {
       y1: 1, line: { color: "#b22222", width: 1, dash: "dot" } }]);
   const total = s.cost_musd.total.reduce((a, b) => a + b, 0);
   const gap = Object.values(s.areas).reduce((a, v) => a + v.deterrence_gap_total, 0);
-  $("cost").textContent = `Simulated spending on the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: ${(total / 1000).toFixed(1)} USD bn (constant 2025); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement). Red dotted line: the deadline, ${deadline}. ${s.policy}`;
+  const capital = s.cost_musd.capacity.reduce((a, b) => a + b, 0);
+  $("cost").textContent = `${labelOf(s)}. On the modelled systems, ${s.years[0]}–${s.years[s.years.length - 1]}: spending ${bn(total)} (constant 2025, undiscounted; of which capital for new capacity ${bn(capital)}); deterrence gap ${gap.toFixed(2)} requirement-share-years (${s.run.applied.procurement} procurement). Red dotted line: the deadline, ${deadline}. ${s.policy}`;
+}
+
+// the engines side by side for the levers now set: each area's share at the deadline from
+// assess, simulate and (when run on these levers) plan and risk, and where they part by more
+// than a few points, why, in each engine's own words
+const APART = 0.05;
+function showEngines() {
+  if (!lastAssess || !lastSimulate) return;
+  const key = leversKey();
+  const deadline = lastAssess.deadline;
+  const cols = [
+    [lastAssess, (id) => lastAssess.areas.find((x) => x.area === id)?.share_at_deadline_max_ramp],
+    [lastSimulate, (id) => {
+      const i = lastSimulate.years.indexOf(lastSimulate.run.applied.deadline);
+      const v = lastSimulate.areas[id];
+      return v && i >= 0 ? v.europe_share[i] : undefined;
+    }],
+  ];
+  const plan = lastRun.plan && lastRun.plan.key === key ? lastRun.plan.result : null;
+  const risk = lastRun.risk && lastRun.risk.key === key ? lastRun.risk.result : null;
+  if (plan) cols.push([plan, (id) => plan.areas.find((x) => x.area === id)?.benchmarks[String(deadline)]]);
+  if (risk) cols.push([risk, (id) => risk.areas.find((x) => x.area === id)?.share_at_deadline_quantiles.p50]);
+  const ids = lastAssess.areas.map((x) => x.area);
+  const apart = {};   // "hi,lo" -> areas where the highest engine i and the lowest j part
+  const rows = ids.map((id) => {
+    const v = cols.map(([, get]) => get(id));
+    const known = v.map((x, i) => [x, i]).filter(([x]) => x !== undefined && x !== null);
+    const hi = known.reduce((m, e) => (e[0] > m[0] ? e : m), known[0]);
+    const lo = known.reduce((m, e) => (e[0] < m[0] ? e : m), known[0]);
+    const far = known.length > 1 && hi[0] - lo[0] > APART;
+    if (far) (apart[`${hi[1]},${lo[1]}`] = apart[`${hi[1]},${lo[1]}`] || []).push(`${areaName(id)} ${pct(hi[0])} vs ${pct(lo[0])}`);
+    return [areaName(id), ...v.map((x, i) => far && (i === hi[1] || i === lo[1]) ? markup(`<span class="apart">${pct(x)}</span>`) : pct(x))];
+  });
+  // one sentence per pair of engines that part: the higher one's way of counting, then the lower's
+  const why = Object.entries(apart).map(([k, areas]) => {
+    const [i, j] = k.split(",").map(Number);
+    return `<li><b>${esc(tagOf(cols[i][0]))} above ${esc(tagOf(cols[j][0]))}</b> in ${esc(areas.join("; "))}: ${esc(countsOf(cols[i][0]))}; ${esc(countsOf(cols[j][0]))}.</li>`;
+  }).join("");
+  $("engines-table").innerHTML = `<h3>The engines side by side: share of the requirement in ${esc(deadline)}, same levers</h3>` +
+    table(["area", ...cols.map(([p]) => ({ text: tagOf(p), title: labelOf(p) }))], rows) +
+    `<ul class="engines">${cols.map(([p]) => `<li>${esc(labelOf(p))}</li>`).join("")}</ul>` +
+    (why ? `<p class="meta">Where the highest and the lowest part by more than ${(100 * APART).toFixed(0)} points (highlighted), and why:</p><ul class="why">${why}</ul>` : "") +
+    (plan && risk ? "" : `<p class="meta">Run ${[plan ? "" : "plan", risk ? "" : "risk"].filter(Boolean).join(" or ")} to add ${plan || risk ? "it" : "them"} for these levers.</p>`);
 }
 
 async function refresh() {
@@ -242,6 +299,7 @@ async function refresh() {
     showAssess(a);
     showSimulate(s);
     showRace(r);
+    showEngines();
     $("status").textContent = "";
     $("upload-error").hidden = true;
   } catch (e) {
@@ -256,6 +314,9 @@ let job = null;            // the running plan or risk job
 
 async function longRun(kind, extra, render) {
   let started;
+  const key = leversKey();
+  const shown0 = render;
+  render = (result) => { lastRun[kind] = { key, result }; shown0(result); showEngines(); };
   try {
     started = await api(`/api/jobs/${kind}`, request(extra));
   } catch (e) {
@@ -286,19 +347,34 @@ async function longRun(kind, extra, render) {
   }
 }
 
+// a plan's money in the cost vocabulary: the payload's `money` block when it has one (labels and
+// meanings from the package), else the two figures every plan reports
+function planMoney(p) {
+  const m = p.money;
+  if (m && m.terms) {
+    return table(["term", "USD bn", "meaning"], Object.entries(m.terms).map(([k, t]) => {
+      const [label, ...meaning] = t.split(": ");
+      return [label, m[k] === null ? "—" : m[k].toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 }), meaning.join(": ")];
+    }));
+  }
+  return `<p class="meta">discounted cost ${esc(bn(p.objective.cost_musd))} (the plan's objective, discounted at the data's rate); spending ${esc(bn(p.cost_musd.total))} (undiscounted, constant 2025).</p>`;
+}
+
 function showPlan(p) {
   const years = Object.keys(p.areas[0].benchmarks);
-  $("plan-view").innerHTML = `<h3>Cheapest ${esc(p.mode)} plan (${esc(p.status)}): yearly benchmarks</h3>` + table(
+  $("plan-view").innerHTML = `<h3>${esc(tagOf(p))}: the cheapest ${esc(p.mode)} plan (${esc(p.status)}), yearly benchmarks</h3>` + engineLine(p) + table(
     ["area", ...years, "held from"],
     p.areas.map((a) => [areaName(a.area) + (a.low_confidence ? " *" : ""), ...years.map((y) => pct(a.benchmarks[y])), yr(a.earliest_year)]),
-  ) + "<h3>What binds</h3><div class=\"text\">" + table(["constraint", "where", "explanation"],
+  ) + "<h3>Money</h3>" + planMoney(p) + "<h3>What binds</h3><div class=\"text\">" + table(["constraint", "where", "explanation"],
     p.bottlenecks.slice(0, 8).map((b) => [b.constraint, b.where, b.explanation])) + "</div>";
 }
 
 function showRisk(r) {
-  $("risk-view").innerHTML = `<h3>Chance of holding the target by ${esc(r.deadline)} (${esc(r.draws)} draws; * rests mostly on low-confidence or assumed figures)</h3><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
+  const c = r.cost_musd_quantiles || {};
+  $("risk-view").innerHTML = `<h3>${esc(tagOf(r))}: chance of holding the target by ${esc(r.deadline)} (${esc(r.draws)} draws; * rests mostly on low-confidence or assumed figures)</h3>` + engineLine(r) +
+    `<p class="meta">spending over the horizon (undiscounted, constant 2025): p10 ${esc(bn(c.p10))}, median ${esc(bn(c.p50))}, p90 ${esc(bn(c.p90))}.</p><div id="risk-chart" class="chart"></div><div id="fan-chart" class="chart"></div>`;
   const byArea = Object.fromEntries(r.areas.map((a) => [a.area, a]));
-  areaGrid("fan-chart", Object.keys(byArea), "Europe's share of the requirement: median and 10–90 % band", (id) => {
+  areaGrid("fan-chart", Object.keys(byArea), `${tagOf(r)}: Europe's share of the requirement, median and 10–90 % band`, (id) => {
     const q = Object.values(byArea[id].share_quantiles);
     const years = Object.keys(byArea[id].share_quantiles).map(Number);
     return [
@@ -310,7 +386,7 @@ function showRisk(r) {
   Plotly.react("risk-chart", [{
     type: "bar", x: r.areas.map((a) => areaName(a.area) + (a.low_confidence ? " *" : "")), y: r.areas.map((a) => a.p_target_by_deadline),
     error_y: { type: "data", array: r.areas.map((a) => 1.96 * a.p_se) },
-  }], { yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 360, margin: { t: 20 } },
+  }], { title: { text: `${tagOf(r)}: probability of holding the target in ${r.deadline}`, font: { size: 14 } }, yaxis: { tickformat: ".0%", range: [0, 1.05] }, height: 380, margin: { t: 50 } },
   { displaylogo: false, responsive: true });
 }
 
@@ -394,7 +470,14 @@ async function init() {
       c.areas.filter((r) => r.share_at_deadline).map((r) => [areaName(r.area), pct(r.share_at_deadline.a),
         pct(r.share_at_deadline.b), `${(100 * (r.share_at_deadline.diff || 0)).toFixed(1)} pts`,
         ...(gap ? [num(r.gap.a), num(r.gap.b), num(r.gap.diff)] : [])]),
-    ) + (gap ? `<p class="meta">Deterrence gap over the horizon, requirement-years: A ${num(c.gap.a)}, B ${num(c.gap.b)}, B − A ${num(c.gap.diff)}.</p>` : "");
+    ) + (gap ? `<p class="meta">Deterrence gap over the horizon, requirement-years: A ${num(c.gap.a)}, B ${num(c.gap.b)}, B − A ${num(c.gap.diff)}.</p>` : "") +
+    `<p class="engine">A: ${esc(c.a.engine_label || c.a.engine)}</p><p class="engine">B: ${esc(c.b.engine_label || c.b.engine)}</p>` +
+    Object.entries((c.money || {}).terms || {}).map(([k, t]) => {
+      const v = c.money[k];
+      const f = (x, sign = false) => (x === null || x === undefined) ? "—" : `${sign && x >= 0 ? "+" : ""}${x.toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} USD bn`;
+      const [label, ...meaning] = t.split(": ");
+      return `<p class="meta money"><b>${esc(label)}</b>: A ${esc(f(v.a))}, B ${esc(f(v.b))}, B − A ${esc(f(v.diff, true))} <span class="meaning">(${esc(meaning.join(": "))})</span></p>`;
+    }).join("");
   });
   $("source-area").addEventListener("change", showSources);
   $("sources-panel").addEventListener("toggle", showSources);
