@@ -99,6 +99,7 @@ def test_cost_of_list_worked_by_hand(tiny):
     tanker, hq = r.lines
     assert (tanker.industry, tanker.line, tanker.country) == ("Europe", "FRA-TANKER", "FRA")
     assert tanker.cost_musd == pytest.approx(300) and tanker.price_factor == 1
+    assert (tanker.output_per_year, tanker.us_content_share) == (1, 0)
     assert (hq.industry, hq.line, hq.cost_musd) == ("no line", None, pytest.approx(100))
     assert r.by_industry == {"Europe": pytest.approx(300), "no line": pytest.approx(100)}
     pooled = queries.cost_of_list(tiny, scenario(), {"tanker": 3, "hq": 2}, mode="pooled")
@@ -121,6 +122,7 @@ def test_cost_of_list_us_industry_when_no_european_line(tiny_copy):
     world = api.load_world(tiny_copy)
     r = api.cost_of_list(world, {"tanker": 2}, scenario())
     assert (r.lines[0].industry, r.lines[0].line, r.total_musd) == ("US", "USA-TANKER", 200)
+    assert (r.lines[0].output_per_year, r.lines[0].us_content_share) == (1, 1)  # 10 % of 10
 
 
 # -- spending needed -----------------------------------------------------------------------------

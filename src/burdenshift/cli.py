@@ -723,21 +723,25 @@ def query_time_to_stock(
         return
     typer.echo(
         f"Time to stock: {result.holder}'s {result.system_name} ({result.system}), "
-        f"{result.stock_now:g} held in {result.path[0]['year']}, target {result.target:g}"
+        f"{queries._num(result.stock_now)} held in {result.path[0]['year']}, target "
+        f"{queries._num(result.target)}"
     )
-    draws = ", ".join(f"{v:g} a year from {y}" for y, v in result.draw_per_year.items())
+    draws = ", ".join(f"{queries._num(v)} a year from {y}" for y, v in result.draw_per_year.items())
     if not any(result.draw_per_year.values()):
         draws = "none"
     typer.echo(
-        f"  pace {result.pace:g} a year: {result.pace_basis}; retiring 1/"
+        f"  pace {queries._num(result.pace)} a year: {result.pace_basis}; retiring 1/"
         f"{result.service_life_years:g} a year; drawn for Ukraine and training: {draws}"
     )
-    typer.echo(f"  the stock converges to {result.limit:g} (pace less draw × service life)")
+    typer.echo(
+        f"  the stock converges to {queries._num(result.limit)} "
+        "(pace less the long-run draw, times the service life)"
+    )
     typer.echo(f"  {result.answer}")
     rows = result.path
     shown = rows if len(rows) <= 15 else [*rows[:10], None, *rows[-3:]]
     for r in shown:
-        typer.echo("    …" if r is None else f"    {r['year']}  {r['stock']:,.6g}")
+        typer.echo("    …" if r is None else f"    {r['year']}  {queries._num(r['stock'])}")
 
 
 @query_app.command("cost-of-list")
@@ -789,15 +793,22 @@ def query_cost_of_list(
         _print_json(payload)
         return
     typer.echo(f"Cost of the list ({result.mode} procurement; {result.unit}):")
+    n = queries._num
     for c in result.lines:
-        made = (
-            f"{c.industry} industry: {c.line}, {c.producer}, {c.country}"
-            if c.line
-            else "no line makes it"
-        )
+        made = "no line makes it"
+        if c.line:
+            made = (
+                f"{c.industry} industry: {c.line}, {c.country}; makes {n(c.output_per_year or 0)}"
+                " a year for Europe today"
+                + (
+                    f"; US-controlled content {c.us_content_share:.0%}"
+                    if c.us_content_share
+                    else ""
+                )
+            )
         discount = f" × {c.price_factor:.3f} pooled" if c.price_factor != 1 else ""
         typer.echo(
-            f"  {c.system_name} ({c.system}): {c.quantity:g} × {c.unit_cost_musd:,.6g}"
+            f"  {c.system_name} ({c.system}): {n(c.quantity)} × {n(c.unit_cost_musd)}"
             f"{discount} = {c.cost_musd:,.1f}  → {made}"
         )
     split = ", ".join(f"{k} {v:,.1f}" for k, v in result.by_industry.items())

@@ -165,10 +165,10 @@ def time_to_stock(
     if rate is None:
         rate = share * output
         basis = (
-            f"today's European line output for the system ({output:g} a year)"
+            f"today's European line output for the system ({_num(output)} a year)"
             if ally is None
             else f"{ally}'s share of today's European line output for the system: {share:.1%} "
-            f"(its share of Europe's stock) of {output:g} a year"
+            f"(its share of Europe's stock) of {_num(output)} a year"
         )
     else:
         basis = "given"
@@ -197,21 +197,28 @@ def time_to_stock(
     }
     who = "Europe's" if ally is None else f"{ally}'s"
     name = world.system_names[s]
+    n = _num
     if reached and end == 0:
-        answer = f"{who} stock of {name} ({stock0:g}) is already at or above {goal:g}"
+        answer = f"{who} stock of {name} ({n(stock0)}) is already at or above {n(goal)}"
     elif reached:
         answer = (
-            f"{who} stock of {name} reaches {goal:g} in {int(years[end])}, after {end} "
-            f"year{'s' * (end != 1)}, at {rate:g} delivered a year"
+            f"{who} stock of {name} reaches {n(goal)} in {int(years[end])}, after {end} "
+            f"year{'s' * (end != 1)}, at {n(rate)} delivered a year"
         )
     elif goal >= limit:
+        why = (
+            f"converges to (pace − draw) × service life = ({n(rate)} − {n(lasting)}) × {life:g} "
+            f"= {n(limit)}"
+            if rate > lasting
+            else f"runs down to 0 (the pace does not cover the {n(lasting)} drawn a year)"
+        )
         answer = (
-            f"never: at {rate:g} delivered a year, with 1/{life:g} retiring a year and "
-            f"{lasting:g} drawn a year for good, {who} stock of {name} converges to (pace − draw) "
-            f"× service life = ({rate:g} − {lasting:g}) × {life:g} = {limit:g}, below {goal:g}"
+            f"never: at {n(rate)} delivered a year, with 1/{life:g} retiring a year and "
+            f"{n(lasting)} a year drawn in the long run, {who} stock of {name} {why}, "
+            f"below {n(goal)}"
         )
     else:
-        answer = f"not within {MAX_YEARS} years: the stock creeps toward {limit:g}"
+        answer = f"not within {MAX_YEARS} years: the stock creeps toward {n(limit)}"
     return TimeToStock(
         system=system,
         system_name=name,
@@ -232,6 +239,11 @@ def time_to_stock(
     )
 
 
+def _num(x: float) -> str:
+    """A count in words: 600,600 rather than 6.006e+05; 0.666667 for fractions."""
+    return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:,.6g}"
+
+
 # -- cost of a list ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CostLine:
@@ -247,6 +259,12 @@ class CostLine:
     line: str | None
     producer: str | None
     country: str | None
+    output_per_year: float | None
+    """Items the line makes for European allies a year today (0: a line still to be built or
+    ramped up)."""
+    us_content_share: float | None
+    """Share of the line's content under US control (ITAR): part of "European" money may
+    still need a US licence."""
 
 
 @dataclass(frozen=True)
@@ -304,8 +322,11 @@ def cost_of_list(
             industry = "Europe" if european.size else "US"
             line, producer = world.lines[best], world.line_producer[best]
             country: str | None = world.allies[world.line_country[best]]
+            output: float | None = float(world.capacity_per_year[best] * world.europe_share[best])
+            content: float | None = float(world.us_content_share[best])
         else:
             f, industry, line, producer, country = 1.0, "no line", None, None, None
+            output = content = None
         out.append(
             CostLine(
                 system=name,
@@ -318,6 +339,8 @@ def cost_of_list(
                 line=line,
                 producer=producer,
                 country=country,
+                output_per_year=output,
+                us_content_share=content,
             )
         )
     by: dict[str, float] = {}
