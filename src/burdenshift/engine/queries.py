@@ -362,9 +362,8 @@ HOLDS = {
 
 def assumes(engine: str) -> str:
     """The engine's label (`runinfo.engine_label`, the one place that says what each engine
-    assumes, where this version has it) and the query's test of holding the target."""
-    label = getattr(runinfo, "engine_label", None)
-    return f"{label(engine) if label else engine}; {HOLDS[engine]}"
+    assumes) and the query's test of holding the target."""
+    return f"{runinfo.engine_label(engine)}; {HOLDS[engine]}"
 
 
 @dataclass(frozen=True)
