@@ -461,6 +461,37 @@ def _spend(scenario: Scenario, ally: str | None, x: float) -> Scenario:
     return Scenario.model_validate(data)
 
 
+def check_spending(
+    world: World,
+    scenario: Scenario,
+    area: str,
+    ally: str | None = None,
+    engines: Sequence[str] = ENGINES,
+    time_limit: float | None = None,
+    max_plan_solves: int = MAX_PLAN_SOLVES,
+) -> tuple[int, list[str]]:
+    """`spending_needed`'s input checks alone (the web checks before it queues the work):
+    the area's index and the engines chosen, in order."""
+    a = _area(world, area)
+    if ally is not None:
+        _ally(world, scenario, ally)
+    chosen = list(dict.fromkeys(engines))
+    for e in chosen:
+        if e not in ENGINES:
+            raise InputError(
+                f"unknown engine '{e}'", field="engine", fix="use simulate, plan or both"
+            )
+    if not chosen:
+        raise InputError("no engine chosen", field="engine", fix="use simulate, plan or both")
+    if time_limit is not None:
+        _positive(time_limit, "time_limit")
+    if max_plan_solves < 1:
+        raise InputError(
+            f"{max_plan_solves} plan solves", field="max_plan_solves", fix="allow at least 1"
+        )
+    return a, chosen
+
+
 def spending_needed(
     world: World,
     scenario: Scenario,
@@ -480,23 +511,7 @@ def spending_needed(
     answer says to what precision it is known. `watch` (a plan `Watch`) can cancel the solves."""
     from burdenshift.engine.simulate import simulate
 
-    a = _area(world, area)
-    if ally is not None:
-        _ally(world, scenario, ally)
-    chosen = list(dict.fromkeys(engines))
-    for e in chosen:
-        if e not in ENGINES:
-            raise InputError(
-                f"unknown engine '{e}'", field="engine", fix="use simulate, plan or both"
-            )
-    if not chosen:
-        raise InputError("no engine chosen", field="engine", fix="use simulate, plan or both")
-    if time_limit is not None:
-        _positive(time_limit, "time_limit")
-    if max_plan_solves < 1:
-        raise InputError(
-            f"{max_plan_solves} plan solves", field="max_plan_solves", fix="allow at least 1"
-        )
+    a, chosen = check_spending(world, scenario, area, ally, engines, time_limit, max_plan_solves)
     target = float(counting.targets(world, scenario)[a])
     deadline = scenario.deadline
     years = list(scenario.years)

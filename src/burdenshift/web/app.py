@@ -418,6 +418,8 @@ def create_app(
 
         w, sc = await run_in_threadpool(query_scenario, req)
         engines = list(queries.ENGINES) if req.engine == "both" else [req.engine]
+        # bad input fails now, not after a wait for a place in the pool
+        queries.check_spending(w, sc, req.area, req.ally, engines, req.time_limit, req.max_solves)
 
         def work(job: Job | None) -> dict[str, Any]:
             from burdenshift.engine.plan import Watch
