@@ -39,8 +39,15 @@ QUANTITIES = (
 )
 
 
+_COPIES = iter(range(10**6))
+
+
 def world_with(folder: Path, **tables: str):
-    """The tiny world plus the named files (`requirements_yaml` → requirements.yaml, …)."""
+    """The tiny world plus the named files (`requirements_yaml` → requirements.yaml, …), in a
+    fresh copy of the folder each time (worlds are cached by folder)."""
+    fresh = folder.parent / f"{folder.name}-{next(_COPIES)}"
+    shutil.copytree(folder, fresh)
+    folder = fresh
     for name, text in tables.items():
         stem, ext = name.rsplit("_", 1)
         body = text if ext == "yaml" else HEADER + text
@@ -372,3 +379,99 @@ def test_a_requirement_figure_is_overridden_like_any_other(sets_world):
     # and growth scales whatever set applies
     grown = assess(sets_world, scenario(requirement_growth=2.0))
     assert metric(grown, "air_refuelling:offload_t")["requirement"] == 2400
+
+
+DELIVERY = "tanker,lag_years,1,years,2026,test,high,\n"
+
+
+def test_orders_arrive_after_the_delivery_lag(tiny_copy):
+    """With a one-year lag, 2027's orders arrive in 2028; in 2027 today's output arrives on
+    orders placed before the base year (France's 1 tanker and a tenth of the US line's 10)."""
+    world = world_with(tiny_copy, delivery_csv=DELIVERY)
+    assert set(world.line_lag_years) == {1}
+    ordered = np.zeros((len(world.lines), 4))
+    ordered[:, 1] = 5.0  # five items ordered from each line in 2027
+    arrived = counting.arrivals(world, ordered)
+    fra, usa = world.lines.index("FRA-TANKER"), world.lines.index("USA-TANKER")
+    np.testing.assert_allclose(arrived[fra], [0, 1, 5, 0])
+    np.testing.assert_allclose(arrived[usa], [0, 1, 5, 0])
+    # simulate: deliveries into stock lag the line's output by a year, and the backlog shows it
+    sim = simulate(world, scenario())
+    out = sim.line_output[0, fra]
+    np.testing.assert_allclose(sim.backlog[0, fra, 1:3], out[1:3])
+    lag0 = simulate(world_with(tiny_copy, delivery_csv=DELIVERY.replace(",1,", ",0,")), scenario())
+    assert np.all(sim.stock[0].sum(0) <= lag0.stock[0].sum(0) + 1e-9)
+
+
+def test_a_longer_lag_never_delivers_earlier(tiny_copy):
+    stocks = []
+    for lag in (0, 1, 2, 3):
+        world = world_with(tiny_copy, delivery_csv=DELIVERY.replace(",1,", f",{lag},"))
+        ordered = np.zeros((len(world.lines), 5))
+        ordered[:, 1:] = 3.0
+        arrived = np.cumsum(
+            counting.arrivals(world, ordered) - counting.arrivals(world, np.zeros_like(ordered)),
+            axis=1,
+        )
+        stocks.append(arrived)
+    for shorter, longer in pairwise(stocks):
+        assert np.all(longer <= shorter + 1e-12)
+
+
+def test_the_plan_waits_for_the_lag(tiny_copy):
+    from burdenshift.engine.plan import plan
+    from burdenshift.engine.plan.prepared import prepare
+
+    world = world_with(tiny_copy, delivery_csv=DELIVERY)
+    sc = scenario()
+    d = prepare(world, sc, "national")
+    # orders placed before 2026 bring France's 1 and a tenth of the US line's 10 in 2027
+    np.testing.assert_allclose(d.prior_arrivals.sel(system="tanker").values, [2, 0, 0])
+    result = plan(world, sc)
+    stock = result.benchmarks.sel(area="air_refuelling").values
+    # 2027: 6 tankers less a tenth retiring plus the 2 prior arrivals, whatever the plan buys
+    assert stock[0] == pytest.approx((6 * 0.9 + 2) * 100 / 1600, abs=1e-6)
+
+
+GREENFIELD_YAML = """families:
+  GF-TANKER: {name: New tanker line, system: tanker, hosts: [DEU]}
+"""
+GREENFIELD_CSV = (
+    "GF-TANKER,lead_time_years,1,years,2026,test,high,\n"
+    "GF-TANKER,capex_musd_per_unit_capacity,10,USD_m,2026,test,high,\n"
+    "GF-TANKER,min_capacity_per_year,2,items_per_year,2026,test,high,\n"
+    "GF-TANKER,max_capacity_per_year,4,items_per_year,2026,test,high,\n"
+)
+
+
+def test_a_greenfield_plant_is_a_line_that_starts_from_nothing(tiny_copy):
+    world = world_with(tiny_copy, greenfield_yaml=GREENFIELD_YAML, greenfield_csv=GREENFIELD_CSV)
+    new = world.lines.index("NEW-GF-TANKER-DEU")
+    assert world.line_greenfield[new] and world.line_greenfield.sum() == 1
+    assert world.capacity_per_year[new] == 0
+    assert world.capacity_ceiling_per_year[new] == 4 and world.line_min_capacity[new] == 2
+    assert world.allies[world.line_country[new]] == "DEU"
+    # its critical inputs are those of the system's European lines (France's: 1 seeker a tanker)
+    assert world.input_use[new, world.inputs.index("seekers")] == 1
+
+
+def test_the_plan_builds_a_plant_whole_or_not_at_all(tiny_copy):
+    """No line makes headquarters in the tiny world; a plant for them (2 to 4 a year) lets the
+    plan close C2's gap (1 held of 4 required), and it is never built below its smallest size."""
+    from burdenshift.engine.plan import plan
+
+    hq = GREENFIELD_CSV.replace("GF-TANKER", "GF-HQ")
+    world = world_with(
+        tiny_copy,
+        greenfield_yaml="families:\n  GF-HQ: {name: New HQ, system: hq, hosts: [FRA]}\n",
+        greenfield_csv=hq,
+        requirements_yaml=SETS,
+        requirements_csv=QUANTITIES,
+    )
+    result = plan(world, scenario())
+    built = float(result.build.sel(line="NEW-GF-HQ-FRA").sum())
+    assert 2 - 1e-6 <= built <= 4 + 1e-6
+    # and without the plant the gap stays: the plant is what closes it
+    bare = world_with(tiny_copy, requirements_yaml=SETS, requirements_csv=QUANTITIES)
+    none = plan(bare, scenario())
+    assert none.shortfall > result.shortfall + 1e-6
