@@ -13,6 +13,7 @@ from burdenshift.domain.entities import (
     OPTIONAL_FILES,
     AlliesFile,
     AreasFile,
+    GreenfieldFile,
     LinesFile,
     RequirementsFile,
     SystemsFile,
@@ -65,6 +66,30 @@ def check_definitions(raw: RawData) -> list[InputError]:
                         f"(areas: {', '.join(areas.areas)})",
                     )
                 )
+    greenfield = d.get("greenfield.yaml")
+    if isinstance(greenfield, GreenfieldFile):
+        for fid, fam in greenfield.families.items():
+            if isinstance(systems, SystemsFile) and fam.system not in systems.systems:
+                out.append(
+                    InputError(
+                        f"greenfield family '{fid}' makes unknown system '{fam.system}'",
+                        file=f"{folder}/greenfield.yaml",
+                        field=f"families.{fid}.system",
+                        fix="use a system id from systems.yaml",
+                    )
+                )
+            unknown = [
+                h for h in fam.hosts if isinstance(allies, AlliesFile) and h not in allies.allies
+            ]
+            if unknown:
+                out.append(
+                    InputError(
+                        f"greenfield family '{fid}' names unknown host '{unknown[0]}'",
+                        file=f"{folder}/greenfield.yaml",
+                        field=f"families.{fid}.hosts",
+                        fix="use ally codes (ISO 3166 alpha-3) from allies.yaml",
+                    )
+                )
     if isinstance(lines, LinesFile):
         for lid, line in lines.lines.items():
             if isinstance(systems, SystemsFile) and line.system not in systems.systems:
@@ -106,6 +131,8 @@ def _keys(raw: RawData) -> dict[str, set[str]]:
         "readiness.csv": systems | {f"{h}:{s}" for h in allies for s in systems},
         "threat.csv": metrics,
         "ukraine.csv": systems,
+        "greenfield.csv": set(getattr(d.get("greenfield.yaml"), "families", {})),
+        "delivery.csv": systems | {f"{s}:{h}" for s in systems for h in allies},
         "allies.csv": allies,
         "areas.csv": set(areas) | metrics,
         "systems.csv": systems,
@@ -130,6 +157,8 @@ def check_references(raw: RawData) -> list[InputError]:
                 "readiness.csv": "system or holder:system",
                 "expenditure.csv": "area:metric",
                 "threat.csv": "area:metric",
+                "greenfield.csv": "greenfield family (greenfield.yaml)",
+                "delivery.csv": "system or system:seller",
             }.get(f.table, "key")
             out.append(
                 _err(
@@ -159,6 +188,7 @@ def check_required(raw: RawData) -> list[InputError]:
         "systems.csv": keys["systems.csv"],
         "lines.csv": keys["lines.csv"],
         "inputs.csv": keys["inputs.csv"],
+        "greenfield.csv": keys["greenfield.csv"],
     }
     areas = getattr(raw.definitions.get("areas.yaml"), "areas", {})
 
@@ -460,6 +490,26 @@ def check_requirements(raw: RawData) -> list[InputError]:
     return out
 
 
+def check_greenfield(raw: RawData) -> list[InputError]:
+    """A greenfield family's smallest plant is no larger than its largest."""
+    out = []
+    rows = {(f.key, f.field): f for f in raw.figures if f.table == "greenfield.csv"}
+    for (key, name), f in rows.items():
+        if name != "min_capacity_per_year" or (key, "max_capacity_per_year") not in rows:
+            continue
+        if f.value > rows[key, "max_capacity_per_year"].value:
+            out.append(
+                _err(
+                    f,
+                    str(raw.folder),
+                    f"the smallest plant ({f.value:g}) is larger than the largest "
+                    f"({rows[key, 'max_capacity_per_year'].value:g})",
+                    "give min_capacity_per_year at most max_capacity_per_year",
+                )
+            )
+    return out
+
+
 def check_all(raw: RawData) -> list[InputError]:
     """Every problem in a data folder: per-row problems first, then cross-file ones."""
     problems = list(raw.problems)
@@ -473,6 +523,7 @@ def check_all(raw: RawData) -> list[InputError]:
         check_lines,
         check_shares,
         check_requirements,
+        check_greenfield,
     ):
         problems.extend(check(raw))
     return problems

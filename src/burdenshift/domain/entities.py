@@ -53,6 +53,18 @@ class Input(_Strict):
     unit: str
 
 
+class GreenfieldFamily(_Strict):
+    """A plant Europe could build: it makes one system, in one of the host countries."""
+
+    name: str
+    system: Id
+    hosts: list[Id] = Field(min_length=1, max_length=40)
+
+
+class GreenfieldFile(_Strict):
+    families: dict[Id, GreenfieldFamily]
+
+
 class RequirementSet(_Strict):
     name: str
     description: str
@@ -95,6 +107,7 @@ DEFINITION_FILES: dict[str, type[BaseModel]] = {
     "inputs.yaml": InputsFile,
     "uncertainty.yaml": Uncertainty,
     "requirements.yaml": RequirementsFile,
+    "greenfield.yaml": GreenfieldFile,
 }
-OPTIONAL_FILES = frozenset({"uncertainty.yaml", "requirements.yaml"})
+OPTIONAL_FILES = frozenset({"uncertainty.yaml", "requirements.yaml", "greenfield.yaml"})
 """Definition files a data folder may leave out."""

@@ -188,9 +188,28 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
         "use_per_year": FieldSpec("cu_per_year", required=False, upper=MAX_ITEMS),
     },
     "ukraine.csv": {"items_per_year": FieldSpec("items_per_year", required=False, upper=MAX_ITEMS)},
+    "greenfield.csv": {
+        "lead_time_years": FieldSpec("years", upper=30.0),
+        "capex_musd_per_unit_capacity": FieldSpec("USD_m", upper=MAX_UNIT_MUSD),
+        "min_capacity_per_year": FieldSpec("items_per_year", upper=MAX_ITEMS),
+        "max_capacity_per_year": FieldSpec("items_per_year", upper=MAX_ITEMS, positive=True),
+        "max_ramp_share_per_year": FieldSpec("share", required=False, default=1.0, upper=1.0),
+    },
+    # whole years from an order (payment) to delivery into the buyer's stock
+    "delivery.csv": {
+        "lag_years": FieldSpec("years", required=False, upper=10.0, integer=True),
+    },
 }
 OPTIONAL_TABLES = frozenset(
-    {"requirements.csv", "expenditure.csv", "readiness.csv", "threat.csv", "ukraine.csv"}
+    {
+        "requirements.csv",
+        "expenditure.csv",
+        "readiness.csv",
+        "threat.csv",
+        "ukraine.csv",
+        "greenfield.csv",
+        "delivery.csv",
+    }
 )
 """Figure tables a data folder may leave out."""
 

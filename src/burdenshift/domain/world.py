@@ -10,7 +10,9 @@ from burdenshift.dims import EUROPE_AGGREGATE, US
 from burdenshift.domain.entities import (
     AlliesFile,
     AreasFile,
+    GreenfieldFile,
     InputsFile,
+    Line,
     LinesFile,
     RequirementsFile,
     SystemsFile,
@@ -76,6 +78,13 @@ class World:
     """Capacity already financed and being built: reached in `planned_capacity_year` (0: none)
     without new orders."""
     planned_capacity_year: np.ndarray
+    line_greenfield: np.ndarray
+    """(line,) a plant Europe could build (greenfield.yaml): no capacity today, built from
+    nothing up to its largest size, after its lead time."""
+    line_min_capacity: np.ndarray
+    """(line,) the smallest plant worth building (greenfield lines; 0 elsewhere)."""
+    line_lag_years: np.ndarray
+    """(line,) whole years from an order to delivery into the buyer's stock (delivery.csv)."""
 
     inputs: tuple[str, ...]
     input_units: tuple[str, ...]
@@ -202,8 +211,11 @@ def build_world(raw: RawData) -> World:
     metrics = tuple(f"{a}:{m}" for a, area in areas_f.areas.items() for m in area.metrics)
     metric_defs = [areas_f.areas[a].metrics[m] for a, m in (x.split(":") for x in metrics)]
     systems = tuple(systems_f.systems)
-    lines = tuple(lines_f.lines)
     inputs = tuple(inputs_f.inputs)
+    new_lines, new_values = _greenfield_lines(raw, value, inputs)
+    all_lines = {**lines_f.lines, **new_lines}
+    value.update(new_values)
+    lines = tuple(all_lines)
 
     system_metric = np.array(
         [metrics.index(f"{s.area}:{s.metric}") for s in systems_f.systems.values()], dtype=int
@@ -249,7 +261,7 @@ def build_world(raw: RawData) -> World:
         [[get("lines.csv", lid, f"{INPUT_USE_PREFIX}{k}") for k in inputs] for lid in lines],
         dtype=float,
     ).reshape(len(lines), len(inputs))
-    line_country = np.array([allies.index(ln.country) for ln in lines_f.lines.values()], dtype=int)
+    line_country = np.array([allies.index(ln.country) for ln in all_lines.values()], dtype=int)
     param = {f.key: f.value for f in figs if f.table == "parameters.csv"}
 
     return World(
@@ -293,10 +305,8 @@ def build_world(raw: RawData) -> World:
         holdings_weak=holdings_weak,
         us_weak=us_weak,
         lines=lines,
-        line_producer=tuple(ln.producer for ln in lines_f.lines.values()),
-        line_system=np.array(
-            [systems.index(ln.system) for ln in lines_f.lines.values()], dtype=int
-        ),
+        line_producer=tuple(ln.producer for ln in all_lines.values()),
+        line_system=np.array([systems.index(ln.system) for ln in all_lines.values()], dtype=int),
         line_country=line_country,
         capacity_per_year=arr("lines.csv", lines, "capacity_per_year"),
         capacity_ceiling_per_year=arr("lines.csv", lines, "capacity_ceiling_per_year"),
@@ -307,6 +317,20 @@ def build_world(raw: RawData) -> World:
         europe_share=arr("lines.csv", lines, "europe_share"),
         planned_capacity_per_year=arr("lines.csv", lines, "planned_capacity_per_year"),
         planned_capacity_year=np.rint(arr("lines.csv", lines, "planned_capacity_year")).astype(int),
+        line_greenfield=np.array([lid in new_lines for lid in lines]),
+        line_min_capacity=np.array(
+            [new_values.get(("greenfield.min", lid, ""), 0.0) for lid in lines]
+        ),
+        line_lag_years=np.array(
+            [
+                value.get(
+                    ("delivery.csv", f"{ln.system}:{ln.country}", "lag_years"),
+                    value.get(("delivery.csv", ln.system, "lag_years"), 0.0),
+                )
+                for ln in all_lines.values()
+            ],
+            dtype=int,
+        ),
         inputs=inputs,
         input_units=tuple(i.unit for i in inputs_f.inputs.values()),
         input_use=input_use,
@@ -333,6 +357,54 @@ RATIO_TO_RUSSIA = "ratio-to-russia"
 """A stated force ratio to Russia's projected holdings, per metric where they are estimated."""
 NATO_CAMPAIGN_DAYS = 30.0
 """Campaign days where a set states none: NATO's 30-day stockpile guideline (docs/method.md)."""
+
+
+GREENFIELD_PREFIX = "NEW-"
+"""Line ids of plants Europe could build: NEW-<family>-<host>."""
+
+
+def _greenfield_lines(
+    raw: RawData, value: dict[tuple[str, str, str], float], inputs: tuple[str, ...]
+) -> tuple[dict[str, Line], dict[tuple[str, str, str], float]]:
+    """One potential line per greenfield family and host, with the figures of lines.csv: no
+    capacity today, a ceiling of the largest plant, the family's lead time, capital cost and
+    ramp, and the critical inputs of the system's existing European lines (their mean)."""
+    found = raw.definitions.get("greenfield.yaml")
+    lines_f = raw.definitions["lines.yaml"]
+    if not isinstance(found, GreenfieldFile) or not isinstance(lines_f, LinesFile):
+        return {}, {}
+    new: dict[str, Line] = {}
+    extra: dict[tuple[str, str, str], float] = {}
+    for fid, fam in found.families.items():
+        peers = [
+            lid for lid, ln in lines_f.lines.items() if ln.system == fam.system and ln.country != US
+        ]
+        for host in fam.hosts:
+            lid = f"{GREENFIELD_PREFIX}{fid}-{host}"
+            new[lid] = Line(producer=f"new plant: {fam.name}", country=host, system=fam.system)
+
+            def fig(name: str, default: float = 0.0, family: str = fid) -> float:
+                return value.get(("greenfield.csv", family, name), default)
+
+            extra.update(
+                {
+                    ("lines.csv", lid, "capacity_per_year"): 0.0,
+                    ("lines.csv", lid, "capacity_ceiling_per_year"): fig("max_capacity_per_year"),
+                    ("lines.csv", lid, "max_ramp_share_per_year"): fig(
+                        "max_ramp_share_per_year", 1.0
+                    ),
+                    ("lines.csv", lid, "lead_time_years"): fig("lead_time_years"),
+                    ("lines.csv", lid, "capex_musd_per_unit_capacity"): fig(
+                        "capex_musd_per_unit_capacity"
+                    ),
+                    ("greenfield.min", lid, ""): fig("min_capacity_per_year"),
+                }
+            )
+            for k in inputs:
+                uses = [value.get(("lines.csv", p, f"{INPUT_USE_PREFIX}{k}"), 0.0) for p in peers]
+                if uses:
+                    extra["lines.csv", lid, f"{INPUT_USE_PREFIX}{k}"] = sum(uses) / len(uses)
+    return new, extra
 
 
 def _requirements(

@@ -280,7 +280,7 @@ def project_capability(
             scale = np.where(cost > 0, np.minimum(1.0, money / cost), 1.0)
         avail = avail * scale[None, :]
     deliveries = np.zeros((len(world.systems), len(years)))
-    np.add.at(deliveries, world.line_system, avail)
+    np.add.at(deliveries, world.line_system, counting.arrivals(world, avail))
     keep = 1.0 - 1.0 / world.service_life_years
     sent = counting.yearly_draw(world, scenario, years)
     stock = np.zeros_like(deliveries)

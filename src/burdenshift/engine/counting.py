@@ -182,6 +182,43 @@ def yearly_draw(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarr
     return ukraine_transfers(world, scenario, years) + training_use(world, scenario, years)
 
 
+def arrivals(world: World, ordered: np.ndarray) -> np.ndarray:
+    """(line, year) items arriving in Europe's stocks from items ordered (line, year; the base
+    year first): each line's orders arrive after its delivery lag, and in the first `lag` years
+    today's output arrives on orders placed before the base year."""
+    out = np.zeros_like(ordered)
+    n_t = ordered.shape[1]
+    prior = world.capacity_per_year * world.europe_share
+    for lag in np.unique(world.line_lag_years):
+        k = int(lag)
+        lines = world.line_lag_years == lag
+        if k < n_t:
+            out[lines, k:] += ordered[lines, : n_t - k]
+        out[lines, 1 : k + 1] += prior[lines, None]
+    return out
+
+
+def baseline_stock(
+    world: World, scenario: Scenario, years: np.ndarray, stock0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(system, year) Europe's stock with no new orders — today's, retiring, receiving what was
+    ordered before the base year, less the transfers to Ukraine and training use it can give —
+    and (system, year) what it gives them."""
+    keep = 1.0 - 1.0 / world.service_life_years
+    asked = yearly_draw(world, scenario, years)
+    prior = np.zeros((len(world.systems), len(years)))
+    np.add.at(prior, world.line_system, arrivals(world, np.zeros((len(world.lines), len(years)))))
+    out, given = np.zeros_like(prior), np.zeros_like(prior)
+    level = stock0.astype(float)
+    for t in range(len(years)):
+        if t:
+            level = level * keep + prior[:, t]
+            given[:, t] = np.minimum(asked[:, t], level)
+            level = level - given[:, t]
+        out[:, t] = level
+    return out, given
+
+
 def us_made_share(world: World, scenario: Scenario) -> np.ndarray:
     """(area,) share of Europe's capability today that is US-made."""
     europe = world.europe_mask(scenario.europe_includes_canada)

@@ -66,14 +66,17 @@ class Simulation:
     stock: np.ndarray
     """(batch, system, year) European stock, items."""
     deliveries: np.ndarray
-    """(batch, system, year) items delivered to European allies."""
+    """(batch, system, year) items delivered into European stocks (after the delivery lag)."""
     retirements: np.ndarray
     """(batch, system, year) items retired."""
     transfers: np.ndarray
     """(batch, system, year) items sent to Ukraine or fired in training (as far as the stock
     allows)."""
     line_output: np.ndarray
-    """(batch, line, year) items delivered to Europe."""
+    """(batch, line, year) items made for Europe on the year's orders (they arrive after the
+    line's delivery lag)."""
+    backlog: np.ndarray
+    """(batch, line, year) items ordered and not yet delivered at the end of the year."""
     line_capacity: np.ndarray
     """(batch, line, year) items per year."""
     budget_musd: np.ndarray
@@ -117,6 +120,7 @@ class Simulation:
                 "deliveries": (("batch", "system", "year"), self.deliveries, {"unit": "items"}),
                 "transfers": (("batch", "system", "year"), self.transfers, {"unit": "items"}),
                 "line_output": (("batch", "line", "year"), self.line_output, {"unit": "items"}),
+                "backlog": (("batch", "line", "year"), self.backlog, {"unit": "items"}),
                 "line_capacity": (
                     ("batch", "line", "year"),
                     self.line_capacity,
@@ -236,13 +240,24 @@ def simulate(
     out_retired = np.zeros((n_t, n_b, n_sys_out))
     out_sent = np.zeros((n_t, n_b, n_sys_out))
     out_output = np.zeros((n_t, n_b, n_line_out))
+    out_backlog = np.zeros((n_t, n_b, n_line_out))
+    # orders arrive `lag` years after they are paid: today's output keeps arriving on orders
+    # placed before the base year (a backlog of `lag` years at today's capacity), then the
+    # run's own orders arrive
+    lags = world.line_lag_years
+    lag_groups = [(int(k), np.flatnonzero(lags == k)) for k in np.unique(lags)]
+    incoming = np.zeros((n_t + int(lags.max(initial=0)) + 1, n_b, n_line))
+    prior = world.capacity_per_year * world.europe_share
+    for k, lines in lag_groups:
+        for t in range(1, min(k, n_t - 1) + 1):
+            incoming[t][:, lines] += prior[lines]
     out_capacity = np.zeros((n_t, n_b, n_line_out))
     out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
     # the baseline without new deliveries: what a planner sees falling short, year by year
-    decay = (1.0 - retire)[None, :] ** (years - years[0])[:, None]
+    baseline, _ = counting.baseline_stock(world, scenario, years, stock0.sum(0))
     # (at the scenario's own licence level, not a draw's: the same for every batch row)
     ready0 = counting.europe_readiness(world, scenario, years)[0]
-    baseline_cov = counting.coverage((stock0.sum(0)[None, :] * decay * ready0.T) @ s2m, req.T)
+    baseline_cov = counting.coverage((baseline * ready0).T @ s2m, req.T)
 
     for ti, year in enumerate(years):
         if ti > 0:
@@ -320,12 +335,17 @@ def simulate(
                 spent = spent * contribution
                 capex_paid = capex_paid * contribution
             retired = stock * retire[None, :]
-            added = delivered @ l2s
+            # what was ordered this year arrives after the line's delivery lag
+            for lag, lines in lag_groups:
+                incoming[ti + lag][:, lines] += delivered[:, lines]
+            arrived = incoming[ti]
+            added = arrived @ l2s
             stock = stock - retired + added
             given = np.minimum(sent[None, :, ti], np.maximum(stock, 0.0))
             stock = stock - given
             if detail:
                 out_deliv[ti], out_retired[ti], out_output[ti] = added, retired, delivered
+                out_backlog[ti] = incoming[ti + 1 :].sum(0)
                 out_sent[ti] = given
             out_purchases[ti][:, buyers] = spent
             out_capex[ti][:, buyers] = capex_paid
@@ -373,6 +393,7 @@ def simulate(
         retirements=_batch_first(out_retired),
         transfers=_batch_first(out_sent),
         line_output=_batch_first(out_output),
+        backlog=_batch_first(out_backlog),
         line_capacity=_batch_first(out_capacity),
         budget_musd=money,
         purchases_musd=_batch_first(out_purchases),

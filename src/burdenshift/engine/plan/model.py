@@ -8,6 +8,7 @@ from burdenshift.engine.plan.constraints import (
     budget,
     capacity,
     export,
+    greenfield,
     inputs,
     stock,
     target,
@@ -24,6 +25,7 @@ FAMILIES = {
     "export-licence": export,
     "target": target,
     "variant-use": variants,
+    "plant-size": greenfield,
 }
 
 
@@ -38,4 +40,5 @@ def build(d: PlanData) -> linopy.Model:
     export.add(m, d)
     target.add(m, d)
     variants.add(m, d)
+    greenfield.add(m, d)
     return m

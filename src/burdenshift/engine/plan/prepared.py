@@ -48,6 +48,10 @@ class PlanData:
     europe_share: xr.DataArray
     expandable: xr.DataArray
     """(line,) Europe can pay to expand it (European lines)."""
+    greenfield: xr.DataArray
+    """(line,) a plant Europe could build, whole or not at all."""
+    smallest: xr.DataArray
+    """(line,) the smallest plant worth building, items per year (greenfield lines)."""
     online: xr.DataArray
     """(line, order_year, year) 1 where capacity ordered (paid) in order_year produces in year."""
     host: xr.DataArray
@@ -56,6 +60,10 @@ class PlanData:
     """(line, ally, year) share of orders on a route that may be delivered (0 closed, 1 open)."""
     line_system: xr.DataArray
     """(line, system) one-hot."""
+    lag: xr.DataArray
+    """(line,) whole years from an order (paid) to delivery into stock."""
+    prior_arrivals: xr.DataArray
+    """(system, year) items arriving on orders placed before the base year."""
     uses: xr.DataArray
     """(line, input) use per item (European lines)."""
     supply: xr.DataArray
@@ -142,11 +150,12 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
     stock0 = world.holdings[a_idx].sum(0)
     req = counting.requirement(world, scenario, all_years)[:, 1:]
     ready = counting.europe_readiness(world, scenario, all_years, p.licence_level[:1])[0][:, 1:]
-    sent = _sent(world, scenario, all_years, stock0)
+    left_over, given = counting.baseline_stock(world, scenario, all_years, stock0)
+    left_over, sent = left_over[:, 1:], given[:, 1:]
     left = order >= p.coordination_year[0]
     c2 = np.array([m.split(":")[0] == "c2" for m in world.metrics])
     gdp = world.gdp_usd_bn[a_idx]
-    left_over = _baseline_stock(world, stock0, sent)
+
     base_cov = counting.coverage((left_over * ready).T @ world.system_to_metric(), req.T)
     c2_weight = np.where(c2, world.metric_weight, 0.0)
     return PlanData(
@@ -168,6 +177,8 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         ramp=da(world.max_ramp_share_per_year * world.capacity_ceiling_per_year, line),
         europe_share=da(world.europe_share, line),
         expandable=da(~world.line_is_us, line),
+        greenfield=da(world.line_greenfield.astype(float), line),
+        smallest=da(world.line_min_capacity, line),
         online=xr.DataArray(
             online.astype(float),
             coords=[line, pd.Index(order, name="order_year"), years],
@@ -175,6 +186,8 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         host=da((world.line_country[:, None] == a_idx[None, :]).astype(float), line, ally),
         route=da(route, line, ally, years),
         line_system=da(line_system, line, system),
+        lag=da(world.line_lag_years, line),
+        prior_arrivals=da(_prior(world, all_years), system, years),
         uses=da(world.input_use * (~world.line_is_us)[:, None], line, inputs),
         supply=da(world.input_supply_per_year[:, None] * growth, inputs, years),
         money=da(money, ally, years),
@@ -233,26 +246,11 @@ def _base_req(world: World, scenario: Scenario) -> np.ndarray:
     return counting.requirement(world, scenario, np.array([world.base_year]))[:, 0]
 
 
-def _sent(world: World, scenario: Scenario, years: np.ndarray, stock0: np.ndarray) -> np.ndarray:
-    """(system, plan year) transfers to Ukraine and training use, capped by the stock left
-    without deliveries."""
-    asked = counting.yearly_draw(world, scenario, years)[:, 1:]
-    keep = 1.0 - 1.0 / world.service_life_years
-    out, left = np.zeros_like(asked), stock0.astype(float)
-    for t in range(asked.shape[1]):
-        left = left * keep
-        out[:, t] = np.minimum(asked[:, t], left)
-        left = left - out[:, t]
-    return out
-
-
-def _baseline_stock(world: World, stock0: np.ndarray, sent: np.ndarray) -> np.ndarray:
-    """(system, plan year) today's stock retiring and sending to Ukraine, with no deliveries."""
-    keep = 1.0 - 1.0 / world.service_life_years
-    out, left = np.zeros_like(sent), stock0.astype(float)
-    for t in range(sent.shape[1]):
-        left = left * keep - sent[:, t]
-        out[:, t] = left
+def _prior(world: World, years: np.ndarray) -> np.ndarray:
+    """(system, plan year) today's output arriving in the first `lag` years of each line."""
+    per_line = counting.arrivals(world, np.zeros((len(world.lines), len(years))))[:, 1:]
+    out = np.zeros((len(world.systems), len(years) - 1))
+    np.add.at(out, world.line_system, per_line)
     return out
 
 

@@ -9,7 +9,8 @@ from burdenshift.engine.plan.prepared import PlanData
 
 def add_variables(m: linopy.Model, d: PlanData) -> None:
     """build (line, order_year), deliveries (line, ally, year), stock (system, year),
-    cover (metric, year) in [0, 1], shortfall (area, year), variant (binary)."""
+    cover (metric, year) in [0, 1], shortfall (area, year), variant (binary), plant (binary, one
+    per plant Europe could build)."""
     order = d.online.coords["order_year"]
     m.add_variables(
         lower=0,
@@ -29,3 +30,4 @@ def add_variables(m: linopy.Model, d: PlanData) -> None:
         mask = (d.new_system > 0) & (d.line_system.sum("line") > 0)
         coords = [d.system]
     m.add_variables(binary=True, coords=coords, name="variant", mask=mask)
+    m.add_variables(binary=True, coords=[d.line], name="plant", mask=d.greenfield.astype(bool))
