@@ -206,6 +206,15 @@ def server(tmp_path_factory):
     proc.communicate(timeout=20)
 
 
+def _spending(text: str) -> float:
+    """The simulated spending the page's cost line states, in USD bn."""
+    import re
+
+    found = re.search(r"spending ([\d,.]+) USD bn", text)
+    assert found, text
+    return float(found.group(1).replace(",", ""))
+
+
 @pytest.mark.browser
 def test_page_moves_with_the_levers(server, tmp_path):
     _need_browser()
@@ -228,6 +237,12 @@ def test_page_moves_with_the_levers(server, tmp_path):
             page.goto(server + "/")
             page.wait_for_selector("#area-table table")
             assert "by 2027" in page.locator("#verdict").inner_text()
+            # the verdict, panels and the engines side by side name their engine
+            assert page.locator("#verdict").inner_text().startswith("assess (a ceiling): ")
+            assert "Engine: assess (a ceiling): " in page.locator("#area-table").inner_text()
+            engines = page.locator("#engines-table").inner_text()
+            assert "assess (a ceiling)" in engines and "simulate (a buying rule)" in engines
+            assert page.locator("#engines-table tbody tr").count() == 12
             assert page.locator("#chart-shares svg.main-svg").count() >= 1
             before = page.locator("#area-table").inner_text()
             traces = "document.getElementById('chart-shares').data"
@@ -254,7 +269,7 @@ def test_page_moves_with_the_levers(server, tmp_path):
                 "document.querySelector('#cost').textContent.includes('pooled procurement')"
             )
             # pooled buying costs less for the same deliveries: the spending figure moves
-            assert page.locator("#cost").inner_text().split(":")[1] != national.split(":")[1]
+            assert _spending(page.locator("#cost").inner_text()) != _spending(national)
             assert page.evaluate(europe) != europe_national
             # a per-ally budget: Germany cutting to 0 % of GDP by 2030 spends less
             pooled = page.locator("#cost").inner_text()
@@ -264,15 +279,16 @@ def test_page_moves_with_the_levers(server, tmp_path):
             page.wait_for_function(
                 "text => document.querySelector('#cost').textContent !== text", arg=pooled
             )
-            spent = [
-                float(t.split(" USD bn")[0].split(": ")[-1])
-                for t in (pooled, page.locator("#cost").inner_text())
-            ]
+            spent = [_spending(t) for t in (pooled, page.locator("#cost").inner_text())]
             assert spent[1] < spent[0]
             # a risk run from the page is kept and listed
             page.fill("#draws", "200")
             page.click("#run-risk")
             page.wait_for_selector("#risk-chart svg.main-svg")
+            # run on the levers set, risk joins the engines side by side
+            assert (
+                "risk (the rule under uncertainty)" in page.locator("#engines-table").inner_text()
+            )
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('#runs td'))"
                 ".some(td => td.textContent === 'risk')"

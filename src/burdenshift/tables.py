@@ -298,7 +298,7 @@ def print_plan(result: dict[str, Any]) -> None:
         if split.get(f"{term}_usd_bn") is not None:
             money.append(money_text(term, split[f"{term}_usd_bn"] * 1000))
     console.print(
-        f"Shortfall left: {obj['shortfall']:.3f} requirement-share-years. "
+        f"Shortfall left: {obj['shortfall']:.3f} requirement-share-years; "
         + "; ".join(money)
         + " (constant 2025 USD)."
     )

@@ -8,6 +8,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from burdenshift.engine.runinfo import engine_tag
+
 EUROPE, US, TARGET, RAMP = "#1f4e9c", "#b22222", "#555555", "#5a9bd5"
 
 
@@ -245,7 +247,7 @@ def compare_bars(cmp: dict[str, Any]) -> tuple[str, go.Figure]:
         fig.add_bar(
             x=[r["area"] for r in rows],
             y=[r["share_at_deadline"][side] for r in rows],
-            name=f"{cmp[side]['scenario']} ({cmp[side]['engine']})",
+            name=f"{cmp[side]['scenario']} ({engine_tag(cmp[side]['engine'])})",
             marker_color=color,
         )
     fig.update_layout(

@@ -150,7 +150,10 @@ def race_table(p: dict[str, Any]) -> tuple[str, list[str], list[list[Any]]]:
 
 def headline(engine: str, p: dict[str, Any]) -> str:
     """The run's verdict in one sentence, opened by its engine: "assess (a ceiling): …"."""
-    return f"{engine_tag(engine)}: {_verdict(engine, p)}"
+    text = _verdict(engine, p)
+    if not text.startswith(("Europe", "No ")):
+        text = text[0].lower() + text[1:]
+    return f"{engine_tag(engine)}: {text}"
 
 
 def _verdict(engine: str, p: dict[str, Any]) -> str:
