@@ -150,13 +150,6 @@ def test_plan_both_and_compare_report_the_same_saving(tiny_plans):
     assert "USD m" not in page and "Discounted cost: A" in page and "Spending: A" in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/simulate.py, simulate(): pooled buyers take codes.max(axis=0) of the route "
-    "codes (CLOSED 0 < OPEN 1 < LICENSED 2), so a European line with US content that its host "
-    "buys OPEN becomes LICENSED for the pool, and refused licences close it; the fix is in the "
-    "engine (an OPEN route for any member keeps it OPEN for the pool)",
-)
 def test_pooled_buying_keeps_the_routes_open_to_any_member(tmp_path: Path):
     """Tiny world: FRA-TANKER gets 5 % US content. With licences refused, France still buys
     its own line in national mode; pooled Europe, which includes France, must be able to

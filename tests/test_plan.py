@@ -43,8 +43,10 @@ def test_tiny_world_hand_computed_optimum(tiny_world):
     assert result.earliest_year["air_refuelling"] == 2027
     assert result.earliest_year["c2"] is None
     assert any(b.constraint == "no-producer" and b.where == "c2" for b in result.bottlenecks)
-    us = result.us_purchases.sum("ally")
+    us = result.us_purchases.sum(["line", "ally"])
     assert float(us.sel(year=2027)) == pytest.approx(1.0)
+    bought = result.as_dict()["plan"]["us_purchases"]
+    assert {(r["line"], r["system"]) for r in bought} == {("USA-TANKER", "tanker")}
     # benchmarks are what the stocks give: 8 tankers of 16, and C2 as counted above
     bench = result.benchmarks
     assert float(bench.sel(area="air_refuelling", year=2027)) == pytest.approx(0.5, abs=1e-6)

@@ -196,7 +196,12 @@ def plan(
     world, sc = _prepare(scenario, data, deadline)
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap)
     modes = ["national", "pooled"] if chosen == "both" else [chosen or sc.procurement]
-    results = {m: run(world, sc, m, options).as_dict() for m in modes}  # type: ignore[arg-type]
+    from burdenshift.output import with_plan_money
+
+    results = {
+        m: with_plan_money(run(world, sc, m, options).as_dict(), world, sc)  # type: ignore[arg-type]
+        for m in modes
+    }
     for m, r in results.items():
         if r["status"] in ("infeasible", "unbounded"):
             raise InputError(

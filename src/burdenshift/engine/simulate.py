@@ -269,7 +269,11 @@ def simulate(
             if pooled:
                 contribution = budget / np.maximum(budget.sum(1, keepdims=True), 1e-12)
                 budget = budget.sum(1, keepdims=True)
-                codes = codes.max(axis=0, keepdims=True)
+                # a route open to any member stays open to the pool (the host buys its own
+                # line without a licence); otherwise the most open code
+                codes = np.where((codes == counting.OPEN).any(0), counting.OPEN, codes.max(0))[
+                    None, :
+                ]
             # allies with the same routes face the same choice: work once per route pattern
             patterns, group = np.unique(codes, axis=0, return_inverse=True)
             routes = _Routes.build(patterns, l2m, line_metric, p.licence_level)

@@ -330,7 +330,9 @@ def create_app(
             )
             mode = req.mode or sc.procurement
             options = SolveOptions(time_limit=req.time_limit)
-            result = run(w, sc, mode, options, watch=watch).as_dict()
+            from burdenshift.output import with_plan_money
+
+            result = with_plan_money(run(w, sc, mode, options, watch=watch).as_dict(), w, sc)
             info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
             return keep("plan", {**result, "run": info}, started, req.store)
 

@@ -45,13 +45,15 @@ class Plan:
     cost_by_ally: xr.DataArray
     """(ally, year) USD_m, undiscounted: purchases + capital + variant costs."""
     us_purchases: xr.DataArray
-    """(ally, year) items bought from US lines."""
+    """(line, ally, year) items bought from US lines (zero on European lines)."""
     variants: xr.DataArray
     bottlenecks: list[bottlenecks.Bottleneck] = field(default_factory=list)
     target: xr.DataArray | None = None
     shortfall_by_area: xr.DataArray | None = None
     diagnosis: list[str] = field(default_factory=list)
     """For an infeasible or unbounded model: the constraint families involved, figures to check."""
+    line_systems: dict[str, str] = field(default_factory=dict)
+    """The system each line makes, to name what was bought."""
     low_confidence: dict[str, bool] = field(default_factory=dict)
     """Per area: does today's capability rest mostly on weak figures (as in `assess`)?"""
     days_of_war: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -110,7 +112,10 @@ class Plan:
         return {
             "expansions": rows(self.build.rename(order_year="year"), "items_per_year"),
             "deliveries": rows(self.deliveries, "items"),
-            "us_purchases": rows(self.us_purchases, "items"),
+            "us_purchases": [
+                {**r, "system": self.line_systems.get(str(r["line"]), "")}
+                for r in rows(self.us_purchases, "items")
+            ],
         }
 
 
@@ -258,7 +263,11 @@ def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
         build=m.variables["build"].solution.fillna(0),
         deliveries=deliveries,
         cost_by_ally=cost,
-        us_purchases=deliveries.where(us_lines, 0).sum("line"),
+        us_purchases=deliveries.where(us_lines, 0),
+        line_systems={
+            str(lid): world.systems[s]
+            for lid, s in zip(world.lines, world.line_system, strict=True)
+        },
         variants=variant,
         target=d.target,
     )
