@@ -431,6 +431,12 @@ def test_the_plan_waits_for_the_lag(tiny_copy):
     stock = result.benchmarks.sel(area="air_refuelling").values
     # 2027: 6 tankers less a tenth retiring plus the 2 prior arrivals, whatever the plan buys
     assert stock[0] == pytest.approx((6 * 0.9 + 2) * 100 / 1600, abs=1e-6)
+    # what a line delivered this year is its backlog at the year's end (a one-year lag)
+    for line in ("FRA-TANKER", "USA-TANKER"):
+        made = result.deliveries.sel(line=line).sum("ally").values
+        waiting = result.backlog.get(line, {})
+        for t, year in enumerate(("2027", "2028", "2029")):
+            assert waiting.get(year, 0.0) == pytest.approx(made[t], abs=1e-6)
 
 
 GREENFIELD_YAML = """families:

@@ -216,6 +216,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
         )
         | {"budget_usd_bn": round(float(sim.budget_musd[draw].sum()) / 1000, 6)},
         "days_of_war": _sim_days(sim, draw),
+        "backlog": _backlog(sim, draw),
         "campaign_days": sim.campaign_days,
         "requirement": info.requirement,
         "measures": MEASURES,
@@ -288,6 +289,17 @@ def simulation_rows(sim: Simulation, draw: int = 0) -> list[tuple[str, str, int,
                 )
             )
     return rows
+
+
+def _backlog(sim: Simulation, draw: int) -> dict[str, list[float]]:
+    """Per line with any: items ordered and not yet delivered at the end of each year."""
+    if sim.backlog.shape[1] == 0:
+        return {}
+    return {
+        line: _floats(sim.backlog[draw, i])
+        for i, line in enumerate(sim.lines)
+        if sim.backlog[draw, i].max() > 1e-9
+    }
 
 
 def _sim_days(sim: Simulation, draw: int) -> dict[str, list[float]]:

@@ -52,6 +52,8 @@ class Plan:
     shortfall_by_area: xr.DataArray | None = None
     diagnosis: list[str] = field(default_factory=list)
     """For an infeasible or unbounded model: the constraint families involved, figures to check."""
+    backlog: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per line with any: items ordered (paid) and not yet delivered at the end of each year."""
     line_systems: dict[str, str] = field(default_factory=dict)
     """The system each line makes, to name what was bought."""
     low_confidence: dict[str, bool] = field(default_factory=dict)
@@ -91,6 +93,7 @@ class Plan:
                 },
             },
             "days_of_war": self.days_of_war,
+            "backlog": self.backlog,
             "bottlenecks": [b.as_dict() for b in self.bottlenecks],
             "plan": self.tables(),
             "diagnosis": self.diagnosis,
@@ -172,14 +175,31 @@ def plan(
             **result.__dict__,
             "bottlenecks": found,
             "low_confidence": flags,
-            "days_of_war": _days_of_war(m, d, world) if result.build.ndim else {},
+
             "us_made_share": {a: float(u) for a, u in zip(world.areas, us_made, strict=True)},
         }
     )
 
 
+def _backlog(deliveries: xr.DataArray, d: PlanData) -> dict[str, dict[str, float]]:
+    """Items each line delivered in the last `lag` years, not yet in stock, per plan year."""
+    per_line = deliveries.sum("ally")  # (line, year)
+    out: dict[str, dict[str, float]] = {}
+    years = [int(y) for y in d.years]
+    for i, line in enumerate(d.line.values):
+        lag = int(d.lag.values[i])
+        if lag == 0:
+            continue
+        made = per_line.sel(line=line).values
+        waiting = [float(made[max(0, t - lag + 1) : t + 1].sum()) for t in range(len(years))]
+        if max(waiting) > 1e-6:
+            out[str(line)] = {str(y): round(w, 6) for y, w in zip(years, waiting, strict=True)}
+    return out
+
+
 def _days_of_war(m: Any, d: PlanData, world: World) -> dict[str, dict[str, float]]:
-    """Per munition metric and plan year: the plan's stock ready for war over daily use."""
+    """Per munition metric and plan year: the plan's stock ready for war over daily use (read
+    after the cost stage, the plan reported)."""
     capability = (m.variables["stock"].solution * d.ready * d.value).sum("system")
     days = counting.days_of_war(world, capability.transpose("year", "metric").values).T
     return {
@@ -252,7 +272,11 @@ def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
         )
     cost = (purchases + capex + fixed).transpose("ally", "year")
     us_lines = ~d.expandable.astype(bool)
+    days = _days_of_war(m, d, world)
+    waiting = _backlog(deliveries, d)
     return Plan(
+        days_of_war=days,
+        backlog=waiting,
         status=status,
         mode=d.mode,
         shortfall=float(shortfall.sum()),
