@@ -1,5 +1,6 @@
-"""A load test against a real uvicorn on 127.0.0.1: 50 concurrent clients for 60 s on assess and
-simulate, bounded in count and time. Zero errors; latency percentiles are printed and written
+"""A load test against a real uvicorn on 127.0.0.1: 50 concurrent clients for 20 s on assess and
+simulate (BURDENSHIFT_LOAD_SECONDS=60 for the minute that benchmarks/web.py records), bounded in
+count and time. Zero errors; latency percentiles are printed and written
 next to the test log (benchmarks/web.py records them in docs/performance.md)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from tests.test_web import server  # noqa: F401  (the uvicorn fixture)
 
 CLIENTS = int(os.environ.get("BURDENSHIFT_LOAD_CLIENTS", "50"))
-SECONDS = float(os.environ.get("BURDENSHIFT_LOAD_SECONDS", "60"))
+SECONDS = float(os.environ.get("BURDENSHIFT_LOAD_SECONDS", "20"))
 MAX_REQUESTS = 20_000
 BODIES = [
     ("/api/assess", {}),
@@ -54,7 +55,7 @@ async def _load(url: str) -> tuple[list[float], list[str]]:
     return latencies, errors
 
 
-def test_fifty_clients_for_a_minute(server):  # noqa: F811
+def test_fifty_clients_under_load(server):  # noqa: F811
     latencies, errors = asyncio.run(_load(server))
     assert errors == []
     assert len(latencies) >= CLIENTS
