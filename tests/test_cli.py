@@ -133,7 +133,16 @@ def test_plan_json_shapes():
             assert {"constraint", "where", "dual", "unit", "explanation"} <= b.keys()
     diff = out["difference"]
     nat, poo = out["national"]["objective"], out["pooled"]["objective"]
-    assert diff["cost_musd"] == poo["cost_musd"] - nat["cost_musd"]
+    money = diff["money"]
+    for term in ("discounted_cost", "spending", "money_to_us_industry"):
+        key = f"{term}_usd_bn"
+        assert money[key] == pytest.approx(
+            out["pooled"]["money"][key] - out["national"]["money"][key]
+        )
+        assert key in money["terms"]
+    assert diff["discounted_cost_saving_share"] == pytest.approx(
+        1 - poo["cost_musd"] / nat["cost_musd"]
+    )
     assert set(diff["earliest_year"]) == {a["area"] for a in out["national"]["areas"]}
 
 

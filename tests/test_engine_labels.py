@@ -125,23 +125,28 @@ def test_plan_both_and_compare_report_the_same_saving(tiny_plans):
     compare reports spending and, for plans, the discounted cost: the latter is the same
     figure, and each says which it is."""
     from burdenshift.cli import _difference
+    from burdenshift.output import with_plan_money
     from burdenshift.tables import console, print_compare, print_plan_difference
 
-    _, _, results, info = tiny_plans
+    w, sc, results, info = tiny_plans
+    results = {m: with_plan_money(r, w, sc) for m, r in results.items()}
     diff = _difference(results)
     nat, poo = ({**results[m], "run": info} for m in ("national", "pooled"))
     cmp = compare(_run("plan", nat, "N"), _run("plan", poo, "P"))
     money = cmp["money"]
-    assert money["discounted_cost_usd_bn"]["diff"] * 1000 == pytest.approx(diff["cost_musd"])
+    saved = poo["objective"]["cost_musd"] - nat["objective"]["cost_musd"]
+    assert money["discounted_cost_usd_bn"]["diff"] * 1000 == pytest.approx(saved, abs=1e-3)
+    assert diff["money"]["discounted_cost_usd_bn"] * 1000 == pytest.approx(saved, abs=1e-3)
     spending = poo["cost_musd"]["total"] - nat["cost_musd"]["total"]
     assert money["spending_usd_bn"]["diff"] * 1000 == pytest.approx(spending)
+    assert diff["money"]["spending_usd_bn"] * 1000 == pytest.approx(spending, abs=1e-3)
     assert cmp["cost_musd"]["measure"] == "spending"
     assert cmp["cost_musd"]["diff"] == pytest.approx(spending)
     with console.capture() as cap:
         print_plan_difference(diff)
         print_compare(cmp)
     out = " ".join(cap.get().split())
-    saving = f"{diff['cost_musd'] / 1000:+.1f} USD bn"
+    saving = f"{diff['money']['discounted_cost_usd_bn']:+,.1f} USD bn"
     assert f"discounted cost {saving}" in out
     assert f"Discounted cost: A {nat['objective']['cost_musd'] / 1000:,.1f} USD bn" in out
     assert f"B − A {saving}" in out

@@ -233,7 +233,10 @@ def plan(
 
 
 def _difference(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Pooled minus national: cost, shortfall and earliest year per area."""
+    """Pooled minus national, in the cost vocabulary: each money term, the saving in discounted
+    cost (the plan's objective), the shortfall and the earliest year per area."""
+    from burdenshift.output import COSTS, money_block, money_key
+
     nat, poo = results["national"], results["pooled"]
     years = {}
     for a, b in zip(nat["areas"], poo["areas"], strict=True):
@@ -243,11 +246,14 @@ def _difference(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "pooled": y_p,
             "years_earlier": (y_n - y_p) if y_n is not None and y_p is not None else None,
         }
+    terms = [t for t in COSTS if nat["money"].get(money_key(t)) is not None]
+    money = money_block(
+        {t: (poo["money"][money_key(t)] - nat["money"][money_key(t)]) * 1000 for t in terms}
+    )
+    base = nat["objective"]["cost_musd"]
     return {
-        "cost_musd": poo["objective"]["cost_musd"] - nat["objective"]["cost_musd"],
-        "cost_saving_share": 1 - poo["objective"]["cost_musd"] / nat["objective"]["cost_musd"]
-        if nat["objective"]["cost_musd"]
-        else 0.0,
+        "money": money,
+        "discounted_cost_saving_share": 1 - poo["objective"]["cost_musd"] / base if base else 0.0,
         "shortfall": poo["objective"]["shortfall"] - nat["objective"]["shortfall"],
         "earliest_year": years,
     }

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
-from burdenshift.output import COSTS, money_text
+from burdenshift.output import COSTS, money_key, money_text
 
 console = Console(width=None if sys.stdout.isatty() else 140)
 
@@ -302,6 +302,18 @@ def print_plan(result: dict[str, Any]) -> None:
         + "; ".join(money)
         + " (constant 2025 USD)."
     )
+    whole = result.get("whole_items")
+    if whole:
+        big = whole["largest_benchmark_change"]
+        console.print(
+            plain(
+                f"In whole items (each buyer's orders rounded on their running total): "
+                f"{whole['items_added']:,.0f} items added, {whole['items_removed']:,.0f} removed, "
+                f"spending {whole['spending_change_usd_bn']:+,.2f} USD bn; the benchmark that "
+                f"moves most is {big['area']} {big['year']}, {big['exact']:.1%} → "
+                f"{big['whole_items']:.1%}. `--json` gives each delivery in whole items."
+            )
+        )
     if result["bottlenecks"]:
         b = Table(
             title="What binds (ranked by the effect of relaxing it by 10 %)", title_justify="left"
@@ -315,11 +327,16 @@ def print_plan(result: dict[str, Any]) -> None:
 
 
 def print_plan_difference(diff: dict[str, Any]) -> None:
+    money = diff["money"]
+    parts = [
+        f"{COSTS[t][0]} {money[money_key(t)]:+,.1f} USD bn"
+        for t in COSTS
+        if money.get(money_key(t)) is not None
+    ]
     console.print(
-        f"Pooled vs national procurement: discounted cost {diff['cost_musd'] / 1000:+.1f} USD bn "
-        f"({diff['cost_saving_share']:.0%} saved), shortfall {diff['shortfall']:+.3f}. The "
-        "saving is in discounted cost, the plan's objective; `compare` of the two kept runs "
-        "shows the same figure beside the difference in spending."
+        f"Pooled minus national procurement: {'; '.join(parts)} "
+        f"({diff['discounted_cost_saving_share']:.0%} of discounted cost saved); shortfall "
+        f"{diff['shortfall']:+.3f}. `compare` of the two kept runs shows the same figures."
     )
     earlier = {
         a: v["years_earlier"] for a, v in diff["earliest_year"].items() if v["years_earlier"]

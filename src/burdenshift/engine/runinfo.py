@@ -16,7 +16,7 @@ ENGINES: dict[str, dict[str, str]] = {
         "kind": "a ceiling",
         "assumes": "the most each area could get, with every line's output bought",
         "counts": "counts every line's output (at today's rates or the fastest ramp) as bought "
-        "by Europe, whatever the money",
+        "by Europe, as far as all of Europe's money pays for it",
     },
     "simulate": {
         "kind": "a buying rule",

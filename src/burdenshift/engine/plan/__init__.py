@@ -12,7 +12,7 @@ import xarray as xr
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
 from burdenshift.engine.assess import first_year_held
-from burdenshift.engine.plan import bottlenecks, model, objective
+from burdenshift.engine.plan import bottlenecks, model, objective, whole
 from burdenshift.engine.plan.constraints import budget, target
 from burdenshift.engine.plan.prepared import Mode, PlanData, prepare
 from burdenshift.engine.plan.solve import (
@@ -62,6 +62,8 @@ class Plan:
     """Per munition metric and plan year: days the plan's stock lasts at high-intensity use."""
     us_made_share: dict[str, float] = field(default_factory=dict)
     """Per area: share of Europe's capability today that is US-made."""
+    whole: whole.WholeItems | None = None
+    """The deliveries in whole items per buyer, and what the rounding changes."""
 
     def as_dict(self) -> dict[str, Any]:
         years = [int(y) for y in self.benchmarks.coords["year"].values]
@@ -94,6 +96,7 @@ class Plan:
             },
             "days_of_war": self.days_of_war,
             "backlog": self.backlog,
+            "whole_items": self.whole.as_dict() if self.whole is not None else None,
             "bottlenecks": [b.as_dict() for b in self.bottlenecks],
             "plan": self.tables(),
             "diagnosis": self.diagnosis,
@@ -112,9 +115,15 @@ class Plan:
                 for r in df.to_dict("records")
             ]
 
+        deliveries = rows(self.deliveries, "items")
+        if self.whole is not None:  # a whole item can fall in a year the exact plan left empty
+            both = xr.Dataset({"items": self.deliveries, "whole_items": self.whole.deliveries})
+            df = both.to_dataframe().reset_index()
+            df = df[(df["items"] > 1e-6) | (df["whole_items"] > 0.5)]
+            deliveries = [{**r, "year": int(r["year"])} for r in df.to_dict("records")]
         return {
             "expansions": rows(self.build.rename(order_year="year"), "items_per_year"),
-            "deliveries": rows(self.deliveries, "items"),
+            "deliveries": deliveries,
             "us_purchases": [
                 {**r, "system": self.line_systems.get(str(r["line"]), "")}
                 for r in rows(self.us_purchases, "items")
@@ -158,9 +167,10 @@ def plan(
         status = PlanStatus.TIME_LIMIT
     _report(watch, 0.9)
     result = _extract(m, d, world, status)
-    variant = m.variables["variant"]
-    variant.fix(variant.solution.fillna(0))
-    variant.relax()
+    for name in ("variant", "plant"):  # binaries fixed at the plan's choice: an LP, with duals
+        chosen = m.variables[name]
+        chosen.fix(chosen.solution.fillna(0))
+        chosen.relax()
     objective.set_cap(m, objective.CAP_OFF)
     m.add_objective(objective.shortfall(m, d), overwrite=True)
     kept.run(m, opts, _stage(watch, 0.9, 1.0))
@@ -175,7 +185,6 @@ def plan(
             **result.__dict__,
             "bottlenecks": found,
             "low_confidence": flags,
-
             "us_made_share": {a: float(u) for a, u in zip(world.areas, us_made, strict=True)},
         }
     )
@@ -274,7 +283,9 @@ def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
     us_lines = ~d.expandable.astype(bool)
     days = _days_of_war(m, d, world)
     waiting = _backlog(deliveries, d)
+    benchmarks = cover.transpose("area", "year")
     return Plan(
+        whole=whole.whole_items(deliveries, benchmarks, d),
         days_of_war=days,
         backlog=waiting,
         status=status,
@@ -282,7 +293,7 @@ def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
         shortfall=float(shortfall.sum()),
         shortfall_by_area=shortfall.sum("year"),
         cost_musd=float(m.objective.value),
-        benchmarks=cover.transpose("area", "year"),
+        benchmarks=benchmarks,
         earliest_year=earliest,
         build=m.variables["build"].solution.fillna(0),
         deliveries=deliveries,

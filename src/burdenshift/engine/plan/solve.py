@@ -113,7 +113,7 @@ class PlanSolver:
             h = self._solver.solver_model
             for key, value in settings.items():
                 h.setOptionValue(key, value)
-        mip = bool(m.binaries.nvars) and not m.variables["variant"].relaxed
+        mip = bool(m.binaries.nvars)  # relaxed binaries leave the set
         if mip and self._start is not None and len(self._start) == h.getNumCol():
             h.setSolution(_start_of(self._start))
         hooks = _hook(h, options, watch)

@@ -36,7 +36,12 @@ def achieved(m: linopy.Model, d: PlanData) -> xr.DataArray:
     The `cover` variables are only bounded by the stocks, so a solver may leave them at the
     target; benchmarks must report what the stocks give, with the exact integration penalty.
     """
-    capability = (m.variables["stock"].solution * d.ready * d.value).sum("system")
+    return achieved_from(m.variables["stock"].solution, d)
+
+
+def achieved_from(stock: xr.DataArray, d: PlanData) -> xr.DataArray:
+    """(area, year) coverage of (system, year) stocks, with the exact integration penalty."""
+    capability = (stock * d.ready * d.value).sum("system")
     per_metric = xr.apply_ufunc(coverage, capability, d.requirement)
     area = (per_metric * d.weight).sum("metric")
     c2 = (per_metric * d.c2_weight).sum("metric")
