@@ -31,6 +31,23 @@ def test_tiny_world_hand_worked(tiny_world, tiny_scenario):
     assert sim.gap[0, a, 1] == pytest.approx((1600 - 840 - 200) / 1600)
 
 
+def test_money_splits_between_european_and_us_industry(tiny_world, tiny_scenario):
+    """Tiny world: 2027 and 2028 each bring 1 US tanker and 2 French ones at 100 USD m; France
+    and Germany pay 10 USD m per tanker a year of new French capacity (1.5 then 0.5)."""
+    from burdenshift.engine.runinfo import run_info
+    from burdenshift.output import simulation_json
+
+    sim = simulate(tiny_world, tiny_scenario)
+    usa, fra = tiny_world.lines.index("USA-TANKER"), tiny_world.lines.index("FRA-TANKER")
+    np.testing.assert_allclose(sim.line_purchases_musd[0, usa], [0, 100, 100])
+    np.testing.assert_allclose(sim.line_purchases_musd[0, fra], [0, 200, 200])
+    money = simulation_json(sim, run_info("simulate", tiny_world, tiny_scenario))["money"]
+    assert money["money_to_us_industry_usd_bn"] == pytest.approx(0.2)
+    assert money["money_to_european_industry_usd_bn"] == pytest.approx(0.4 + 0.02)
+    split = money["money_to_us_industry_usd_bn"] + money["money_to_european_industry_usd_bn"]
+    assert split == pytest.approx(money["spending_usd_bn"])
+
+
 def test_pooled_buys_the_same_for_less_when_capacity_binds(tiny_world, tiny_scenario):
     national = simulate(tiny_world, tiny_scenario)
     pooled = simulate(tiny_world, tiny_scenario.model_copy(update={"procurement": "pooled"}))

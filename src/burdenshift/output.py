@@ -180,6 +180,23 @@ def race_json(result: Race, info: RunInfo) -> dict[str, Any]:
     }
 
 
+def _simulation_money(sim: Simulation, draw: int) -> dict[str, float | None]:
+    """Spending, capital, and the money to European and to US industry by the country of each
+    line the rule bought from (None without the per-line detail)."""
+    capital = float(sim.capex_musd[draw].sum())
+    out: dict[str, float | None] = {
+        "spending": float(sim.cost_musd[draw].sum()),
+        "capital_for_new_capacity": capital,
+        "money_to_european_industry": None,
+        "money_to_us_industry": None,
+    }
+    if sim.line_purchases_musd.shape[1] == len(sim.lines):
+        per_line = sim.line_purchases_musd[draw].sum(-1)
+        out["money_to_us_industry"] = float(per_line[sim.line_is_us].sum())
+        out["money_to_european_industry"] = float(per_line[~sim.line_is_us].sum()) + capital
+    return out
+
+
 def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, Any]:
     years = [int(y) for y in sim.years]
     cost = sim.cost_musd[draw]
@@ -208,12 +225,7 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
             "budget": _floats(sim.budget_musd[draw].sum(0)),
             "by_ally": {sim.allies[i]: _floats(cost[i]) for i in np.flatnonzero(europe)},
         },
-        "money": money_block(
-            {
-                "spending": float(cost.sum()),
-                "capital_for_new_capacity": float(sim.capex_musd[draw].sum()),
-            }
-        )
+        "money": money_block(_simulation_money(sim, draw))
         | {"budget_usd_bn": round(float(sim.budget_musd[draw].sum()) / 1000, 6)},
         "days_of_war": _sim_days(sim, draw),
         "backlog": _backlog(sim, draw),

@@ -220,10 +220,16 @@ def print_simulation(payload: dict[str, Any]) -> None:
         table.add_row(plain(area), *cells, f"{v['deterrence_gap_total']:.2f}")
     console.print(table)
     cost = payload["cost_musd"]
+    money = payload.get("money") or {}
+    split = "".join(
+        f", {money_text(t, money[money_key(t)] * 1000)}"
+        for t in ("money_to_european_industry", "money_to_us_industry")
+        if money.get(money_key(t)) is not None
+    )
     console.print(
         plain(
             f"{engine_tag('simulate')}: {money_text('spending', sum(cost['total']))} "
-            f"(of which {money_text('capital_for_new_capacity', sum(cost['capacity']))}) of "
+            f"(of which {money_text('capital_for_new_capacity', sum(cost['capacity']))}{split}) of "
             f"{sum(cost['budget']) / 1000:,.1f} USD bn budget for the modelled systems over "
             f"{years[0]}–{years[-1]}, constant 2025 USD. " + payload["policy"]
         )

@@ -75,6 +75,11 @@ class Simulation:
     line_output: np.ndarray
     """(batch, line, year) items made for Europe on the year's orders (they arrive after the
     line's delivery lag)."""
+    line_is_us: np.ndarray
+    """(line,) True for a US line: its money goes to US industry."""
+    line_purchases_musd: np.ndarray
+    """(batch, line, year) paid for each line's output on the year's orders, USD_m: the money
+    that goes to the line's country's industry."""
     backlog: np.ndarray
     """(batch, line, year) items ordered and not yet delivered at the end of the year."""
     line_capacity: np.ndarray
@@ -120,6 +125,7 @@ class Simulation:
                 "deliveries": (("batch", "system", "year"), self.deliveries, {"unit": "items"}),
                 "transfers": (("batch", "system", "year"), self.transfers, {"unit": "items"}),
                 "line_output": (("batch", "line", "year"), self.line_output, {"unit": "items"}),
+                "line_purchases_musd": (("batch", "line", "year"), self.line_purchases_musd, musd),
                 "backlog": (("batch", "line", "year"), self.backlog, {"unit": "items"}),
                 "line_capacity": (
                     ("batch", "line", "year"),
@@ -240,6 +246,7 @@ def simulate(
     out_retired = np.zeros((n_t, n_b, n_sys_out))
     out_sent = np.zeros((n_t, n_b, n_sys_out))
     out_output = np.zeros((n_t, n_b, n_line_out))
+    out_line_money = np.zeros((n_t, n_b, n_line_out))
     out_backlog = np.zeros((n_t, n_b, n_line_out))
     # orders arrive `lag` years after they are paid: today's output keeps arriving on orders
     # placed before the base year (a backlog of `lag` years at today's capacity), then the
@@ -349,6 +356,7 @@ def simulate(
             stock = stock - given
             if detail:
                 out_deliv[ti], out_retired[ti], out_output[ti] = added, retired, delivered
+                out_line_money[ti] = delivered * price
                 out_backlog[ti] = incoming[ti + 1 :].sum(0)
                 out_sent[ti] = given
             out_purchases[ti][:, buyers] = spent
@@ -397,6 +405,8 @@ def simulate(
         retirements=_batch_first(out_retired),
         transfers=_batch_first(out_sent),
         line_output=_batch_first(out_output),
+        line_is_us=np.asarray(world.line_is_us, dtype=bool),
+        line_purchases_musd=_batch_first(out_line_money),
         backlog=_batch_first(out_backlog),
         line_capacity=_batch_first(out_capacity),
         budget_musd=money,

@@ -313,6 +313,8 @@ def tables(
                 ],
             ),
         ]
+    if engine == "simulate" and (money := money_table(p)):
+        return [money]
     if engine == "plan":
         return [
             *([money] if (money := money_table(p)) else []),
@@ -387,6 +389,14 @@ def money_table(p: dict[str, Any]) -> tuple[str, list[str], list[list[Any]]] | N
     """A plan's money in the cost vocabulary: each term, its figure in USD bn and what it
     means (the split between industries where the payload or `plan_money` gave it)."""
     money = p.get("money") or {}
+    if "objective" not in p:  # simulate: every term is in its money block
+        if not money:
+            return None
+        values = {
+            t: money[f"{t}_usd_bn"] * 1000 for t in COSTS if money.get(f"{t}_usd_bn") is not None
+        }
+        rows = [[COSTS[t][0], f"{v / 1000:,.1f}", COSTS[t][1]] for t, v in values.items()]
+        return "Money (USD bn, constant 2025)", ["term", "USD bn", "meaning"], rows
     values = {
         "spending": p["cost_musd"]["total"],
         "discounted_cost": p["objective"]["cost_musd"],
