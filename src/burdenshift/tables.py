@@ -255,7 +255,7 @@ def print_scenarios(items: list[tuple[str, Any]]) -> None:
 
 def print_sources(rows: list[dict[str, Any]]) -> None:
     table = Table(title=f"{len(rows)} figures", title_justify="left")
-    for col in ("table", "key", "field", "value", "unit", "year", "confidence", "source"):
+    for col in ("table", "key", "field", "value", "range", "unit", "year", "confidence", "source"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -263,6 +263,7 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
             plain(r["key"]),
             plain(r["field"]),
             f"{r['value']:g}",
+            f"{r['low']:g}–{r['high']:g}" if r.get("low") is not None else "",
             plain(r["unit"]),
             plain(r["year"]),
             plain(r["confidence"]),

@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-COLUMNS = ("key", "field", "value", "unit", "year", "source", "confidence", "note")
+COLUMNS = ("key", "field", "value", "unit", "year", "source", "confidence", "note", "low", "high")
+"""The header of every figure table. `low` and `high` (a plausible range, its reasoning in the
+note) may be left off a row, or the file may stop at `note`: a figure without a range."""
+SHORT_COLUMNS = COLUMNS[:-2]
 CONFIDENCE = ("high", "medium", "low", "assumption")
 WEAK = frozenset({"low", "assumption"})
 
@@ -29,6 +32,9 @@ class Figure:
     note: str
     line: int
     """Line number in the CSV file, for error messages."""
+    low: float | None = None
+    high: float | None = None
+    """The plausible range the row states (both or neither), value inside it."""
 
     @property
     def weak(self) -> bool:
@@ -46,6 +52,8 @@ class Figure:
             "source": self.source,
             "confidence": self.confidence,
             "note": self.note,
+            "low": self.low,
+            "high": self.high,
         }
 
 

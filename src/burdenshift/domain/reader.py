@@ -24,6 +24,7 @@ from burdenshift.domain.figures import (
     FIRST_YEAR,
     LAST_YEAR,
     OPTIONAL_TABLES,
+    SHORT_COLUMNS,
     TABLES,
     WEAK,
     Figure,
@@ -261,7 +262,7 @@ def _parse_table(
         header = next(reader, None)
     except csv.Error as exc:
         header = [f"unreadable: {exc}"]
-    if header is None or tuple(h.strip() for h in header) != COLUMNS:
+    if header is None or tuple(h.strip() for h in header) not in (COLUMNS, SHORT_COLUMNS):
         shown = "empty" if not header else show(",".join(header), 120)
         problems.append(
             InputError(
@@ -298,10 +299,11 @@ def _parse_table(
         if not row or all(not c.strip() for c in row):
             continue
         where = {"file": str(path), "line": lineno}
-        if len(row) != len(COLUMNS):
+        if len(row) not in (len(COLUMNS), len(SHORT_COLUMNS)):
             problems.append(
                 InputError(
-                    f"has {len(row)} columns, expected {len(COLUMNS)}",
+                    f"has {len(row)} columns, expected {len(COLUMNS)} "
+                    f"({len(SHORT_COLUMNS)} without a range)",
                     **where,
                     fix="quote any value that contains a comma",
                 )
@@ -309,8 +311,12 @@ def _parse_table(
             if len(row) >= 2:
                 out.rejected.add((table, row[0].strip(), row[1].strip()))
             continue
-        key, field, value, unit, year, source, confidence, note = (c.strip() for c in row)
+        key, field, value, unit, year, source, confidence, note, low, high = (
+            c.strip() for c in [*row, "", ""][: len(COLUMNS)]
+        )
         figure = _check_row(table, key, field, value, unit, year, source, confidence, note, where)
+        if isinstance(figure, Figure):
+            figure = _with_range(figure, low, high, where)
         if isinstance(figure, InputError):
             problems.append(figure)
             out.rejected.add((table, key, field))
@@ -409,3 +415,41 @@ def _check_row(
     return Figure(
         table, key, field, number, unit, year_int, source, confidence, note, where["line"]
     )
+
+
+def _with_range(figure: Figure, low: str, high: str, where: dict[str, Any]) -> Figure | InputError:
+    """The row's plausible range: both ends or neither, numbers in the field's domain, with
+    low ≤ value ≤ high."""
+    if not low and not high:
+        return figure
+    name = figure.key if figure.table == "parameters.csv" else figure.field
+    if not low or not high:
+        return InputError(
+            "the range has only one end",
+            **where,
+            field=f"{name} low/high",
+            fix="give both low and high (a plausible range, its reasoning in the note), or neither",
+        )
+    spec = field_spec(figure.table, figure.field, figure.key)
+    ends = []
+    for end, text in (("low", low), ("high", high)):
+        if len(text) > 40 or not _NUMBER.fullmatch(text):
+            return InputError(
+                f"{end} '{show(text)}' is not a number",
+                **where,
+                field=f"{name} {end}",
+                fix="write a plain decimal such as 1200 or 0.35",
+            )
+        wrong = spec.problem(float(text)) if spec is not None else None
+        if wrong is not None:
+            return InputError(f"{name}: {wrong[0]}", **where, field=f"{name} {end}", fix=wrong[1])
+        ends.append(float(text))
+    lo, hi = ends
+    if not lo <= figure.value <= hi:
+        return InputError(
+            f"the range {lo:g}–{hi:g} does not contain the value {figure.value:g}",
+            **where,
+            field=f"{name} low/high",
+            fix="give low ≤ value ≤ high",
+        )
+    return replace(figure, low=lo, high=hi)

@@ -1,0 +1,70 @@
+"""Plausible ranges on figures: read from the optional `low` and `high` columns, checked, shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from burdenshift.domain.checks import check_all
+from burdenshift.domain.reader import read_folder
+from burdenshift.errors import InputError
+
+from .conftest import run_cli
+
+
+def _with_range(folder: Path, name: str, needle: str, low: str, high: str) -> int:
+    """Give the tiny file the range columns and one row a range; the row's line."""
+    path = folder / name
+    lines = path.read_text().splitlines()
+    lines[0] += ",low,high"
+    hit = next(i for i, line in enumerate(lines) if line.startswith(needle))
+    lines[hit] += f",{low},{high}"
+    path.write_text("\n".join(lines) + "\n")
+    return hit + 1
+
+
+def _problems(folder: Path) -> list[InputError]:
+    return check_all(read_folder(folder))
+
+
+def test_a_range_is_read_and_rows_without_one_stay_valid(tiny_copy):
+    line = _with_range(tiny_copy, "holdings.csv", "FRA:tanker,quantity", "2", "9")
+    assert _problems(tiny_copy) == []
+    figs = {(f.key, f.field): f for f in read_folder(tiny_copy).figures}
+    fig = figs["FRA:tanker", "quantity"]
+    assert (fig.low, fig.high, fig.line) == (2.0, 9.0, line)
+    others = [f for f in figs.values() if f.table == "holdings.csv" and f.key != "FRA:tanker"]
+    assert others and all(f.low is None and f.high is None for f in others)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "needle"),
+    [
+        ("2", "", "only one end"),
+        ("x", "9", "'x' is not a number"),
+        ("7", "9", "does not contain the value"),
+        ("-1", "9", "not zero or more"),
+    ],
+)
+def test_a_bad_range_is_one_problem_on_its_row(tiny_copy, low, high, needle):
+    line = _with_range(tiny_copy, "holdings.csv", "FRA:tanker,quantity", low, high)
+    problems = _problems(tiny_copy)
+    assert len(problems) == 1, [p.message for p in problems]
+    p = problems[0]
+    assert p.file.endswith("holdings.csv") and p.line == line
+    assert needle in p.message and "quantity" in p.message and p.fix
+
+
+def test_data_sources_shows_the_range(tiny_copy):
+    _with_range(tiny_copy, "holdings.csv", "FRA:tanker,quantity", "2", "9")
+    proc = run_cli("data", "sources", "--data", str(tiny_copy), "--json")
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    rows = json.loads(proc.stdout)
+    rows = rows if isinstance(rows, list) else rows["figures"]
+    row = next(r for r in rows if r["key"] == "FRA:tanker" and r["field"] == "quantity")
+    assert (row["low"], row["high"]) == (2.0, 9.0)
+    table = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "200"})
+    assert "2–9" in table.stdout
