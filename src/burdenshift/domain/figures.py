@@ -13,7 +13,9 @@ COLUMNS = ("key", "field", "value", "unit", "year", "source", "confidence", "not
 """The header of every figure table. `low` and `high` (a plausible range, its reasoning in the
 note) may be left off a row, or the file may stop at `note`: a figure without a range."""
 SHORT_COLUMNS = COLUMNS[:-2]
-CONFIDENCE = ("high", "medium", "low", "assumption")
+CONFIDENCE = ("definition", "high", "medium", "low", "assumption")
+"""`definition`: true by definition (the unit of a metric is one of its reference system), its
+reasoning in the note; never weak and never drawn."""
 WEAK = frozenset({"low", "assumption"})
 
 
