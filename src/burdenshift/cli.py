@@ -459,6 +459,42 @@ def data_sources(
     print_sources(rows)
 
 
+@data_app.command("weakest")
+def data_weakest(
+    area: Annotated[str | None, typer.Option(help="Rank by this area's share only.")] = None,
+    top: Annotated[int, typer.Option(help="How many figures to list.", min=1)] = 15,
+    scenario: ScenarioOpt = None,
+    deadline: Annotated[int | None, typer.Option(help="Override the scenario's deadline.")] = None,
+    data: DataOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The figures to check first: those whose range moves an area's share at the deadline most
+    under the buying rule (simulate), one figure at a time, with value, range and source."""
+    from burdenshift.engine.data_draws import weakest
+    from burdenshift.engine.runinfo import run_info
+
+    world, sc = _prepare(scenario, data, deadline)
+    if area is not None and area not in world.areas:
+        raise InputError(
+            f"unknown area '{area}'", field="--area", fix=f"use one of: {', '.join(world.areas)}"
+        )
+    rows = weakest(world, sc, area, top)
+    payload = {
+        "area": area,
+        "deadline": sc.deadline,
+        "method": "one figure at a time at the low and at the high end of its range, every other "
+        "figure and lever as stated; swing = |share at high − share at low| in the deadline year",
+        "figures": rows,
+        "run": run_info("weakest", world, sc).as_dict(),
+    }
+    if as_json:
+        _print_json(payload)
+        return
+    from burdenshift.tables import print_weakest
+
+    print_weakest(payload)
+
+
 @data_app.command("validate")
 def data_validate(
     folder: Annotated[Path, typer.Argument(help="The data folder to check.")],

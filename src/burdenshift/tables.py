@@ -272,6 +272,33 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def print_weakest(payload: dict[str, Any]) -> None:
+    where = f" in {payload['area']}" if payload["area"] else ""
+    table = Table(
+        title=plain(
+            f"{engine_tag('weakest')}: the figures whose range moves the share{where} in "
+            f"{payload['deadline']} most"
+        ),
+        title_justify="left",
+        caption=plain(payload["method"]),
+        caption_justify="left",
+    )
+    for col in ("#", "figure", "value", "range", "confidence", "area", "swing", "source"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("#", "swing") else "left")
+    for i, r in enumerate(payload["figures"], start=1):
+        table.add_row(
+            str(i),
+            plain(f"{r['table']} {r['key']} {r['field']}"),
+            f"{r['value']:g}",
+            f"{r['low']:g}–{r['high']:g}",
+            plain(r["confidence"]),
+            plain(r["area"]),
+            f"{r['swing']:.1%}",
+            plain(r["source"] if len(r["source"]) <= 140 else r["source"][:139] + "… (--json)"),
+        )
+    console.print(table)
+
+
 def print_plan(result: dict[str, Any]) -> None:
     areas = result["areas"]
     years = list(areas[0]["benchmarks"]) if areas else []

@@ -17,6 +17,17 @@ CONFIDENCE = ("definition", "high", "medium", "low", "assumption")
 """`definition`: true by definition (the unit of a metric is one of its reference system), its
 reasoning in the note; never weak and never drawn."""
 WEAK = frozenset({"low", "assumption"})
+MEDIUM_RELATIVE_RANGE = {
+    "holdings.csv": 0.15,
+    "lines.csv": 0.25,
+    "systems.csv": 0.2,
+    "requirements.csv": 0.2,
+    "expenditure.csv": 0.3,
+    "default": 0.2,
+}
+"""The range drawn for a `medium` figure without its own (value × (1 ± r)): a reputable secondary
+report of a primary figure, off by a rounding or a vintage. Output and capacity claims (lines)
+and use rates in war (expenditure) are the least settled (docs/data.md, Ranges)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from burdenshift.domain.figures import (
     Figure,
     field_spec,
 )
+from burdenshift.domain.source_policy import FIX as POLICY_FIX
+from burdenshift.domain.source_policy import breach
 from burdenshift.errors import InputError
 from burdenshift.yamltext import key_path, line_of, read_yaml
 
@@ -398,6 +400,14 @@ def _check_row(
             field=field,
             fix="give the URL or document it comes from (or label it an assumption and say why)",
         )
+    banned = breach(source)
+    if banned is not None:
+        return InputError(
+            f"the source cites {banned[0]} ('{show(banned[1], 60)}')",
+            **where,
+            field=f"{key} {field} source",
+            fix=POLICY_FIX,
+        )
     if confidence not in CONFIDENCE:
         return InputError(
             f"confidence '{show(confidence)}' is not one of {', '.join(CONFIDENCE)}",
@@ -420,9 +430,18 @@ def _check_row(
 def _with_range(figure: Figure, low: str, high: str, where: dict[str, Any]) -> Figure | InputError:
     """The row's plausible range: both ends or neither, numbers in the field's domain, with
     low ≤ value ≤ high."""
-    if not low and not high:
-        return figure
     name = figure.key if figure.table == "parameters.csv" else figure.field
+    if not low and not high:
+        if figure.weak:
+            return InputError(
+                f"{'an' if figure.confidence[0] in 'aeiou' else 'a'} {figure.confidence}-"
+                "confidence figure has no range",
+                **where,
+                field=f"{name} low/high",
+                fix="give low and high: a plausible range, with its reasoning in the note "
+                "(docs/data.md, Ranges)",
+            )
+        return figure
     if not low or not high:
         return InputError(
             "the range has only one end",

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from burdenshift.domain.source_policy import FIX, breach
+
 _CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 """Strict, and no float anywhere may be NaN or infinite."""
 
@@ -25,6 +27,14 @@ class _Dist(BaseModel):
     """The reasoning behind the distribution."""
     source: str = ""
     """The evidence it rests on (URL or document)."""
+
+    @field_validator("source")
+    @classmethod
+    def _citable(cls, source: str) -> str:
+        banned = breach(source)
+        if banned is not None:
+            raise ValueError(f"the source cites {banned[0]} ('{banned[1]}'): {FIX}")
+        return source
 
 
 def _check_bounds(low: float | None, high: float | None) -> None:
@@ -254,6 +264,10 @@ class BudgetRealisation(BaseModel):
 
     model_config = _CONFIG
     per_ally: bool = True
+    correlation: float = Field(default=0.5, ge=0.0, le=1.0)
+    """With `per_ally`: the correlation between any two allies' draws (a shared fiscal shock
+    — a recession, interest rates — beside each ally's own politics), through a Gaussian copula:
+    0 independent, 1 one draw for all."""
     distribution: Distribution
 
 

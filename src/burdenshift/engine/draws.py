@@ -13,6 +13,8 @@ import numpy as np
 
 from burdenshift.domain.uncertainty import Discrete, Uncertainty
 from burdenshift.domain.world import World
+from burdenshift.engine import data_draws
+from burdenshift.engine.data_draws import DataSpace
 from burdenshift.engine.params import NEVER, Params, from_scenario
 from burdenshift.engine.simulate import Simulation, simulate
 from burdenshift.scenario.schema import Scenario
@@ -94,6 +96,7 @@ def space(world: World, scenario: Scenario, varied: Iterable[str] = ()) -> Space
     allies = [a for a, e in zip(world.allies, europe, strict=True) if e]
     for name in unc.active():
         if name == "budget_realisation" and per_ally:
+            cols += [Column(f"{name}:common", name)]
             cols += [Column(f"{name}:{a}", name) for a in allies]
         else:
             cols.append(Column(name, name))
@@ -133,8 +136,12 @@ def to_params(world: World, scenario: Scenario, sp: Space, u: np.ndarray) -> Par
         mult = base.budget_multiplier.copy()
         europe = world.europe_mask(scenario.europe_includes_canada)
         if unc.budget_realisation.per_ally:
+            rho = unc.budget_realisation.correlation
+            common = _normal(u[:, col["budget_realisation:common"]])
             for i in np.flatnonzero(europe):
-                mult[:, i] *= dist.ppf(u[:, col[f"budget_realisation:{world.allies[i]}"]])
+                own = _normal(u[:, col[f"budget_realisation:{world.allies[i]}"]])
+                z = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
+                mult[:, i] *= dist.ppf(_uniform(z))
         else:
             mult *= np.asarray(dist.ppf(u[:, col["budget_realisation"]]), dtype=float)[:, None]
         changes["budget_multiplier"] = np.maximum(mult, 0.0)
@@ -162,6 +169,18 @@ def to_params(world: World, scenario: Scenario, sp: Space, u: np.ndarray) -> Par
     return replace(base, **changes)
 
 
+def _normal(u: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtri
+
+    return ndtri(np.clip(u, 1e-12, 1.0 - 1e-12))
+
+
+def _uniform(z: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtr
+
+    return np.minimum(ndtr(z), np.nextafter(1.0, 0.0))
+
+
 def monte_carlo(sp: Space, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Uniform points for `draws` Monte Carlo draws."""
     return rng.random((draws, len(sp.columns)))
@@ -179,6 +198,7 @@ def evaluate(
     keep: Callable[[Simulation], T],
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    data: tuple[DataSpace, np.ndarray] | None = None,
 ) -> list[T]:
     """`keep(simulate(...))` for each chunk of the points `u`, in chunk order.
 
@@ -186,12 +206,16 @@ def evaluate(
     cores are not oversubscribed; numpy releases the interpreter lock in its array work, so two
     cores run two chunks at once. Each chunk's numbers do not depend on the thread count.
     `progress` runs in this thread and may raise to stop early (pending chunks are dropped).
+    `data`: the drawn figures and their uniform points (one row per point of `u`).
     """
     from threadpoolctl import threadpool_limits
 
     def one(start: int) -> T:
         params = to_params(world, scenario, sp, u[start : start + CHUNK])
-        return keep(simulate(world, scenario, params, detail=False))
+        drawn = None
+        if data is not None and data[0].figures:
+            drawn = data_draws.monte_carlo(data[0], data[1][start : start + CHUNK])
+        return keep(simulate(world, scenario, params, detail=False, data=drawn))
 
     starts = range(0, u.shape[0], CHUNK)
     n_threads = max(1, min(threads or os.cpu_count() or 1, len(starts)))

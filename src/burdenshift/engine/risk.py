@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from burdenshift.domain.world import World
-from burdenshift.engine import counting, draws
+from burdenshift.engine import counting, data_draws, draws
 from burdenshift.engine.simulate import Simulation
 from burdenshift.scenario.schema import Scenario
 
@@ -39,6 +39,11 @@ class RiskResult:
     """(area,) share of today's capability resting on low-confidence or assumed figures."""
     us_made_share: np.ndarray
     """(area,) share of Europe's capability today that is US-made."""
+    share_policy_only: np.ndarray | None = None
+    """(draw, area) coverage in the deadline year with the data at their stated values."""
+    data_figures: int = 0
+    data_groups: int = 0
+    """Figures drawn within their ranges, and the groups that move them together."""
 
     @property
     def p_target(self) -> np.ndarray:
@@ -50,8 +55,14 @@ class RiskResult:
         p = self.p_target
         return np.sqrt(p * (1 - p) / self.draws)
 
+    @property
+    def p_target_policy_only(self) -> np.ndarray:
+        """(area,) the same probability with policy uncertainty alone (data as stated)."""
+        share = self.share_at_deadline if self.share_policy_only is None else self.share_policy_only
+        return (share >= self.target[None, :] - 1e-9).mean(0)
+
     def as_dict(self) -> dict[str, object]:
-        p, se = self.p_target, self.p_se
+        p, se, policy = self.p_target, self.p_se, self.p_target_policy_only
         areas = []
         for a, area in enumerate(self.areas):
             held = self.year_held[:, a].astype(float)
@@ -63,6 +74,7 @@ class RiskResult:
                     "us_made_share": round(float(self.us_made_share[a]), 6),
                     "p_target_by_deadline": round(float(p[a]), 6),
                     "p_se": round(float(se[a]), 6),
+                    "p_target_policy_only": round(float(policy[a]), 6),
                     "year_target_quantiles": {
                         k: _year(np.quantile(held, q, method="inverted_cdf"))
                         for k, q in QUANTILES.items()
@@ -83,6 +95,13 @@ class RiskResult:
             "seed": self.seed,
             "deadline": self.deadline,
             "parameters": self.parameters,
+            "uncertainty": {
+                "policy": self.parameters,
+                "data": {"figures": self.data_figures, "groups": self.data_groups},
+                "probabilities": "p_target_by_deadline draws the data within their ranges on "
+                "top of policy uncertainty (quantiles come from it); p_target_policy_only holds "
+                "the data at their stated values",
+            },
             "areas": areas,
             "cost_musd_quantiles": _quantiles(self.cost_musd),
         }
@@ -116,7 +135,10 @@ def risk(
     """`threads`: chunks run at once (default every core; 1 inside a sweep's workers);
     `varied`: levers a sweep varies, held at the scenario's values (see `draws.pinned`)."""
     sp = draws.space(world, scenario, varied)
-    u = draws.monte_carlo(sp, n_draws, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    u = draws.monte_carlo(sp, n_draws, rng)
+    ds = data_draws.data_space(world, scenario)
+    ud = rng.random((n_draws, len(ds.groups)))
     years = np.array(scenario.years)
     dl = scenario.years.index(scenario.deadline)
 
@@ -129,8 +151,14 @@ def risk(
             sim.europe_share,
         )
 
-    parts = draws.evaluate(world, scenario, sp, u, keep, progress, threads)
+    parts = draws.evaluate(world, scenario, sp, u, keep, progress, threads, (ds, ud))
     share, held, gap, cost, by_year = (np.concatenate(x) for x in zip(*parts, strict=True))
+    policy = share
+    if ds.figures:
+        alone = draws.evaluate(
+            world, scenario, sp, u, lambda sim: sim.europe_share[:, :, dl], None, threads
+        )
+        policy = np.concatenate(alone)
     return RiskResult(
         draws=n_draws,
         seed=seed,
@@ -146,4 +174,7 @@ def risk(
         weak_share=counting.weak_share(world, world.europe_mask(scenario.europe_includes_canada)),
         us_made_share=counting.us_made_share(world, scenario),
         cost_musd=cost,
+        share_policy_only=policy,
+        data_figures=len(ds.figures),
+        data_groups=len(ds.groups),
     )

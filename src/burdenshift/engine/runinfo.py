@@ -42,6 +42,12 @@ ENGINES: dict[str, dict[str, str]] = {
         "(Sobol indices)",
         "counts": "ranks the uncertain figures by how much of the buying rule's spread each causes",
     },
+    "weakest": {
+        "kind": "which figures to check first",
+        "assumes": "the buying rule with one figure at a time at each end of its range",
+        "counts": "ranks the figures by how far each one's range moves an area's share at the "
+        "deadline under the buying rule, every other figure as stated",
+    },
     "threat": {
         "kind": "the race against Russia",
         "assumes": "Europe's stocks and output against Russia's, at today's rates and the fastest "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from burdenshift.domain.world import World
-from burdenshift.engine import draws
+from burdenshift.engine import data_draws, draws
 from burdenshift.engine.simulate import Simulation
 from burdenshift.scenario.schema import Scenario
 
@@ -110,6 +110,8 @@ def sensitivity(
 ) -> Sensitivity:
     """Outputs: each area's share at the deadline, the total deterrence gap, the total cost."""
     sp = draws.space(world, scenario)
+    ds = data_draws.data_space(world, scenario)
+    k = len(sp.columns)
     dl = scenario.years.index(scenario.deadline)
     outputs = [f"share_at_deadline:{a}" for a in world.areas] + ["deterrence_gap", "cost_musd"]
 
@@ -119,10 +121,16 @@ def sensitivity(
         )
 
     def evaluate(u: np.ndarray) -> np.ndarray:
-        return np.concatenate(draws.evaluate(world, scenario, sp, u, keep, progress))
+        data = (ds, u[:, k:]) if ds.figures else None
+        return np.concatenate(
+            draws.evaluate(world, scenario, sp, u[:, :k], keep, progress, data=data)
+        )
 
-    found = sobol(evaluate, sp.names, n, seed, sp.groups)
-    n_groups = len(sp.parameters)
+    # the data's groups are columns of the cube; SALib groups them by kind of figure
+    names = sp.names + [f"data:{g}" for g in ds.groups]
+    groups = sp.groups + ds.kinds
+    found = sobol(evaluate, names, n, seed, groups)
+    n_groups = len(dict.fromkeys(groups))
     return Sensitivity(
         n=n,
         seed=seed,

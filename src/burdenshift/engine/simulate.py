@@ -31,6 +31,7 @@ import numpy as np
 
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
+from burdenshift.engine.data_draws import DataDraws
 from burdenshift.engine.params import Params, from_scenario
 from burdenshift.scenario.schema import Scenario
 
@@ -149,10 +150,15 @@ class Simulation:
 
 
 def simulate(
-    world: World, scenario: Scenario, params: Params | None = None, detail: bool = True
+    world: World,
+    scenario: Scenario,
+    params: Params | None = None,
+    detail: bool = True,
+    data: DataDraws | None = None,
 ) -> Simulation:
     """`detail=False` leaves the histories per metric, system and line empty (zero-width):
-    `risk` and `sensitivity` need only shares, gaps and costs, and skip copying the rest."""
+    `risk` and `sensitivity` need only shares, gaps and costs, and skip copying the rest.
+    `data`: figures drawn within their ranges (`engine.data_draws`), one row per batch row."""
     p = params if params is not None else from_scenario(world, scenario)
     years = np.array(scenario.years)
     n_b, n_t = p.size, len(years)
@@ -168,7 +174,14 @@ def simulate(
     req = counting.requirement(world, scenario, years)  # (metric, year)
     ready = counting.europe_readiness(world, scenario, years, p.licence_level)
     sent = counting.yearly_draw(world, scenario, years)
-    us_now = (world.us_contribution * world.us_availability) @ s2m
+    us_now = ((world.us_contribution * world.us_availability) @ s2m)[None, :]
+    req_run = req  # (metric, year), or (batch, metric, year) with drawn figures
+    if data is not None:
+        us_now = (world.us_contribution * world.us_availability * data.us) @ s2m
+        req_run = req[None, :, :] * data.requirement[:, :, None]
+    ceiling = world.capacity_ceiling_per_year[None, :] * (
+        data.ceiling if data is not None else 1.0
+    )
     us_share = counting.us_path(p, years)[:, world.metric_area, :]
     target = counting.targets(world, scenario)
     metric_target = target[world.metric_area]
@@ -178,6 +191,8 @@ def simulate(
         * europe[None, :, None]
     )
     price = world.unit_cost_musd[world.line_system][None, :] * p.cost_overrun[:, None]
+    if data is not None:
+        price = price * data.price[:, world.line_system]
     if scenario.procurement == "pooled":
         price = price * counting.pooled_price_factor(world, europe)[None, :]
     capex_unit = world.capex_musd_per_unit_capacity[None, :] * p.cost_overrun[:, None]
@@ -187,7 +202,7 @@ def simulate(
     ramp = (
         world.max_ramp_share_per_year[None, :]
         * p.ramp_realisation[:, None]
-        * world.capacity_ceiling_per_year[None, :]
+        * ceiling
     )
     european_line = ~world.line_is_us
     uses = world.input_use * european_line[:, None]
@@ -213,6 +228,9 @@ def simulate(
     # stocks retire in proportion, so Europe's total per system is all the run needs
     stock = np.broadcast_to(stock0.sum(0), (n_b, n_sys)).copy()
     cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).copy().astype(float)
+    if data is not None:
+        stock *= data.stock
+        cap *= data.capacity
     arrivals = np.zeros((n_t + int(lead.max()) + 1, n_b, n_line))
     pipeline = np.zeros((n_b, n_line))
     # new capacity ordered in year t arrives in year t - 1 + lead (lead >= 1): one flat index
@@ -291,7 +309,7 @@ def simulate(
                 routes,
                 before,
                 ramp,
-                world.capacity_ceiling_per_year,
+                ceiling,
                 price,
                 line_value,
                 world.metric_weight,
@@ -301,7 +319,7 @@ def simulate(
             # new capacity is ordered at the start of the year on the year's unmet orders and
             # paid from them
             unmet = np.maximum(0.0, orders.asked - before)
-            headroom = world.capacity_ceiling_per_year[None, :] - cap - pipeline
+            headroom = ceiling - cap - pipeline
             x = np.minimum(unmet, ramp)
             np.minimum(x, headroom, out=x)
             np.minimum(x, unmet * afford, out=x)
@@ -331,7 +349,7 @@ def simulate(
                 routes,
                 spare,
                 no_ramp,
-                world.capacity_ceiling_per_year,
+                ceiling,
                 price,
                 line_value,
                 world.metric_weight,
@@ -364,13 +382,13 @@ def simulate(
         if detail:
             out_capacity[ti], out_stock[ti] = cap, stock
         cap_e = (stock * ready[:, :, ti]) @ s2m
-        req_t = req[:, ti]
+        req_t = req_run[..., ti]
         raw_cov = counting.coverage(cap_e, req_t)
         c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
         factor = counting.integration_factor(world, p, int(year), c2_cov)[:, world.metric_area]
         cap_e = cap_e * factor
         eff_cov = counting.coverage(cap_e, req_t)
-        cap_u = us_now[None, :] * us_share[:, :, ti]
+        cap_u = us_now * us_share[:, :, ti]
         with np.errstate(divide="ignore", invalid="ignore"):
             gap = np.where(
                 req_t > 0,
@@ -602,7 +620,7 @@ def _orders(
     r = routes
     # what each line could deliver this year, in capability: today's output, or one year's ramp
     # for a line that could grow into demand
-    reach_value = np.maximum(avail, np.minimum(ramp, ceiling[None, :])) * line_value[None, :]
+    reach_value = np.maximum(avail, np.minimum(ramp, ceiling)) * line_value[None, :]
     q = r.by_metric(reach_value)  # (b, metric): the common pattern's reachable capability
     q_cell = q[:, r.cell_metric] + r.by_cell(reach_value)  # (b, cell): a pattern's own
     buyable, buyable_cell = (q > 0).astype(float), (q_cell > 0).astype(float)

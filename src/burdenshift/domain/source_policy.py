@@ -1,0 +1,63 @@
+"""What may stand as a figure's source: the one list the data checks apply (docs/data.md).
+
+An analyst must be able to cite every figure in a briefing, so a source names the original
+publisher, title and date, then the URL where it was read. Three kinds of source never qualify,
+wherever they appear in the source text: an adversary's state-controlled outlets, forums and
+boards, and file paths or design notes (a modelling choice is labelled `assumption` and a
+definition `definition`, each with its reasoning in the note).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Banned:
+    kind: str
+    """What the source is, as the error names it."""
+    pattern: re.Pattern[str]
+
+
+BANNED: tuple[Banned, ...] = (
+    Banned(
+        "a state-controlled outlet of an adversary (TASS, RIA, RT, Sputnik, the Pravda network)",
+        re.compile(
+            r"\btass\.(?:com|ru)\b|\bTASS\b|\bria\.ru\b|RIA Novosti|\brt\.com\b|Russia Today"
+            r"|sputnik|noticiabrasil\.net\.br|news-pravda\.com|\bpravda-[a-z]{2}\.com\b",
+            re.IGNORECASE,
+        ),
+    ),
+    Banned(
+        "a forum or board",
+        re.compile(
+            r"vgchartz\.com|\b5ch\.net|\b2ch\.(?:net|hk|sc)|\breddit\.com|\b4chan\.org"
+            r"|\bforums?\.[\w-]+\.\w+|/forums?/|/threads?/|viewtopic\.php|showthread\.php",
+            re.IGNORECASE,
+        ),
+    ),
+    Banned(
+        "a file path or design note",
+        re.compile(
+            r"(?:^|[\s;(\"'])/[\w.-]+/|\bshared/design/|\bMETHOD\.md\b|(?:^|[\s;(])docs/[\w./-]+",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+FIX = (
+    "cite the original publisher, title and date, then the URL where it was read ('read at' for "
+    "a relay of a reputable original); where no citable source exists, label the figure an "
+    "assumption, give the public facts it rests on and its reasoning in the note (docs/data.md, "
+    "Sources)"
+)
+
+
+def breach(source: str) -> tuple[str, str] | None:
+    """(what kind of source, the text that matched) for a source the policy rejects, or None."""
+    for rule in BANNED:
+        found = rule.pattern.search(source)
+        if found:
+            return rule.kind, found.group(0).strip()
+    return None

@@ -1,0 +1,207 @@
+"""Data uncertainty: figures drawn within their ranges (engine/data_draws.py), in `risk`, and
+`data weakest`, on the tiny world where each number can be worked by hand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from burdenshift.domain.load import load_world
+from burdenshift.engine import data_draws as dd
+from burdenshift.engine.params import from_scenario
+from burdenshift.engine.risk import risk
+from burdenshift.engine.simulate import simulate
+from burdenshift.scenario.schema import Scenario
+
+from .conftest import run_cli
+
+SC = Scenario(horizon=(2026, 2028), deadline=2027)
+
+
+def _set(folder: Path, name: str, key: str, field: str, **cells: str) -> None:
+    """Rewrite cells (value, confidence, note, low, high) of one row of a tiny file."""
+    path = folder / name
+    rows = list(csv.reader(path.read_text().splitlines()))
+    col = {c: i for i, c in enumerate(rows[0])}
+    row = next(r for r in rows if r[:2] == [key, field])
+    for c, v in cells.items():
+        row[col[c]] = v
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+
+
+def test_a_figure_moves_its_array_by_hand(tiny_world):
+    """Europe holds 4 French (high, not drawn) and 2 German tankers (low, range 0-4): with the
+    German figure at 0 Europe has 4 of its 6, at 4 it has 8."""
+    ds = dd.data_space(tiny_world, SC)
+    names = [(f.figure.key, f.figure.field) for f in ds.figures]
+    assert ("DEU:tanker", "quantity") in names and ("FRA:tanker", "quantity") not in names
+    j = names.index(("DEU:tanker", "quantity"))
+    values = np.tile(dd.stated(ds), (2, 1))
+    values[:, j] = [0.0, 4.0]
+    stock = dd.factors(ds, values).stock[:, tiny_world.systems.index("tanker")]
+    np.testing.assert_allclose(stock, [4 / 6, 8 / 6])
+
+
+def test_triangular_and_uniform_draws_keep_their_shape():
+    from burdenshift.domain.figures import Figure
+
+    fig = Figure("holdings.csv", "EUR:x", "quantity", 10, "items", 2026, "s", "low", "n", 1)
+    tri = dd.Drawn(fig, "stock", 0, "g", 4.0, 10.0, 13.0, uniform=False)
+    u = np.linspace(0, 1, 200_001)
+    x = tri.ppf(u)
+    assert x[0] == pytest.approx(4.0) and x[-1] == pytest.approx(13.0)
+    assert float(tri.ppf(np.array([6 / 9]))[0]) == pytest.approx(10.0)  # the mode's quantile
+    assert x.mean() == pytest.approx((4 + 10 + 13) / 3, rel=1e-3)
+    flat = dd.Drawn(fig, "stock", 0, "g", 4.0, 10.0, 13.0, uniform=True)
+    assert flat.ppf(u).mean() == pytest.approx(8.5, rel=1e-3)
+
+
+def test_figures_of_a_group_move_together(tiny_copy):
+    _set(
+        tiny_copy,
+        "lines.csv",
+        "FRA-TANKER",
+        "capacity_per_year",
+        confidence="low",
+        note="weak on purpose",
+        low="0.5",
+        high="2",
+    )
+    _set(
+        tiny_copy,
+        "lines.csv",
+        "FRA-TANKER",
+        "capacity_ceiling_per_year",
+        confidence="low",
+        note="weak on purpose",
+        low="2",
+        high="5",
+    )
+    world = load_world(tiny_copy)
+    ds = dd.data_space(world, SC)
+    line = world.lines.index("FRA-TANKER")
+    u = np.random.default_rng(3).random((500, len(ds.groups)))
+    draws = dd.monte_carlo(ds, u)
+    cap, ceiling = draws.capacity[:, line], draws.ceiling[:, line]
+    # one producer's claims: output and ceiling drawn at the same quantile
+    assert np.all(np.diff(ceiling[np.argsort(cap)]) >= -1e-12)
+
+
+def test_data_at_their_stated_values_change_nothing(tiny_world):
+    ds = dd.data_space(tiny_world, SC)
+    stated = dd.factors(ds, np.tile(dd.stated(ds), (3, 1)))
+    p = from_scenario(tiny_world, SC).repeat(3)
+    plain = simulate(tiny_world, SC, p, detail=False)
+    drawn = simulate(tiny_world, SC, p, detail=False, data=stated)
+    np.testing.assert_array_equal(plain.europe_share, drawn.europe_share)
+    np.testing.assert_array_equal(plain.cost_musd, drawn.cost_musd)
+
+
+def test_with_every_range_collapsed_risk_is_the_present_risk(tiny_copy, tiny_world):
+    """Collapsing each range onto its value leaves nothing to draw: both probabilities equal
+    risk over policy uncertainty alone, draw for draw."""
+    for name in (
+        "allies.csv",
+        "areas.csv",
+        "holdings.csv",
+        "inputs.csv",
+        "lines.csv",
+        "systems.csv",
+    ):
+        path = tiny_copy / name
+        rows = list(csv.reader(path.read_text().splitlines()))
+        for r in rows[1:]:
+            if r[8]:
+                r[8] = r[9] = r[2]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        path.write_text(out.getvalue())
+    collapsed = risk(load_world(tiny_copy), SC, 400, seed=5)
+    present = risk(tiny_world, SC, 400, seed=5)
+    assert collapsed.data_figures == 0 and present.data_figures > 0
+    np.testing.assert_array_equal(collapsed.share_at_deadline, present.share_policy_only)
+    np.testing.assert_array_equal(collapsed.p_target, present.p_target_policy_only)
+
+
+def test_the_standard_error_halves_at_four_times_the_draws(tiny_copy):
+    """Spread of the probability estimate over seeds, with data uncertainty: 4x the draws
+    halves it (binomial sampling), and the reported p_se agrees."""
+    _set(
+        tiny_copy,
+        "holdings.csv",
+        "FRA:tanker",
+        "quantity",
+        confidence="assumption",
+        note="wide on purpose",
+        low="1",
+        high="9",
+    )
+    world = load_world(tiny_copy)
+    a = world.areas.index("air_refuelling")
+    small = [risk(world, SC, 250, seed=s) for s in range(24)]
+    large = [risk(world, SC, 1000, seed=100 + s) for s in range(24)]
+    p_small = np.array([r.p_target[a] for r in small])
+    p_large = np.array([r.p_target[a] for r in large])
+    assert 0.05 < p_small.mean() < 0.95
+    ratio = p_large.std() / p_small.std()
+    assert 0.35 < ratio < 0.7, ratio
+    assert np.mean([r.p_se[a] for r in large]) / np.mean([r.p_se[a] for r in small]) == (
+        pytest.approx(0.5, rel=0.1)
+    )
+
+
+def test_data_weakest_ranks_a_planted_figure_first(tiny_copy):
+    _set(
+        tiny_copy,
+        "holdings.csv",
+        "FRA:tanker",
+        "quantity",
+        confidence="assumption",
+        note="planted",
+        low="0.5",
+        high="40",
+    )
+    proc = run_cli("data", "weakest", "--data", str(tiny_copy), "--json", "--top", "3")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    first = out["figures"][0]
+    assert (first["key"], first["field"], first["area"]) == (
+        "FRA:tanker",
+        "quantity",
+        "air_refuelling",
+    )
+    assert (first["low"], first["high"], first["confidence"]) == (0.5, 40.0, "assumption")
+    assert first["source"] and first["swing"] > 0
+    swings = [r["swing"] for r in out["figures"]]
+    assert swings == sorted(swings, reverse=True)
+    assert out["run"]["engine"] == "weakest"
+
+
+def test_data_weakest_unknown_area_is_a_user_error():
+    proc = run_cli("data", "weakest", "--area", "space_lasers")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--area" in proc.stderr
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.9])
+def test_budget_shocks_correlate_across_allies_as_stated(default_world, rho):
+    from burdenshift.engine import draws
+
+    sc = Scenario()
+    sp = draws.space(default_world, sc)
+    unc = sp.uncertainty
+    shared = unc.budget_realisation.model_copy(update={"correlation": rho})
+    sp = draws.Space(unc.model_copy(update={"budget_realisation": shared}), sp.columns)
+    u = draws.monte_carlo(sp, 20_000, np.random.default_rng(11))
+    europe = np.asarray(default_world.europe_mask(sc.europe_includes_canada))
+    m = draws.to_params(default_world, sc, sp, u).budget_multiplier[:, europe]
+    c = np.corrcoef(m.T)
+    pairwise = (c.sum() - len(c)) / (len(c) ** 2 - len(c))
+    assert pairwise == pytest.approx(rho, abs=0.03)
+    assert m.mean() == pytest.approx(0.95, abs=0.01)
