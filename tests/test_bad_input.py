@@ -90,7 +90,12 @@ def test_bad_override_value(tmp_path):
             "tanker,unit_cost_musd,100,EUR",
             ("unit 'EUR'", "USD_m"),
         ),
-        ("systems.csv", "2026,hand-worked test world,high,\nhq", "2026,,high,\nhq", ("no source",)),
+        (
+            "systems.csv",
+            "2026,hand-worked test world,high,,,\nhq",
+            "2026,,high,,,\nhq",
+            ("no source",),
+        ),
         ("allies.yaml", "region: europe}", "region: europe", ("allies.yaml", "YAML")),
         ("lines.yaml", "system: tanker}", "system: blimp}", ("lines.yaml", "blimp")),
     ],

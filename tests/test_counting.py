@@ -25,7 +25,9 @@ from burdenshift.errors import InputError
 from burdenshift.scenario.apply import applied_world
 from burdenshift.scenario.schema import Scenario
 
-HEADER = "key,field,value,unit,year,source,confidence,note\n"
+from .conftest import with_ranges
+
+HEADER = "key,field,value,unit,year,source,confidence,note,low,high\n"
 SETS = """default: hand
 sets:
   hand: {name: Hand-worked set, description: for tests, fallback: null}
@@ -50,7 +52,7 @@ def world_with(folder: Path, **tables: str):
     folder = fresh
     for name, text in tables.items():
         stem, ext = name.rsplit("_", 1)
-        body = text if ext == "yaml" else HEADER + text
+        body = text if ext == "yaml" else with_ranges(HEADER + text)
         (folder / f"{stem}.{ext}").write_text(body)
     return load_world(folder)
 
@@ -279,8 +281,8 @@ def test_invariants_on_random_tiny_worlds(tiny_copy):
 
 def test_a_requirement_file_named_by_a_scenario_file(tiny_copy, tmp_path):
     (tmp_path / "mine.csv").write_text(
-        HEADER + "air_refuelling:offload_t,quantity,2400,cu,2026,my study,assumption,a guess\n"
-        "c2:hq,quantity,3,cu,2026,my study,assumption,a guess\n"
+        HEADER + "air_refuelling:offload_t,quantity,2400,cu,2026,my study,assumption,a guess,"
+        "1200,3600\nc2:hq,quantity,3,cu,2026,my study,assumption,a guess,2,4\n"
     )
     (tmp_path / "sc.yaml").write_text(
         "horizon: [2026, 2029]\ndeadline: 2027\nrequirement: mine.csv\n"

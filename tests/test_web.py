@@ -405,3 +405,36 @@ def test_plan_job_reports_solver_progress_and_cancel_stops_the_solver(client):
     s = _wait(client, started["id"], lambda s: s["state"] != "running")
     assert s["state"] == "cancelled" and s["result"] is None
     assert s["progress"] < 0.9  # stopped inside a solve, before the plan was done
+
+
+@pytest.mark.browser
+def test_the_sources_panel_links_its_sources_and_fits_1024_pixels(server):
+    """Every figure's range, confidence, note and linked source, in a 1,024-pixel window
+    without a horizontal scroll bar."""
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 800})
+        try:
+            page.goto(server + "/")
+            page.wait_for_selector("#area-table table")
+            page.select_option("#source-area", "munitions")
+            page.locator("#sources-panel summary").click()
+            page.wait_for_selector("#sources table tbody tr")
+            head = page.locator("#sources thead").inner_text()
+            assert "range" in head and "confidence" in head and "source and note" in head
+            row = page.locator("#sources tbody tr", has_text="EUR:shell_155 · quantity")
+            assert row.count() == 1
+            text = row.inner_text()
+            assert "300000–2000000" in text and "assumption" in text
+            assert row.locator("a[href^='https://']").count() >= 1
+            assert row.locator("details.note").count() == 1
+            assert page.locator("a[href^='javascript:']").count() == 0
+            wide = page.evaluate(
+                "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+            )
+            assert not wide, "the page scrolls sideways at 1,024 px"
+        finally:
+            browser.close()

@@ -171,6 +171,11 @@ TABLES: dict[str, dict[str, FieldSpec]] = {
         "planned_capacity_per_year": FieldSpec(
             "items_per_year", required=False, default=0.0, upper=MAX_ITEMS
         ),
+        # what a producer says the line can make, beside what it delivers (capacity_per_year):
+        # kept for the record and shown in `data sources`; no engine counts it as output
+        "claimed_capacity_per_year": FieldSpec(
+            "items_per_year", required=False, default=0.0, upper=MAX_ITEMS
+        ),
         # the default 0 means "none planned"; a given year lies in the planning window
         "planned_capacity_year": FieldSpec(
             "year",

@@ -28,6 +28,8 @@ padding:.25rem .5rem;text-align:right}td:first-child,th:first-child{text-align:l
 grid-template-columns:max-content 1fr;gap:.15rem .8rem}dl.measures dt{font-weight:600}
 dl.measures dd{margin:0}.engine{color:#1f4e9c;font-size:.9rem;margin:.2rem 0}
 caption{caption-side:top;text-align:left;color:#555;font-size:.8rem;padding:.2rem 0}
+.sources table{table-layout:fixed;width:100%;font-size:.8rem}.sources td{text-align:left;
+vertical-align:top;overflow-wrap:anywhere}
 """
 
 FORCE_SHARE = "share of the allied force"
@@ -223,11 +225,31 @@ def _verdict(engine: str, p: dict[str, Any]) -> str:
     )
 
 
+class Html(str):
+    """A table cell that is markup already (escaped where it came from user text)."""
+
+
+_URL = re.compile(r"(https?://[^\s;,<>\"')]+)")
+
+
+def linked(text: str) -> str:
+    """Escaped text with its URLs as links."""
+    parts = _URL.split(text)
+    return "".join(
+        f"<a href='{html.escape(p, quote=True)}' rel='noopener noreferrer'>{html.escape(p)}</a>"
+        if i % 2
+        else html.escape(p)
+        for i, p in enumerate(parts)
+    )
+
+
+def _cell(c: Any) -> str:
+    return str(c) if isinstance(c, Html) else html.escape(_fmt(c))
+
+
 def _table(headers: list[str], rows: list[list[Any]], caption: str = "") -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in r) + "</tr>" for r in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -575,22 +597,35 @@ def render_runs(
         rows = [
             [
                 s["table"],
-                s["key"],
-                s["field"],
+                f"{s['key']} · {s['field']}",
                 s["value"],
+                f"{s['low']:g}–{s['high']:g}" if s.get("low") is not None else "",
                 s["unit"],
                 s["year"],
                 s["confidence"],
-                s["source"],
+                Html(linked(s["source"])),
+                Html(linked(s.get("note") or "")),
             ]
             for s in sources
         ]
         parts.append(
-            "<details><summary>Data sources: every figure</summary>"
+            "<details><summary>Data sources: every figure, with its range, source and note"
+            "</summary><div class='sources'>"
             + _table(
-                ["table", "key", "field", "value", "unit", "year", "confidence", "source"], rows
+                [
+                    "table",
+                    "figure",
+                    "value",
+                    "range",
+                    "unit",
+                    "year",
+                    "confidence",
+                    "source",
+                    "note",
+                ],
+                rows,
             )
-            + "</details>"
+            + "</div></details>"
         )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>burdenshift report"

@@ -486,10 +486,21 @@ async function init() {
   await loadRuns();
 }
 
+// a source's URLs as links (the text escaped first, so the links are the only markup)
+const linked = (text) => String(text ?? "").split(/(https?:\/\/[^\s;,<>"')]+)/g)
+  .map((part, i) => (i % 2
+    ? `<a href="${esc(part)}" rel="noopener noreferrer" target="_blank">${esc(part)}</a>`
+    : esc(part))).join("");
+
 async function showSources() {
   const rows = await api(`/api/sources?area=${encodeURIComponent($("source-area").value)}`);
-  $("sources").innerHTML = "<div class=\"text\">" + table(["key", "field", "value", "unit", "year", "confidence", "source"],
-    rows.map((r) => [r.key, r.field, r.value, r.unit, r.year, r.confidence, r.source])) + "</div>";
+  const range = (r) => (r.low === null || r.low === undefined) ? "" : `${r.low}–${r.high}`;
+  const source = (r) => ({html: linked(r.source) + (r.note
+    ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
+  $("sources").innerHTML = "<div class=\"text sources\">" + table(
+    ["figure", "value", "range", "unit", "year", "confidence", "source and note"],
+    rows.map((r) => [`${r.key} · ${r.field}`, r.value, range(r), r.unit, r.year, r.confidence,
+      source(r)])) + "</div>";
 }
 
 init();
