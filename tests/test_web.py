@@ -420,9 +420,10 @@ def test_the_sources_panel_links_its_sources_and_fits_1024_pixels(server):
         try:
             page.goto(server + "/")
             page.wait_for_selector("#area-table table")
-            page.select_option("#source-area", "munitions")
             page.locator("#sources-panel summary").click()
             page.wait_for_selector("#sources table tbody tr")
+            page.select_option("#source-area", "munitions")
+            page.wait_for_selector("#sources tbody tr:has-text('EUR:shell_155')")
             head = page.locator("#sources thead").inner_text()
             assert "range" in head and "confidence" in head and "source and note" in head
             row = page.locator("#sources tbody tr", has_text="EUR:shell_155 · quantity")
