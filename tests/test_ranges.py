@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from burdenshift.domain.checks import check_all
@@ -73,3 +74,27 @@ def test_data_sources_shows_the_range(tiny_copy):
     assert (row["low"], row["high"]) == (2.0, 9.0)
     table = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "200"})
     assert "2–9" in table.stdout
+
+
+def test_gdp_is_put_on_the_one_money_basis(tiny_copy):
+    """allies.csv gives GDP in its year's dollars; `gdp_price_factor` puts it in constant 2025
+    USD, and every budget follows (a tiny world without the row keeps factor 1)."""
+    from burdenshift.domain.load import load_world
+    from burdenshift.engine import counting
+    from burdenshift.scenario.schema import Scenario
+
+    years = np.array([2027, 2028])
+    import shutil
+
+    plain = load_world(tiny_copy)
+    other = tiny_copy.parent / "deflated"  # worlds are cached by folder
+    shutil.copytree(tiny_copy, other)
+    with (other / "parameters.csv").open("a") as f:
+        f.write("gdp_price_factor,value,1.25,factor,2026,hand-worked test world,high,,,\n")
+    deflated = load_world(other)
+    np.testing.assert_allclose(deflated.gdp_usd_bn, plain.gdp_usd_bn / 1.25)
+    sc = Scenario(horizon=(2026, 2028), deadline=2027)
+    np.testing.assert_allclose(
+        counting.procurement_money(deflated, sc, years),
+        counting.procurement_money(plain, sc, years) / 1.25,
+    )

@@ -234,7 +234,7 @@ def check_required(raw: RawData) -> list[InputError]:
                     )
                 )
     for name in PARAMETERS:
-        if missing("parameters.csv", name, "value"):
+        if PARAMETERS[name].required and missing("parameters.csv", name, "value"):
             out.append(
                 InputError(
                     f"parameter '{name}' is missing",

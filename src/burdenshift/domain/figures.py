@@ -252,6 +252,11 @@ PARAMETERS: dict[str, FieldSpec] = {
     # and the steepest learning ever reported is about 0.7
     "learning_rate": FieldSpec("share", lower=0.5, upper=1.0),
     "variant_fixed_cost_musd": FieldSpec("USD_m", upper=MAX_UNIT_MUSD),
+    # GDP in allies.csv is in the source year's current dollars; dividing by this factor (US
+    # prices of that year over 2025's) puts budgets on the data's one basis, constant 2025 USD
+    "gdp_price_factor": FieldSpec(
+        "factor", required=False, default=1.0, lower=0.5, upper=2.0, positive=True
+    ),
 }
 
 

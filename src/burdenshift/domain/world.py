@@ -220,7 +220,9 @@ def build_world(raw: RawData) -> World:
     system_metric = np.array(
         [metrics.index(f"{s.area}:{s.metric}") for s in systems_f.systems.values()], dtype=int
     )
-    gdp = arr("allies.csv", allies, "gdp_usd_bn")
+    param = {f.key: f.value for f in figs if f.table == "parameters.csv"}
+    # constant 2025 USD, the data's one money basis (allies.csv gives current dollars)
+    gdp = arr("allies.csv", allies, "gdp_usd_bn") / param.get("gdp_price_factor", 1.0)
     defence_pct = arr("allies.csv", allies, "defence_pct_gdp")
     equipment = arr("allies.csv", allies, "equipment_share")
 
@@ -262,7 +264,6 @@ def build_world(raw: RawData) -> World:
         dtype=float,
     ).reshape(len(lines), len(inputs))
     line_country = np.array([allies.index(ln.country) for ln in all_lines.values()], dtype=int)
-    param = {f.key: f.value for f in figs if f.table == "parameters.csv"}
 
     return World(
         **_requirements(raw, metrics, value, weak),
