@@ -217,9 +217,14 @@ def stated(ds: DataSpace) -> np.ndarray:
 
 def monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
     """Factors for uniform points (batch × groups): each figure at its group's quantile."""
-    gi = ds.group_index
-    values = np.column_stack([f.ppf(u[:, gi[j]]) for j, f in enumerate(ds.figures)])
-    return factors(ds, values.reshape(u.shape[0], len(ds.figures)))
+    q = u[:, ds.group_index]  # (batch, figure): each figure at its group's quantile
+    a, c, b = (np.array([getattr(f, k) for f in ds.figures]) for k in ("low", "mode", "high"))
+    flat = np.array([f.uniform for f in ds.figures])
+    cut = np.where(flat, 0.0, (c - a) / (b - a))
+    lower = a + np.sqrt(q * (b - a) * (c - a))
+    upper = b - np.sqrt((1.0 - q) * (b - a) * (b - c))
+    values = np.where(flat, a + (b - a) * q, np.where(q < cut, lower, upper))
+    return factors(ds, values)
 
 
 @dataclass(frozen=True)

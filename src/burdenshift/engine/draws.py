@@ -190,6 +190,19 @@ CHUNK = 5_000
 """Draws per vectorised pass: large enough to amortise, small enough to stay in cache."""
 
 
+@dataclass(frozen=True)
+class Job:
+    """Points of the unit cube to simulate, what to keep of each chunk, the data drawn for them
+    (None: the data as stated), and the chunk size."""
+
+    u: np.ndarray
+    keep: Callable[[Simulation], Any]
+    data: tuple[DataSpace, np.ndarray] | None = None
+    chunk: int = 0
+    counts: bool = True
+    """Report this job's chunks to `progress`."""
+
+
 def evaluate(
     world: World,
     scenario: Scenario,
@@ -200,33 +213,50 @@ def evaluate(
     threads: int | None = None,
     data: tuple[DataSpace, np.ndarray] | None = None,
 ) -> list[T]:
-    """`keep(simulate(...))` for each chunk of the points `u`, in chunk order.
+    """`keep(simulate(...))` for each chunk of the points `u`, in chunk order (`data`: the drawn
+    figures and their uniform points, one row per point of `u`)."""
+    return evaluate_jobs(world, scenario, sp, [Job(u, keep, data)], progress, threads)[0]
+
+
+def evaluate_jobs(
+    world: World,
+    scenario: Scenario,
+    sp: Space,
+    jobs: list[Job],
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+) -> list[list[Any]]:
+    """Each job's kept chunks, all chunks of all jobs sharing one pool of threads.
 
     Chunks run on `threads` threads (default: every core), BLAS held to one thread each so the
     cores are not oversubscribed; numpy releases the interpreter lock in its array work, so two
     cores run two chunks at once. Each chunk's numbers do not depend on the thread count.
     `progress` runs in this thread and may raise to stop early (pending chunks are dropped).
-    `data`: the drawn figures and their uniform points (one row per point of `u`).
     """
     from threadpoolctl import threadpool_limits
 
-    def one(start: int) -> T:
-        params = to_params(world, scenario, sp, u[start : start + CHUNK])
+    def one(job: Job, start: int, size: int) -> Any:
+        params = to_params(world, scenario, sp, job.u[start : start + size])
         drawn = None
-        if data is not None and data[0].figures:
-            drawn = data_draws.monte_carlo(data[0], data[1][start : start + CHUNK])
-        return keep(simulate(world, scenario, params, detail=False, data=drawn))
+        if job.data is not None and job.data[0].figures:
+            drawn = data_draws.monte_carlo(job.data[0], job.data[1][start : start + size])
+        return job.keep(simulate(world, scenario, params, detail=False, data=drawn))
 
-    starts = range(0, u.shape[0], CHUNK)
-    n_threads = max(1, min(threads or os.cpu_count() or 1, len(starts)))
-    out: list[T] = []
+    tasks = [
+        (j, job, start, job.chunk or CHUNK)
+        for j, job in enumerate(jobs)
+        for start in range(0, job.u.shape[0], job.chunk or CHUNK)
+    ]
+    n_threads = max(1, min(threads or os.cpu_count() or 1, len(tasks)))
+    out: list[list[Any]] = [[] for _ in jobs]
     with threadpool_limits(1, user_api="blas"):
         pool = ThreadPoolExecutor(n_threads)
         try:
-            for start, fut in zip(starts, [pool.submit(one, s) for s in starts], strict=True):
-                out.append(fut.result())
-                if progress is not None:
-                    progress(min(CHUNK, u.shape[0] - start))
+            futures = [pool.submit(one, job, start, size) for _, job, start, size in tasks]
+            for (j, job, start, size), fut in zip(tasks, futures, strict=True):
+                out[j].append(fut.result())
+                if progress is not None and job.counts:
+                    progress(min(size, job.u.shape[0] - start))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     return out

@@ -168,15 +168,22 @@ def risk(
             sim.europe_share,
         )
 
-    parts = draws.evaluate(world, scenario, sp, u, keep, progress, threads, (ds, ud))
-    share, held, gap, cost, by_year = (np.concatenate(x) for x in zip(*parts, strict=True))
-    policy = share
-    if ds.figures:
-        first = u[: min(n_draws, POLICY_ONLY_DRAWS)]
-        alone = draws.evaluate(
-            world, scenario, sp, first, lambda sim: sim.europe_share[:, :, dl], None, threads
-        )
-        policy = np.concatenate(alone)
+    # the policy-only draws share the pool with the main ones, in smaller chunks that balance
+    # the threads' loads
+    first = u[: min(n_draws, POLICY_ONLY_DRAWS)] if ds.figures else u[:0]
+    main, alone = draws.evaluate_jobs(
+        world,
+        scenario,
+        sp,
+        [
+            draws.Job(u, keep, (ds, ud)),
+            draws.Job(first, lambda sim: sim.europe_share[:, :, dl], chunk=1_250, counts=False),
+        ],
+        progress,
+        threads,
+    )
+    share, held, gap, cost, by_year = (np.concatenate(x) for x in zip(*main, strict=True))
+    policy = np.concatenate(alone) if alone else share
     return RiskResult(
         draws=n_draws,
         seed=seed,
