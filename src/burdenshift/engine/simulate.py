@@ -165,8 +165,18 @@ def simulate(
     n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
     europe = world.europe_mask(scenario.europe_includes_canada)
     s2m = world.system_to_metric()
-    l2s = np.zeros((n_line, n_sys))
-    l2s[np.arange(n_line), world.line_system] = 1.0
+    # lines grouped by the system each makes: a line's output is summed per system by
+    # `reduceat` over the groups, never through a dense line × system product
+    by_system = np.argsort(world.line_system, kind="stable")
+    sorted_system = world.line_system[by_system]
+    group_start = np.flatnonzero(np.r_[True, sorted_system[1:] != sorted_system[:-1]])
+    made = sorted_system[group_start]
+
+    def per_system(per_line: np.ndarray) -> np.ndarray:
+        out = np.zeros((per_line.shape[0], n_sys))
+        out[:, made] = np.add.reduceat(per_line[:, by_system], group_start, axis=1)
+        return out
+
     line_metric = world.system_metric[world.line_system]
     l2m = (line_metric[:, None] == np.arange(len(world.metrics))[None, :]).astype(float)
 
@@ -368,7 +378,7 @@ def simulate(
             for lag, lines in lag_groups:
                 incoming[ti + lag][:, lines] += delivered[:, lines]
             arrived = incoming[ti]
-            added = arrived @ l2s
+            added = per_system(arrived)
             stock = stock - retired + added
             given = np.minimum(sent[None, :, ti], np.maximum(stock, 0.0))
             stock = stock - given
