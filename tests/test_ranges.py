@@ -98,3 +98,19 @@ def test_gdp_is_put_on_the_one_money_basis(tiny_copy):
         counting.procurement_money(deflated, sc, years),
         counting.procurement_money(plain, sc, years) / 1.25,
     )
+
+
+def test_every_weak_shipped_figure_has_an_ordered_range_and_says_why():
+    from burdenshift.domain.load import load_raw
+
+    weak = [f for f in load_raw().figures if f.weak]
+    assert weak
+    for f in weak:
+        assert f.low is not None and f.high is not None, (f.table, f.key, f.field)
+        assert f.low <= f.value <= f.high, (f.table, f.key, f.field)
+        assert "range" in f.note.lower(), (f.table, f.key, f.field)
+
+
+def test_data_sources_prints_the_note(tiny_copy):
+    proc = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "240"})
+    assert proc.returncode == 0 and "│ note" in proc.stdout and "weak on" in proc.stdout

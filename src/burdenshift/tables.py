@@ -255,7 +255,19 @@ def print_scenarios(items: list[tuple[str, Any]]) -> None:
 
 def print_sources(rows: list[dict[str, Any]]) -> None:
     table = Table(title=f"{len(rows)} figures", title_justify="left")
-    for col in ("table", "key", "field", "value", "range", "unit", "year", "confidence", "source"):
+    cols = (
+        "table",
+        "key",
+        "field",
+        "value",
+        "range",
+        "unit",
+        "year",
+        "confidence",
+        "source",
+        "note",
+    )
+    for col in cols:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -268,6 +280,7 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
             plain(r["year"]),
             plain(r["confidence"]),
             plain(r["source"]),
+            plain(r.get("note") or ""),
         )
     console.print(table)
 
