@@ -113,4 +113,4 @@ def test_every_weak_shipped_figure_has_an_ordered_range_and_says_why():
 
 def test_data_sources_prints_the_note(tiny_copy):
     proc = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "240"})
-    assert proc.returncode == 0 and "│ note" in proc.stdout and "weak on" in proc.stdout
+    assert proc.returncode == 0 and "┃ note" in proc.stdout and "weak on" in proc.stdout
