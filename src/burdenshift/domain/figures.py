@@ -255,7 +255,7 @@ PARAMETERS: dict[str, FieldSpec] = {
     # GDP in allies.csv is in the source year's current dollars; dividing by this factor (US
     # prices of that year over 2025's) puts budgets on the data's one basis, constant 2025 USD
     "gdp_price_factor": FieldSpec(
-        "factor", required=False, default=1.0, lower=0.5, upper=2.0, positive=True
+        "factor", required=False, default=1.0, lower=0.1, upper=20.0, positive=True
     ),
 }
 

@@ -255,30 +255,42 @@ def project_capability(
     line_access = (
         np.ones(len(world.lines)) if relax == "licences" else access[:, europe].max(axis=1)
     )
-    avail = cap * (world.europe_share * line_access)[:, None]
-    if relax != "inputs":
-        uses = world.input_use * (~world.line_is_us)[:, None]
-        need = uses.T @ avail  # (input, year)
-        supply = (
-            world.input_supply_per_year[:, None]
-            * (1 + world.input_max_growth_share[:, None]) ** (years - base)[None, :]
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale_k = np.where(need > 0, np.minimum(1.0, supply / need), 1.0)
-        line_scale = np.where(uses[:, :, None] > 0, scale_k[None, :, :], 1.0).min(axis=1)
-        avail = avail * line_scale
-    avail[:, 0] = 0.0  # holdings are counted in the base year; deliveries start the year after
+    def available(capacity: np.ndarray) -> np.ndarray:
+        """(line, year) items Europe may receive from a capacity path, inputs rationed."""
+        out = capacity * (world.europe_share * line_access)[:, None]
+        if relax != "inputs":
+            uses = world.input_use * (~world.line_is_us)[:, None]
+            need = uses.T @ out  # (input, year)
+            supply = (
+                world.input_supply_per_year[:, None]
+                * (1 + world.input_max_growth_share[:, None]) ** (years - base)[None, :]
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale_k = np.where(need > 0, np.minimum(1.0, supply / need), 1.0)
+            line_scale = np.where(uses[:, :, None] > 0, scale_k[None, :, :], 1.0).min(axis=1)
+            out = out * line_scale
+        out[:, 0] = 0.0  # holdings are counted in the base year; deliveries start the year after
+        return out
+
+    avail = available(cap)
     if relax != "budget":
         price = world.unit_cost_musd[world.line_system]
-        # only capacity beyond what is already financed is paid for
-        extra = cap - committed
-        added = np.diff(extra, axis=1, prepend=extra[:, :1])
-        cost = price @ avail + world.capex_musd_per_unit_capacity @ np.maximum(added, 0)
         money = counting.procurement_money(world, scenario, years) * p.budget_multiplier[0][:, None]
         money = (money * europe[:, None]).sum(0)
+        # money buys today's output first, then the ramp (only capacity beyond what is already
+        # financed is paid for): the fastest ramp never delivers less than today's rates
+        floor = available(committed.astype(float))
+        floor_cost = price @ floor
+        extra = cap - committed
+        added = np.diff(extra, axis=1, prepend=extra[:, :1])
+        ramp_cost = price @ (avail - floor) + world.capex_musd_per_unit_capacity @ np.maximum(
+            added, 0
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(cost > 0, np.minimum(1.0, money / cost), 1.0)
-        avail = avail * scale[None, :]
+            floor_share = np.where(floor_cost > 0, np.minimum(1.0, money / floor_cost), 1.0)
+            left = np.maximum(0.0, money - floor_cost)
+            ramp_share = np.where(ramp_cost > 0, np.minimum(1.0, left / ramp_cost), 1.0)
+        avail = floor * floor_share[None, :] + (avail - floor) * ramp_share[None, :]
     deliveries = np.zeros((len(world.systems), len(years)))
     np.add.at(deliveries, world.line_system, counting.arrivals(world, avail))
     keep = 1.0 - 1.0 / world.service_life_years
