@@ -66,7 +66,7 @@ def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
     # twelve tasks: runs that finish together are stored together, so with a handful the first
     # stored result could already be the last
     text = (
-        SWEEP.replace("draws: 300", "draws: 4000")
+        SWEEP.replace("draws: 300", "draws: 2000")
         .replace("[assess, simulate, risk]", "[risk]")
         .replace("[0.8, 1.2]", "[0.7, 0.8, 0.9, 1.0, 1.1, 1.2]")
     )
