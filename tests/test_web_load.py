@@ -14,7 +14,7 @@ import time
 from tests.test_web import server  # noqa: F401  (the uvicorn fixture)
 
 CLIENTS = int(os.environ.get("BURDENSHIFT_LOAD_CLIENTS", "50"))
-SECONDS = float(os.environ.get("BURDENSHIFT_LOAD_SECONDS", "20"))
+SECONDS = float(os.environ.get("BURDENSHIFT_LOAD_SECONDS", "12"))
 MAX_REQUESTS = 20_000
 BODIES = [
     ("/api/assess", {}),
