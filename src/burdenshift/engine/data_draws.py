@@ -25,6 +25,7 @@ proxies (they share the public factors behind them), and wartime use rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,13 +62,16 @@ class Drawn:
     uniform: bool
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        a, c, b = self.low, self.mode, self.high
-        if self.uniform:
-            return a + (b - a) * u
-        cut = (c - a) / (b - a)
-        lower = a + np.sqrt(u * (b - a) * (c - a))
-        upper = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
-        return np.where(u < cut, lower, upper)
+        return _ppf(u, self.low, self.mode, self.high, self.uniform)
+
+
+def _ppf(u: Any, a: Any, c: Any, b: Any, flat: Any) -> np.ndarray:
+    """Inverse CDF of uniform (`flat`) or triangular (low a, mode c, high b) ranges; scalars or
+    arrays broadcast against the quantiles u."""
+    cut = np.where(flat, 0.0, (c - a) / (b - a))
+    lower = a + np.sqrt(u * (b - a) * (c - a))
+    upper = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+    return np.where(flat, a + (b - a) * u, np.where(u < cut, lower, upper))
 
 
 @dataclass(frozen=True)
@@ -220,11 +224,7 @@ def monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
     q = u[:, ds.group_index]  # (batch, figure): each figure at its group's quantile
     a, c, b = (np.array([getattr(f, k) for f in ds.figures]) for k in ("low", "mode", "high"))
     flat = np.array([f.uniform for f in ds.figures])
-    cut = np.where(flat, 0.0, (c - a) / (b - a))
-    lower = a + np.sqrt(q * (b - a) * (c - a))
-    upper = b - np.sqrt((1.0 - q) * (b - a) * (b - c))
-    values = np.where(flat, a + (b - a) * q, np.where(q < cut, lower, upper))
-    return factors(ds, values)
+    return factors(ds, _ppf(q, a, c, b, flat))
 
 
 @dataclass(frozen=True)
