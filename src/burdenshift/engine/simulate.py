@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
@@ -165,17 +166,15 @@ def simulate(
     n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
     europe = world.europe_mask(scenario.europe_includes_canada)
     s2m = world.system_to_metric()
-    # lines grouped by the system each makes: a line's output is summed per system by
-    # `reduceat` over the groups, never through a dense line × system product
-    by_system = np.argsort(world.line_system, kind="stable")
-    sorted_system = world.line_system[by_system]
-    group_start = np.flatnonzero(np.r_[True, sorted_system[1:] != sorted_system[:-1]])
-    made = sorted_system[group_start]
+    # a line's output is summed per system through a sparse line -> system indicator (one
+    # non-zero per line): linear in the lines, never a dense line × system product, and
+    # several times faster than `reduceat` over groups of columns
+    to_system = sparse.csr_array(
+        (np.ones(n_line), (np.arange(n_line), world.line_system)), shape=(n_line, n_sys)
+    )
 
     def per_system(per_line: np.ndarray) -> np.ndarray:
-        out = np.zeros((per_line.shape[0], n_sys))
-        out[:, made] = np.add.reduceat(per_line[:, by_system], group_start, axis=1)
-        return out
+        return np.asarray(per_line @ to_system)
 
     line_metric = world.system_metric[world.line_system]
     l2m = (line_metric[:, None] == np.arange(len(world.metrics))[None, :]).astype(float)
