@@ -4,7 +4,8 @@ An analyst must be able to cite every figure in a briefing, so a source names th
 publisher, title and date, then the URL where it was read. Three kinds of source never qualify,
 wherever they appear in the source text: an adversary's state-controlled outlets, forums and
 boards, and file paths or design notes (a modelling choice is labelled `assumption` and a
-definition `definition`, each with its reasoning in the note).
+definition `definition`, each with its reasoning in the note). A citation that is only a URL
+names nothing an analyst can cite, so each citation must begin with its publisher.
 """
 
 from __future__ import annotations
@@ -54,10 +55,18 @@ FIX = (
 )
 
 
+UNNAMED_KIND = "a bare URL that names no publisher, title or date"
+UNNAMED = re.compile(r"(?:^|;)\s*(https?://\S+)", re.IGNORECASE)
+"""A citation (the source text, or one of its parts separated by ';') that is a bare URL."""
+
+
 def breach(source: str) -> tuple[str, str] | None:
     """(what kind of source, the text that matched) for a source the policy rejects, or None."""
     for rule in BANNED:
         found = rule.pattern.search(source)
         if found:
             return rule.kind, found.group(0).strip()
+    bare = UNNAMED.search(source)
+    if bare:
+        return UNNAMED_KIND, bare.group(1)
     return None
