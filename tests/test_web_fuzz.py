@@ -50,7 +50,6 @@ FUZZ = settings(
 )
 
 
-
 def _never_500(case, timeout: float = 10) -> None:
     response = case.call(timeout=timeout)
     assert response.status_code < 500, response.text

@@ -255,6 +255,7 @@ def project_capability(
     line_access = (
         np.ones(len(world.lines)) if relax == "licences" else access[:, europe].max(axis=1)
     )
+
     def available(capacity: np.ndarray) -> np.ndarray:
         """(line, year) items Europe may receive from a capacity path, inputs rationed."""
         out = capacity * (world.europe_share * line_access)[:, None]

@@ -188,9 +188,7 @@ def simulate(
     if data is not None:
         us_now = (world.us_contribution * world.us_availability * data.us) @ s2m
         req_run = req[None, :, :] * data.requirement[:, :, None]
-    ceiling = world.capacity_ceiling_per_year[None, :] * (
-        data.ceiling if data is not None else 1.0
-    )
+    ceiling = world.capacity_ceiling_per_year[None, :] * (data.ceiling if data is not None else 1.0)
     us_share = counting.us_path(p, years)[:, world.metric_area, :]
     target = counting.targets(world, scenario)
     metric_target = target[world.metric_area]
@@ -208,11 +206,7 @@ def simulate(
     line_value = world.value_per_unit[world.line_system]
     retire = 1.0 / world.service_life_years
     lead = np.maximum(world.lead_time_years[None, :] + p.lead_delay_years[:, None], 1)
-    ramp = (
-        world.max_ramp_share_per_year[None, :]
-        * p.ramp_realisation[:, None]
-        * ceiling
-    )
+    ramp = world.max_ramp_share_per_year[None, :] * p.ramp_realisation[:, None] * ceiling
     european_line = ~world.line_is_us
     uses = world.input_use * european_line[:, None]
     growth = (1.0 + world.input_max_growth_share)[None, :] ** (years - world.base_year)[:, None]
