@@ -76,9 +76,11 @@ def test_lean_simulate_keeps_shares_gaps_and_costs(default_world):
     )
     full = simulate(default_world, sc, params)
     lean = simulate(default_world, sc, params, detail=False)
-    for name in ("europe_share", "gap", "us_share", "purchases_musd", "capex_musd"):
+    for name in ("europe_share", "gap", "purchases_musd", "capex_musd"):
         np.testing.assert_array_equal(getattr(lean, name), getattr(full, name))
     assert lean.stock.shape[1] == 0 and lean.line_output.shape[1] == 0
+    assert lean.us_share.shape[1] == lean.force_share.shape[1] == 0
+    assert full.us_share.shape == full.europe_share.shape
 
 
 def test_probabilities_and_standard_errors(default_world):

@@ -157,7 +157,8 @@ def simulate(
     detail: bool = True,
     data: DataDraws | None = None,
 ) -> Simulation:
-    """`detail=False` leaves the histories per metric, system and line empty (zero-width):
+    """`detail=False` leaves the histories per metric, system and line, and the US and force
+    shares, empty (zero-width):
     `risk` and `sensitivity` need only shares, gaps and costs, and skip copying the rest.
     `data`: figures drawn within their ranges (`engine.data_draws`), one row per batch row."""
     p = params if params is not None else from_scenario(world, scenario)
@@ -216,7 +217,7 @@ def simulate(
     buyers = np.flatnonzero(europe)
 
     users = [(k, np.flatnonzero(uses[:, k] > 0)) for k in range(uses.shape[1])]
-    no_ramp, full_target = np.zeros((1, n_line)), np.ones_like(target[world.metric_area])
+    full_target = np.ones_like(target[world.metric_area])
 
     def avail(cap: np.ndarray, supply_t: np.ndarray) -> np.ndarray:
         """Items each line can deliver to Europe this year, after rationing critical inputs."""
@@ -251,6 +252,8 @@ def simulate(
         if due < n_t:
             arrivals[due, :, line_i] += planned[line_i]
     now = lead == 1
+    # what a line could add in a year toward demand, and items per unit of money
+    growth, per_price = np.minimum(ramp, ceiling), 1.0 / price
     # what buyers can pay without exceeding their orders, counting the extra output new
     # capacity delivers at once
     per_unit = capex_unit + np.where(now, price * world.europe_share[None, :], 0.0)
@@ -259,8 +262,8 @@ def simulate(
     # year-major while filling (contiguous writes); returned as (batch, …, year) views
     n_area, n_metric = len(world.areas), len(world.metrics)
     out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
-    out_us = np.zeros((n_t, n_b, n_area))
-    out_force = np.zeros((n_t, n_b, n_area))
+    n_area_out = n_area if detail else 0
+    out_us, out_force = np.zeros((n_t, n_b, n_area_out)), np.zeros((n_t, n_b, n_area_out))
     n_metric_out, n_sys_out, n_line_out = (n_metric, n_sys, n_line) if detail else (0, 0, 0)
     out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric_out)), np.zeros((n_t, n_b, n_metric_out))
     out_stock, out_deliv = np.zeros((n_t, n_b, n_sys_out)), np.zeros((n_t, n_b, n_sys_out))
@@ -311,9 +314,8 @@ def simulate(
                 group,
                 routes,
                 before,
-                ramp,
-                ceiling,
-                price,
+                growth,
+                per_price,
                 line_value,
                 world.metric_weight,
                 baseline_cov[ti][None, :],
@@ -332,12 +334,9 @@ def simulate(
             pipeline += np.where(now, 0.0, x)
             after = avail(cap, supply[ti])
             delivered = np.minimum(orders.asked, after)
-            fill = np.divide(
-                delivered, orders.asked, out=np.zeros_like(delivered), where=orders.asked > 0
-            )
-            bill = np.divide(
-                x * capex_unit, orders.asked, out=np.zeros_like(x), where=orders.asked > 0
-            )
+            per_asked = _inverse(orders.asked)
+            fill = delivered * per_asked
+            bill = x * capex_unit * per_asked
             # each buyer pays its share of the deliveries and of the new capacity, in proportion
             # to its orders on each line
             spent = budget * orders.per_buyer(fill * price)[:, group]
@@ -351,16 +350,15 @@ def simulate(
                 group,
                 routes,
                 spare,
-                no_ramp,
-                ceiling,
-                price,
+                0.0,
+                per_price,
                 line_value,
                 world.metric_weight,
                 baseline_cov[ti][None, :],
                 full_target,
             )
             extra = np.minimum(more.asked, spare)
-            fill_more = np.divide(extra, more.asked, out=np.zeros_like(extra), where=more.asked > 0)
+            fill_more = extra * _inverse(more.asked)
             spent = spent + left * more.per_buyer(fill_more * price)[:, group]
             delivered = delivered + extra
             if pooled:
@@ -400,9 +398,9 @@ def simulate(
             )
         out_share[ti] = counting.area_mean(world, eff_cov)
         out_gap[ti] = counting.area_mean(world, gap)
-        out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req_t))
-        out_force[ti] = counting.force_share(world, cap_e, cap_u)
         if detail:
+            out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req_t))
+            out_force[ti] = counting.force_share(world, cap_e, cap_u)
             out_cap_e[ti], out_cap_u[ti] = cap_e, cap_u
 
     return Simulation(
@@ -437,6 +435,11 @@ def simulate(
         weak_share=counting.weak_share(world, europe),
         us_made_share=counting.us_made_share(world, scenario),
     )
+
+
+def _inverse(x: np.ndarray) -> np.ndarray:
+    """1 / x where x > 0, else 0."""
+    return np.divide(1.0, x, out=np.zeros_like(x), where=x > 0)
 
 
 def _batch_first(arr: np.ndarray) -> np.ndarray:
@@ -605,9 +608,8 @@ def _orders(
     group: np.ndarray,
     routes: _Routes,
     avail: np.ndarray,
-    ramp: np.ndarray,
-    ceiling: np.ndarray,
-    price: np.ndarray,
+    growth: np.ndarray | float,
+    per_price: np.ndarray,
     line_value: np.ndarray,
     metric_weight: np.ndarray,
     coverage: np.ndarray,
@@ -623,7 +625,8 @@ def _orders(
     r = routes
     # what each line could deliver this year, in capability: today's output, or one year's ramp
     # for a line that could grow into demand
-    reach_value = np.maximum(avail, np.minimum(ramp, ceiling)) * line_value[None, :]
+    reach = np.maximum(avail, growth)
+    reach_value = reach * line_value[None, :]
     q = r.by_metric(reach_value)  # (b, metric): the common pattern's reachable capability
     q_cell = q[:, r.cell_metric] + r.by_cell(reach_value)  # (b, cell): a pattern's own
     buyable, buyable_cell = (q > 0).astype(float), (q_cell > 0).astype(float)
@@ -660,7 +663,7 @@ def _orders(
     r.cell_to_metric.add(by_metric, money[:, r.cell_group] * cell_change)
     at_line = r.base * by_metric[:, r.line_metric]
     r.to_line.add(at_line, money[:, r.group] * at_cell[:, r.cell] * r.diff)
-    items_per_money = reach_value / price
+    items_per_money = reach_value * per_price
     return _Orders(
         items_per_money * at_line,
         items_per_money,
