@@ -470,7 +470,7 @@ def data_weakest(
 ) -> None:
     """The figures to check first: those whose range moves an area's share at the deadline most
     under the buying rule (simulate), one figure at a time, with value, range and source."""
-    from burdenshift.engine.data_draws import weakest
+    from burdenshift.engine.data_draws import weakest_payload
     from burdenshift.engine.runinfo import run_info
 
     world, sc = _prepare(scenario, data, deadline)
@@ -478,13 +478,8 @@ def data_weakest(
         raise InputError(
             f"unknown area '{area}'", field="--area", fix=f"use one of: {', '.join(world.areas)}"
         )
-    rows = weakest(world, sc, area, top)
     payload = {
-        "area": area,
-        "deadline": sc.deadline,
-        "method": "one figure at a time at the low and at the high end of its range, every other "
-        "figure and lever as stated; swing = |share at high − share at low| in the deadline year",
-        "figures": rows,
+        **weakest_payload(world, sc, area, top),
         "run": run_info("weakest", world, sc).as_dict(),
     }
     if as_json:
@@ -540,11 +535,13 @@ def report(
     _writable(png, "--png", store, folder=True)
     runs = [{**store.run(r), "result": store.payload(r)} for r in run_ids]
     world = load_world()
-    sources = None
-    if any(r["data_hash"] == world.data_hash for r in runs):
+    sources, weakest = None, None
+    same_data = [r for r in runs if r["data_hash"] == world.data_hash]
+    if same_data:
         sources = [f.as_dict() for f in world.figures]
+        weakest = _weakest_for(world, same_data[0])
     race = _race_for(world, runs[0]) if threat and runs else None
-    page, markdown, figs = render_runs(runs, sources, race=race)
+    page, markdown, figs = render_runs(runs, sources, race=race, weakest=weakest)
     with contextlib.ExitStack() as cleanup:
         staged: list[Path] = []
         if png is not None:
@@ -568,6 +565,19 @@ def report(
     typer.echo(
         f"wrote {html}" + (f", {md}" if md else "") + (f", {len(figs)} PNG in {png}" if png else "")
     )
+
+
+def _weakest_for(world: Any, run: dict[str, Any]) -> dict[str, Any] | None:
+    """The figures to check first for a kept run's scenario as applied, on the embedded data."""
+    from burdenshift.engine.data_draws import weakest_payload
+    from burdenshift.scenario.apply import applied_world
+    from burdenshift.scenario.schema import Scenario
+
+    applied = run["result"].get("run", {}).get("applied")
+    if applied is None:
+        return None
+    sc = Scenario.model_validate(applied)
+    return weakest_payload(applied_world(world, sc), sc, top=10)
 
 
 def _race_for(world: Any, run: dict[str, Any]) -> dict[str, Any]:

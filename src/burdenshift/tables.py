@@ -305,8 +305,8 @@ def print_weakest(payload: dict[str, Any]) -> None:
             f"{r['value']:g}",
             f"{r['low']:g}–{r['high']:g}",
             plain(r["confidence"]),
-            plain(r["area"]),
-            f"{r['swing']:.1%}",
+            plain(r.get("area_name", r["area"])),
+            f"{100 * r['swing']:.1f} pts",
             plain(r["source"] if len(r["source"]) <= 140 else r["source"][:139] + "… (--json)"),
         )
     console.print(table)

@@ -277,13 +277,44 @@ def swings(world: World, scenario: Scenario) -> list[Swing]:
     return [Swing(f, share[2 * j], share[2 * j + 1]) for j, f in enumerate(ds.figures)]
 
 
+WEAKEST_METHOD = (
+    "one figure at a time at the low and at the high end of its range, every other figure and "
+    "lever as stated; swing = |share at high − share at low| in the deadline year"
+)
+
+
 def weakest(
-    world: World, scenario: Scenario, area: str | None = None, top: int = 10
+    world: World,
+    scenario: Scenario,
+    area: str | None = None,
+    top: int = 10,
+    found: list[Swing] | None = None,
 ) -> list[dict[str, object]]:
     """The figures whose range moves an area's share at the deadline most (with `area`, that
-    area's; else each figure's largest swing over the areas), largest first."""
+    area's; else each figure's largest swing over the areas), largest first. `found`: the
+    scenario's `swings`, when already worked out (ranking them again is cheap)."""
     a = None if area is None else world.areas.index(area)
-    found = swings(world, scenario)
+    found = swings(world, scenario) if found is None else found
     key = (lambda s: float(s.swing.max())) if a is None else (lambda s: float(s.swing[a]))
     ranked = sorted(found, key=key, reverse=True)
-    return [s.as_dict(world.areas, a) for s in ranked[:top] if key(s) > 0]
+    names = dict(zip(world.areas, world.area_names, strict=True))
+    return [
+        {**row, "area_name": names[str(row["area"])]}
+        for row in (s.as_dict(world.areas, a) for s in ranked[:top] if key(s) > 0)
+    ]
+
+
+def weakest_payload(
+    world: World,
+    scenario: Scenario,
+    area: str | None = None,
+    top: int = 10,
+    found: list[Swing] | None = None,
+) -> dict[str, object]:
+    """`weakest` as the CLI, the page and the report show it."""
+    return {
+        "area": area,
+        "deadline": scenario.deadline,
+        "method": WEAKEST_METHOD,
+        "figures": weakest(world, scenario, area, top, found),
+    }

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from burdenshift.engine.runinfo import engine_tag, label_of
+from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.errors import InputError
 from burdenshift.output import COSTS, money_text
 from burdenshift.report import charts
@@ -515,13 +515,47 @@ def metric_names(runs: list[dict[str, Any]]) -> dict[str, str]:
     return names
 
 
+def weakest_section(w: dict[str, Any]) -> tuple[str, list[str]]:
+    """HTML and Markdown of the figures to check first (`data_draws.weakest_payload`)."""
+    title = f"Figures to check first: those whose range moves a share in {w['deadline']} most"
+    headers = ["#", "figure", "value", "range", "confidence", "area", "swing", "source"]
+    rows = [
+        [
+            i,
+            f"{r['table']} {r['key']} · {r['field']}",
+            r["value"],
+            f"{r['low']:g}–{r['high']:g}",
+            r["confidence"],
+            r.get("area_name", r["area"]),
+            f"{100 * r['swing']:.1f} pts",
+            Html(linked(r["source"])),
+        ]
+        for i, r in enumerate(w["figures"], start=1)
+    ]
+    label = engine_label("weakest")
+    html_part = (
+        f"<h2>{html.escape(title)}</h2>"
+        + _table(headers, rows, f"Engine: {label}")
+        + f"<p class='meta'>{html.escape(w['method'])}.</p>"
+    )
+    md = [f"## {title}", "", f"*Engine: {label}*", "", "| " + " | ".join(headers) + " |"]
+    md.append("|" + "---|" * len(headers))
+    md += [
+        "| " + " | ".join(_fmt(c) for c in [*r[:-1], w["figures"][r[0] - 1]["source"]]) + " |"
+        for r in rows
+    ]
+    return html_part, [*md, "", f"{w['method']}.", ""]
+
+
 def render_runs(
     runs: list[dict[str, Any]],
     sources: list[dict[str, Any]] | None,
     race: dict[str, Any] | None = None,
+    weakest: dict[str, Any] | None = None,
 ) -> tuple[str, str, list[tuple[str, Any]]]:
-    """HTML, Markdown and the figures for stored runs (each: run row + 'result' payload), and
-    the race against Russia when its payload is given (see `race_run`)."""
+    """HTML, Markdown and the figures for stored runs (each: run row + 'result' payload), the
+    race against Russia when its payload is given (see `race_run`), and the figures to check
+    first (`weakest`, a `data_draws.weakest_payload`)."""
     from plotly.offline import get_plotlyjs
 
     if race is not None:
@@ -593,6 +627,10 @@ def render_runs(
         )
         if "scope" in p:
             parts.append(f"<p class='meta'>{html.escape(p['scope'])}</p>")
+    if weakest is not None and weakest["figures"]:
+        part, lines = weakest_section(weakest)
+        parts.append(part)
+        md += lines
     if sources:
         rows = [
             [

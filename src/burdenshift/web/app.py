@@ -42,6 +42,7 @@ from burdenshift.web.levers import (
     RunRequest,
     SpendingNeededRequest,
     TimeToStockRequest,
+    WeakestRequest,
     apply_levers,
 )
 
@@ -435,6 +436,24 @@ def create_app(
         if "plan" not in engines:
             return await run_in_threadpool(work, None)
         return await run_now("plan", work)
+
+    @app.post("/api/weakest")
+    def weakest(req: WeakestRequest) -> dict[str, Any]:
+        """The figures to check first under the page's levers (the swings of a scenario are
+        worked out once, about a second, and ranked per area from the cache)."""
+        from burdenshift.engine import data_draws
+        from burdenshift.engine.runinfo import run_info
+
+        w, sc = scenario_of(req)
+        if req.area is not None and req.area not in w.areas:
+            raise InputError(
+                f"unknown area '{req.area}'", field="area", fix=f"use one of: {', '.join(w.areas)}"
+            )
+        found = cached("weakest", sc, lambda: {"swings": data_draws.swings(w, sc)})["swings"]
+        return {
+            **data_draws.weakest_payload(w, sc, req.area, req.top, found),
+            "run": run_info("weakest", w, sc).as_dict(),
+        }
 
     @app.get("/api/sources")
     def sources(area: str | None = None) -> list[dict[str, Any]]:

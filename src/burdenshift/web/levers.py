@@ -107,6 +107,14 @@ class TimeToStockRequest(RunRequest):
     """Items delivered a year; left out: the holder's share of today's European line output."""
 
 
+class WeakestRequest(RunRequest):
+    """`POST /api/weakest`: the figures whose range moves an area's share most."""
+
+    area: Id | None = None
+    """Left out: each figure's largest swing over the areas."""
+    top: Whole = Field(default=10, ge=1, le=100)
+
+
 class CostOfListRequest(RunRequest):
     """`POST /api/query/cost-of-list`: the one-off cost of {system: quantity}."""
 

@@ -492,8 +492,25 @@ const linked = (text) => String(text ?? "").split(/(https?:\/\/[^\s;,<>"')]+)/g)
     ? `<a href="${esc(part)}" rel="noopener noreferrer" target="_blank">${esc(part)}</a>`
     : esc(part))).join("");
 
+// the figures to check first: those whose range moves the area's share most (one at a time)
+async function showWeakest(area) {
+  $("weakest").innerHTML = "<p class=\"meta\">Ranking the figures by how far their ranges move the share…</p>";
+  const w = await api("/api/weakest", request({ area, top: 10 }));
+  const range = (r) => `${num(r.low)}–${num(r.high)}`;
+  const pts = (x) => `${(100 * x).toFixed(1)} pts`;
+  $("weakest").innerHTML = `<h3>Check these first: the figures whose range moves ${esc(areaName(area))}'s share in ${w.deadline} most</h3>`
+    + "<div class=\"text sources\">" + table(
+      ["#", "figure", "value", "range", "confidence", { text: "swing", title: "share at the high end less share at the low end" }, "share low → high", "source"],
+      w.figures.map((r, i) => [i + 1, `${r.table} ${r.key} · ${r.field}`, num(r.value), range(r), r.confidence,
+        pts(r.swing), `${pct(r.share_at_low)} → ${pct(r.share_at_high)}`, { html: linked(r.source) }]))
+    + `</div><p class="meta">Engine: ${esc(w.run.engine_label || "weakest")}. ${esc(w.method)}.</p>`;
+}
+
 async function showSources() {
-  const rows = await api(`/api/sources?area=${encodeURIComponent($("source-area").value)}`);
+  if (!$("sources-panel").open) return;
+  const area = $("source-area").value;
+  showWeakest(area).catch((e) => { $("weakest").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+  const rows = await api(`/api/sources?area=${encodeURIComponent(area)}`);
   const range = (r) => (r.low === null || r.low === undefined) ? "" : `${r.low}–${r.high}`;
   const source = (r) => ({html: linked(r.source) + (r.note
     ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
