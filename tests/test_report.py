@@ -73,6 +73,23 @@ def _not_blank(png: bytes) -> None:
     assert len(set(img.resize((64, 64)).tobytes())) > 10
 
 
+def test_report_lists_the_figures_to_check_first(stored_runs):
+    env, runs, folder = stored_runs
+    html, md = folder / "weakest.html", folder / "weakest.md"
+    proc = run_cli("report", runs[-1], "--html", str(html), "--md", str(md), env=env)
+    assert proc.returncode == 0, proc.stderr
+    text = md.read_text()
+    head = text.index("## Figures to check first")
+    rows = [r for r in text[head:].splitlines() if r.startswith("| ") and r[2].isdigit()]
+    assert len(rows) == 10
+    swings = [float(r.split(" | ")[6].removesuffix(" pts")) for r in rows]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+    page = html.read_text()
+    assert "Figures to check first" in page and page.index("Figures to check first") < page.index(
+        "Data sources: every figure"
+    )
+
+
 @pytest.mark.browser
 def test_report_renders_every_chart_offline(stored_runs):
     _need_browser()

@@ -132,6 +132,22 @@ def test_plan_risk_runs_export_compare(client):
     assert src and all(r["source"] for r in src)
 
 
+def test_weakest_ranks_an_areas_figures_under_the_levers(client):
+    res = client.post("/api/weakest", json={"area": "munitions", "top": 5})
+    assert res.status_code == 200, res.text
+    w = res.json()
+    swings = [r["swing"] for r in w["figures"]]
+    assert len(swings) == 5 and swings == sorted(swings, reverse=True) and swings[0] > 0
+    for r in w["figures"]:
+        assert r["low"] <= r["value"] <= r["high"] and r["source"] and r["area"] == "munitions"
+        assert abs(r["swing"] - abs(r["share_at_high"] - r["share_at_low"])) < 1e-5
+    assert w["run"]["engine"] == "weakest" and w["deadline"] == 2027
+    later = client.post("/api/weakest", json={"area": "munitions", "levers": {"deadline": 2030}})
+    assert later.json()["deadline"] == 2030
+    bad = client.post("/api/weakest", json={"area": "nowhere"})
+    assert bad.status_code == 422 and "area" in bad.text and "munitions" in bad.text
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "needle"),
     [
@@ -433,6 +449,10 @@ def test_the_sources_panel_links_its_sources_and_fits_1024_pixels(server):
             assert row.locator("a[href^='https://']").count() >= 1
             assert row.locator("details.note").count() == 1
             assert page.locator("a[href^='javascript:']").count() == 0
+            page.wait_for_selector("#weakest table tbody tr")
+            assert "Check these first" in page.locator("#weakest h3").inner_text()
+            first = page.locator("#weakest tbody tr").first.inner_text()
+            assert " pts" in first and "→" in first
             wide = page.evaluate(
                 "document.documentElement.scrollWidth > document.documentElement.clientWidth"
             )
