@@ -499,7 +499,7 @@ async function showWeakest(area) {
   const range = (r) => `${num(r.low)}–${num(r.high)}`;
   const pts = (x) => `${(100 * x).toFixed(1)} pts`;
   $("weakest").innerHTML = `<h3>Check these first: the figures whose range moves ${esc(areaName(area))}'s share in ${w.deadline} most</h3>`
-    + "<div class=\"text sources\">" + table(
+    + "<div class=\"text checks\">" + table(
       ["#", "figure", "value", "range", "confidence", { text: "swing", title: "share at the high end less share at the low end" }, "share low → high", "source"],
       w.figures.map((r, i) => [i + 1, `${r.table} ${r.key} · ${r.field}`, num(r.value), range(r), r.confidence,
         pts(r.swing), `${pct(r.share_at_low)} → ${pct(r.share_at_high)}`, { html: linked(r.source) }]))
