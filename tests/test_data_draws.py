@@ -53,13 +53,13 @@ def test_triangular_and_uniform_draws_keep_their_shape():
     from burdenshift.domain.figures import Figure
 
     fig = Figure("holdings.csv", "EUR:x", "quantity", 10, "items", 2026, "s", "low", "n", 1)
-    tri = dd.Drawn(fig, "stock", 0, "g", 4.0, 10.0, 13.0, uniform=False)
+    tri = dd.Drawn(fig, (dd.Place("stock", 0),), "g", 4.0, 10.0, 13.0, uniform=False)
     u = np.linspace(0, 1, 200_001)
     x = tri.ppf(u)
     assert x[0] == pytest.approx(4.0) and x[-1] == pytest.approx(13.0)
     assert float(tri.ppf(np.array([6 / 9]))[0]) == pytest.approx(10.0)  # the mode's quantile
     assert x.mean() == pytest.approx((4 + 10 + 13) / 3, rel=1e-3)
-    flat = dd.Drawn(fig, "stock", 0, "g", 4.0, 10.0, 13.0, uniform=True)
+    flat = dd.Drawn(fig, (dd.Place("stock", 0),), "g", 4.0, 10.0, 13.0, uniform=True)
     assert flat.ppf(u).mean() == pytest.approx(8.5, rel=1e-3)
 
 
@@ -205,3 +205,82 @@ def test_budget_shocks_correlate_across_allies_as_stated(default_world, rho):
     pairwise = (c.sum() - len(c)) / (len(c) ** 2 - len(c))
     assert pairwise == pytest.approx(rho, abs=0.03)
     assert m.mean() == pytest.approx(0.95, abs=0.01)
+
+
+READINESS = (
+    "key,field,value,unit,year,source,confidence,note,low,high\n"
+    "tanker,availability,0.8,share,2026,hand-worked test world,low,weak Range: test.,0.5,0.9\n"
+    "FRA:tanker,availability,0.6,share,2026,hand-worked test world,assumption,"
+    "test Range: test.,0.4,0.8\n"
+)
+
+
+def test_availability_weighs_each_holder_by_its_share_of_europes_holdings(tiny_copy):
+    """France holds 4 tankers at 0.6 ready, Germany 2 at the system's 0.8: Europe's fleet is
+    (4 × 0.6 + 2 × 0.8) / 6 = 2/3. The system's figure at 0.5 moves it by 2/6 × (−0.3) (and
+    the US's, which has no figure of its own, to 0.5/0.8); France's at 0.8 by 4/6 × 0.2."""
+    (tiny_copy / "readiness.csv").write_text(READINESS)
+    world = load_world(tiny_copy)
+    ds = dd.data_space(world, SC)
+    names = [f.figure.key for f in ds.figures if f.figure.field == "availability"]
+    assert sorted(names) == ["FRA:tanker", "tanker"]
+    base, fra = names.index("tanker"), names.index("FRA:tanker")
+    cols = [j for j, f in enumerate(ds.figures) if f.figure.field == "availability"]
+    values = np.tile(dd.stated(ds), (2, 1))
+    values[0, cols[base]] = 0.5
+    values[1, cols[fra]] = 0.8
+    got = dd.factors(ds, values)
+    t = world.systems.index("tanker")
+    fleet = 2 / 3
+    np.testing.assert_allclose(
+        got.availability[:, t], [(fleet - 2 / 6 * 0.3) / fleet, (fleet + 4 / 6 * 0.2) / fleet]
+    )
+    np.testing.assert_allclose(got.us_availability[:, t], [0.5 / 0.8, 1.0])
+    # and simulate counts Europe's tankers at that readiness
+    p = from_scenario(world, SC).repeat(2)
+    plain = simulate(world, SC, p.repeat(1), detail=True)
+    drawn = simulate(world, SC, p, detail=True, data=got)
+    a = world.areas.index("air_refuelling")
+    np.testing.assert_allclose(
+        drawn.europe_capability[:, 0, 0], plain.europe_capability[:, 0, 0] * got.availability[:, t]
+    )
+    assert drawn.europe_share[0, a, 0] < plain.europe_share[0, a, 0] < drawn.europe_share[1, a, 0]
+
+
+def test_a_single_metric_area_keeps_its_share_whatever_its_weight(tiny_world):
+    """C2 has one metric: its drawn weight renormalises to 1, so the area's share is that
+    metric's coverage at every draw."""
+    ds = dd.data_space(tiny_world, SC)
+    j = next(j for j, f in enumerate(ds.figures) if f.figure.key == "c2:hq")
+    values = np.tile(dd.stated(ds), (3, 1))
+    values[:, j] = [0.05, 0.5, 1.0]
+    p = from_scenario(tiny_world, SC).repeat(3)
+    got = simulate(tiny_world, SC, p, detail=False, data=dd.factors(ds, values))
+    c2 = tiny_world.areas.index("c2")
+    np.testing.assert_allclose(got.europe_share[:, c2], got.europe_share[:1, c2].repeat(3, 0))
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "field", "value", "low", "high", "worse"),
+    [
+        ("lines.csv", "FRA-TANKER", "max_ramp_share_per_year", "0.5", "0.1", "0.9", "low"),
+        ("lines.csv", "FRA-TANKER", "lead_time_years", "1", "1", "3", "high"),
+        ("systems.csv", "tanker", "service_life_years", "10", "4", "16", "low"),
+    ],
+)
+def test_growth_lead_time_and_service_life_draws_move_the_share_their_way(
+    tiny_copy, name, key, field, value, low, high, worse
+):
+    """A slower ramp, a longer lead time or a shorter life leaves Europe with less by 2028."""
+    _set(tiny_copy, name, key, field, confidence="low", note="weak", low=low, high=high)
+    world = load_world(tiny_copy)
+    sc = Scenario(horizon=(2026, 2030), deadline=2028)
+    ds = dd.data_space(world, sc)
+    j = next(j for j, f in enumerate(ds.figures) if (f.figure.key, f.figure.field) == (key, field))
+    values = np.tile(dd.stated(ds), (2, 1))
+    values[:, j] = [float(low), float(high)]
+    p = from_scenario(world, sc).repeat(2)
+    got = simulate(world, sc, p, detail=False, data=dd.factors(ds, values))
+    a, t = world.areas.index("air_refuelling"), sc.years.index(2028)
+    at_low, at_high = got.europe_share[:, a, t]
+    assert (at_low < at_high) if worse == "low" else (at_high < at_low), (at_low, at_high)

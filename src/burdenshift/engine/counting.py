@@ -285,14 +285,22 @@ def us_path(params: Params, years: np.ndarray) -> np.ndarray:
 
 
 def integration_factor(
-    world: World, params: Params, year: int, c2_coverage: np.ndarray
+    world: World,
+    params: Params,
+    year: int,
+    c2_coverage: np.ndarray,
+    penalty_factor: np.ndarray | None = None,
 ) -> np.ndarray:
     """(batch, area) share of European capability that counts after the US leaves coordination.
 
     1 − p[a] · max(0, 1 − coverage of C2) once the withdrawal year has come; 1 before.
+    `penalty_factor` (batch, area): drawn penalties as factors on the stated ones.
     """
     left = (year >= params.coordination_year)[:, None]
-    loss = world.integration_penalty[None, :] * np.maximum(0.0, 1.0 - c2_coverage)[:, None]
+    penalty = world.integration_penalty[None, :]
+    if penalty_factor is not None:
+        penalty = penalty * penalty_factor
+    loss = penalty * np.maximum(0.0, 1.0 - c2_coverage)[:, None]
     return np.where(left, 1.0 - loss, 1.0)
 
 

@@ -7,7 +7,21 @@ Which figures are drawn (each a factor on the array it feeds, per draw):
 - `lines.csv` capacity_per_year and capacity_ceiling_per_year: each line's output and ceiling;
 - `systems.csv` unit_cost_musd: the price of each system on every line;
 - `requirements.csv` quantity of the run's requirement set, and `expenditure.csv` daily_use
-  (a munition's requirement is daily use × campaign days): the requirement per metric.
+  (a munition's requirement is daily use × campaign days): the requirement per metric;
+- `readiness.csv` availability: the share of Europe's fleet ready for war (a holder's own
+  figure weighs by its share of Europe's holdings of the system; a system's figure covers the
+  holders without their own) and of the US contribution;
+- `lines.csv` max_ramp_share_per_year and lead_time_years, and `greenfield.csv`
+  max_capacity_per_year, max_ramp_share_per_year and lead_time_years (each new plant of the
+  family): how fast a line grows and when new capacity arrives (lead times in whole years);
+- `systems.csv` service_life_years: how fast a stock retires;
+- `areas.csv` weight and integration_penalty: how an area's metrics are weighed (renormalised
+  within the area; the buying rule keeps its stated priorities) and what the US leaving
+  coordination costs.
+
+Not drawn: delivery lags (`delivery.csv`, a whole-year shift per line: drawing it per draw
+would need a per-draw schedule of arrivals), capital costs, critical inputs and the
+allies' money (its uncertainty is the policy draw of budget realisation).
 
 How a figure is drawn depends on its confidence: `low` — triangular over its range with the
 stated value as the mode (the estimate is the likeliest value, the range its spread);
@@ -28,14 +42,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from burdenshift.domain.figures import MEDIUM_RELATIVE_RANGE, Figure, field_spec
-from burdenshift.domain.world import World
+from burdenshift.domain.world import GREENFIELD_PREFIX, World
 from burdenshift.engine import counting
 from burdenshift.scenario.schema import Scenario
 
-TARGETS = ("stock", "us", "capacity", "ceiling", "price", "requirement")
-"""The arrays a drawn figure can feed: (system,) ×2, (line,) ×2, (system,), (metric,)."""
+TARGETS = (
+    "stock",
+    "us",
+    "capacity",
+    "ceiling",
+    "price",
+    "requirement",
+    "availability",
+    "us_availability",
+    "ramp",
+    "lead",
+    "life",
+    "weight",
+    "penalty",
+)
+"""The arrays a drawn figure can feed (their sizes in `data_space`)."""
 KIND = {
     "stock": "data: European holdings",
     "us": "data: the US contribution",
@@ -43,8 +72,25 @@ KIND = {
     "ceiling": "data: production lines",
     "price": "data: unit costs",
     "requirement": "data: requirement and use rates",
+    "availability": "data: readiness",
+    "us_availability": "data: readiness",
+    "ramp": "data: production lines",
+    "lead": "data: production lines",
+    "life": "data: service lives",
+    "weight": "data: area weights and coordination",
+    "penalty": "data: area weights and coordination",
 }
 """The kind of figure a target holds: `sensitivity` reports one index per kind."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a figure feeds an array: the entry, and the weight its value carries there (1 for
+    a count; a holder's share of Europe's holdings for its availability)."""
+
+    target: str
+    index: int
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -52,9 +98,7 @@ class Drawn:
     """One drawn figure: where it goes, its stated value and its distribution."""
 
     figure: Figure
-    target: str
-    index: int
-    """Position in the target array."""
+    places: tuple[Place, ...]
     group: str
     low: float
     mode: float
@@ -88,7 +132,7 @@ class DataSpace:
         """Per group, the kind of figure it holds (`KIND`)."""
         first = {}
         for f in self.figures:
-            first.setdefault(f.group, KIND[f.target])
+            first.setdefault(f.group, KIND[f.places[0].target])
         return [first[g] for g in self.groups]
 
     @property
@@ -113,6 +157,20 @@ class DataDraws:
     """(batch, system) on unit prices."""
     requirement: np.ndarray
     """(batch, metric) on the requirement."""
+    availability: np.ndarray
+    """(batch, system) on the availability of Europe's fleet."""
+    us_availability: np.ndarray
+    """(batch, system) on the availability of the US contribution."""
+    ramp: np.ndarray
+    """(batch, line) on the yearly ramp share."""
+    lead: np.ndarray
+    """(batch, line) on the lead time (rounded to whole years where it is applied)."""
+    life: np.ndarray
+    """(batch, system) on the service life."""
+    weight: np.ndarray
+    """(batch, metric) on a metric's weight within its area."""
+    penalty: np.ndarray
+    """(batch, area) on the coordination penalty."""
 
 
 def _range(f: Figure) -> tuple[float, float] | None:
@@ -130,66 +188,132 @@ def _range(f: Figure) -> tuple[float, float] | None:
     return None
 
 
-def _place(world: World, scenario: Scenario, f: Figure) -> tuple[str, int, str] | None:
-    """(target, index, group) for a figure the run draws, or None."""
+def _place(
+    world: World, scenario: Scenario, f: Figure, own: frozenset[str]
+) -> tuple[tuple[Place, ...], str]:
+    """Where a figure feeds the run's arrays, and its group; no places if the run ignores it.
+    `own`: the holder:system keys with an availability of their own."""
     europe = world.europe_mask(scenario.europe_includes_canada)
-    if f.table == "holdings.csv" and f.field == "quantity":
-        holder, system = f.key.split(":", 1)
+    none: tuple[tuple[Place, ...], str] = ((), "")
+    key, field = f.key, f.field
+    if f.table == "holdings.csv" and field == "quantity":
+        holder, system = key.split(":", 1)
         if system not in world.systems:
-            return None
+            return none
         s = world.systems.index(system)
         if holder == "USA":
-            return "us", s, "the US commitment"
+            return (Place("us", s),), "the US commitment"
         if holder == "EUR" or (holder in world.allies and europe[world.allies.index(holder)]):
-            return "stock", s, f"holdings reported for {holder}"
-        return None
-    if f.table == "lines.csv" and f.field in ("capacity_per_year", "capacity_ceiling_per_year"):
-        if f.key not in world.lines:
-            return None
-        i = world.lines.index(f.key)
-        target = "capacity" if f.field == "capacity_per_year" else "ceiling"
-        return target, i, f"claims of {world.line_producer[i]}"
-    if f.table == "systems.csv" and f.field == "unit_cost_musd" and f.key in world.systems:
-        s = world.systems.index(f.key)
-        return "price", s, f"unit costs in {world.areas[world.system_area[s]]}"
-    if f.table == "requirements.csv" and f.field == "quantity":
-        sid, metric = f.key.split(":", 1)
+            return (Place("stock", s),), f"holdings reported for {holder}"
+        return none
+    if f.table == "lines.csv" and key in world.lines:
+        i = world.lines.index(key)
+        target = LINE_FIELDS.get(field)
+        return ((Place(target, i),), f"claims of {world.line_producer[i]}") if target else none
+    if f.table == "greenfield.csv" and field in GREENFIELD_FIELDS:
+        head = f"{GREENFIELD_PREFIX}{key}-"
+        lines = [
+            i
+            for i, ln in enumerate(world.lines)
+            if ln.startswith(head) and ln[len(head) :] in world.allies
+        ]
+        places = tuple(Place(GREENFIELD_FIELDS[field], i) for i in lines)
+        return places, f"new plants of {key}"
+    if f.table == "systems.csv" and key in world.systems and field in SYSTEM_FIELDS:
+        s = world.systems.index(key)
+        target, group = SYSTEM_FIELDS[field]
+        return (Place(target, s),), f"{group} in {world.areas[world.system_area[s]]}"
+    if f.table == "readiness.csv" and field == "availability":
+        return _availability(world, europe, key, own)
+    if f.table == "areas.csv" and field in ("weight", "integration_penalty"):
+        if field == "weight" and key in world.metrics:
+            return (Place("weight", world.metrics.index(key)),), "area weights"
+        if field == "integration_penalty" and key in world.areas:
+            return (Place("penalty", world.areas.index(key)),), "coordination penalties"
+        return none
+    if f.table == "requirements.csv" and field == "quantity":
+        sid, metric = key.split(":", 1)
         if sid == counting.requirement_set(world, scenario) and metric in world.metrics:
             m = world.metrics.index(metric)
             if np.isnan(world.daily_use[m]):
-                return "requirement", m, f"requirement proxies of {sid}"
-        return None
-    if f.table == "expenditure.csv" and f.field == "daily_use" and f.key in world.metrics:
-        return "requirement", world.metrics.index(f.key), "wartime use rates"
-    return None
+                return (Place("requirement", m),), f"requirement proxies of {sid}"
+        return none
+    if f.table == "expenditure.csv" and field == "daily_use" and key in world.metrics:
+        return (Place("requirement", world.metrics.index(key)),), "wartime use rates"
+    return none
+
+
+LINE_FIELDS = {
+    "capacity_per_year": "capacity",
+    "capacity_ceiling_per_year": "ceiling",
+    "max_ramp_share_per_year": "ramp",
+    "lead_time_years": "lead",
+}
+SYSTEM_FIELDS = {
+    "unit_cost_musd": ("price", "unit costs"),
+    "service_life_years": ("life", "service lives"),
+}
+GREENFIELD_FIELDS = {
+    "max_capacity_per_year": "ceiling",
+    "max_ramp_share_per_year": "ramp",
+    "lead_time_years": "lead",
+}
+
+
+def _availability(
+    world: World, europe: np.ndarray, key: str, own_keys: frozenset[str]
+) -> tuple[tuple[Place, ...], str]:
+    """A holder's availability weighs by its share of Europe's holdings of the system; a
+    system's own figure covers every holder without one (and the US unless it has its own)."""
+    holder, _, system = key.rpartition(":")
+    if system not in world.systems:
+        return (), ""
+    s = world.systems.index(system)
+    own = {a for a in (*world.allies, "USA") if f"{a}:{system}" in own_keys}
+    held = world.holdings[:, s] * europe
+    total = held.sum()
+    places = []
+    group = f"readiness of {world.areas[world.system_area[s]]}"
+    if holder:
+        if holder == "USA":
+            return (Place("us_availability", s),), group
+        if holder in world.allies and total > 0:
+            share = held[world.allies.index(holder)] / total
+            if share > 0:
+                places.append(Place("availability", s, float(share)))
+    else:
+        covered = sum(held[i] for i, a in enumerate(world.allies) if a not in own)
+        if total > 0 and covered > 0:
+            places.append(Place("availability", s, float(covered / total)))
+        if "USA" not in own:
+            places.append(Place("us_availability", s))
+    return tuple(places), group
 
 
 def data_space(world: World, scenario: Scenario) -> DataSpace:
     """The figures a run draws: those with a range (or a medium default) that feed an array
     `simulate` uses, with a stated value above zero."""
+    n_sys, n_line, n_metric = len(world.systems), len(world.lines), len(world.metrics)
     sizes = {
-        "stock": len(world.systems),
-        "us": len(world.systems),
-        "capacity": len(world.lines),
-        "ceiling": len(world.lines),
-        "price": len(world.systems),
-        "requirement": len(world.metrics),
+        **dict.fromkeys(("stock", "us", "price", "availability", "us_availability", "life"), n_sys),
+        **dict.fromkeys(("capacity", "ceiling", "ramp", "lead"), n_line),
+        **dict.fromkeys(("requirement", "weight"), n_metric),
+        "penalty": len(world.areas),
     }
     totals = {t: np.zeros(n) for t, n in sizes.items()}
     drawn = []
+    own = frozenset(
+        f.key for f in world.figures if f.table == "readiness.csv" and f.field == "availability"
+    )
     for f in world.figures:
-        place = _place(world, scenario, f)
-        if place is None:
-            continue
-        target, index, group = place
-        totals[target][index] += f.value
+        places, group = _place(world, scenario, f, own)
+        for p in places:
+            totals[p.target][p.index] += p.weight * f.value
         spread = _range(f)
-        if spread is None or f.value <= 0 or spread[1] - spread[0] <= 0:
+        if not places or spread is None or f.value <= 0 or spread[1] - spread[0] <= 0:
             continue
         drawn.append(
-            Drawn(
-                f, target, index, group, spread[0], f.value, spread[1], f.confidence == "assumption"
-            )
+            Drawn(f, places, group, spread[0], f.value, spread[1], f.confidence == "assumption")
         )
     return DataSpace(tuple(drawn), tuple(dict.fromkeys(f.group for f in drawn)), totals)
 
@@ -199,17 +323,20 @@ def factors(ds: DataSpace, values: np.ndarray) -> DataDraws:
     with each drawn figure moved from its stated to its drawn value, over the stated total
     (Europe's stock of a system sums several holders, some not drawn)."""
     n = values.shape[0]
+    change = values - stated(ds)[None, :]
     out: dict[str, np.ndarray] = {}
     for target in TARGETS:
         total = ds.totals[target]
         factor = np.ones((n, total.size))
-        cols = [j for j, f in enumerate(ds.figures) if f.target == target]
-        if cols:
-            index = np.array([ds.figures[j].index for j in cols])
-            moved = np.zeros((total.size, n))
-            np.add.at(moved, index, (values[:, cols] - stated(ds)[cols]).T)
+        feeds = [(j, p) for j, f in enumerate(ds.figures) for p in f.places if p.target == target]
+        if feeds:
+            cols = np.array([j for j, _ in feeds])
+            index = np.array([p.index for _, p in feeds])
+            weight = np.array([p.weight for _, p in feeds])
+            # (figure, entry) weights as a sparse matrix: one product moves every entry
+            feed = sparse.csr_array((weight, (cols, index)), shape=(change.shape[1], total.size))
             hit = np.unique(index)
-            factor[:, hit] = 1.0 + moved[hit].T / total[hit]
+            factor[:, hit] = 1.0 + np.asarray(change @ feed)[:, hit] / total[hit]
         out[target] = factor
     return DataDraws(**out)
 
@@ -219,12 +346,35 @@ def stated(ds: DataSpace) -> np.ndarray:
     return np.array([f.mode for f in ds.figures])
 
 
+BLOCK = 1_000
+"""Draws worked at once: (block × figures) temporaries of a few MB stay in the allocator's
+heap, where whole-batch ones (tens of MB) were mapped and faulted in afresh every time."""
+
+
 def monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
     """Factors for uniform points (batch × groups): each figure at its group's quantile."""
+    if u.shape[0] <= BLOCK:
+        return _monte_carlo(ds, u)
+    parts = [_monte_carlo(ds, u[i : i + BLOCK]) for i in range(0, u.shape[0], BLOCK)]
+    return DataDraws(**{t: np.concatenate([getattr(p, t) for p in parts]) for t in TARGETS})
+
+
+def _monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
+    """The same inverse CDFs as `_ppf`, worked per kind of column: the uniform figures in one
+    pass, the triangular ones through the branch each quantile needs."""
     q = u[:, ds.group_index]  # (batch, figure): each figure at its group's quantile
     a, c, b = (np.array([getattr(f, k) for f in ds.figures]) for k in ("low", "mode", "high"))
-    flat = np.array([f.uniform for f in ds.figures])
-    return factors(ds, _ppf(q, a, c, b, flat))
+    flat = np.array([f.uniform for f in ds.figures], dtype=bool)
+    values = np.empty_like(q)
+    fc = np.flatnonzero(flat)
+    values[:, fc] = a[fc] + (b[fc] - a[fc]) * q[:, fc]
+    tc = np.flatnonzero(~flat)
+    qt, at, ct, bt = q[:, tc], a[tc], c[tc], b[tc]
+    below = qt < (ct - at) / (bt - at)
+    out = np.where(below, qt * ((bt - at) * (ct - at)), (1.0 - qt) * ((bt - at) * (bt - ct)))
+    np.sqrt(out, out=out)
+    values[:, tc] = np.where(below, at + out, bt - out)
+    return factors(ds, values)
 
 
 @dataclass(frozen=True)

@@ -183,11 +183,15 @@ def simulate(
     stock0 = world.holdings * europe[:, None]
     req = counting.requirement(world, scenario, years)  # (metric, year)
     ready = counting.europe_readiness(world, scenario, years, p.licence_level)
+    if data is not None:
+        ready = ready * data.availability[:, :, None]
     sent = counting.yearly_draw(world, scenario, years)
     us_now = ((world.us_contribution * world.us_availability) @ s2m)[None, :]
     req_run = req  # (metric, year), or (batch, metric, year) with drawn figures
     if data is not None:
-        us_now = (world.us_contribution * world.us_availability * data.us) @ s2m
+        us_now = (
+            world.us_contribution * world.us_availability * data.us * data.us_availability
+        ) @ s2m
         req_run = req[None, :, :] * data.requirement[:, :, None]
     ceiling = world.capacity_ceiling_per_year[None, :] * (data.ceiling if data is not None else 1.0)
     us_share = counting.us_path(p, years)[:, world.metric_area, :]
@@ -205,9 +209,29 @@ def simulate(
         price = price * counting.pooled_price_factor(world, europe)[None, :]
     capex_unit = world.capex_musd_per_unit_capacity[None, :] * p.cost_overrun[:, None]
     line_value = world.value_per_unit[world.line_system]
-    retire = 1.0 / world.service_life_years
-    lead = np.maximum(world.lead_time_years[None, :] + p.lead_delay_years[:, None], 1)
+    retire = 1.0 / world.service_life_years[None, :]
+    lead_time = world.lead_time_years[None, :]
     ramp = world.max_ramp_share_per_year[None, :] * p.ramp_realisation[:, None] * ceiling
+    penalty = None
+    if data is not None:
+        retire = retire / data.life
+        lead_time = np.rint(lead_time * data.lead).astype(int)
+        ramp = ramp * data.ramp
+        penalty = data.penalty
+    lead = np.maximum(lead_time + p.lead_delay_years[:, None], 1)
+    # a metric's weight within its area, renormalised when the weights are drawn
+    weights = data.weight if data is not None and (data.weight != 1.0).any() else None
+    m2a = world.metric_to_area()
+
+    def area_mean(per_metric: np.ndarray) -> np.ndarray:
+        if weights is None:
+            return per_metric @ m2a
+        total = weights @ m2a
+        # an area whose drawn weights all fall to zero keeps its stated weights
+        return np.divide(
+            (per_metric * weights) @ m2a, total, out=per_metric @ m2a, where=total > 1e-12
+        )
+
     european_line = ~world.line_is_us
     uses = world.input_use * european_line[:, None]
     growth = (1.0 + world.input_max_growth_share)[None, :] ** (years - world.base_year)[:, None]
@@ -364,7 +388,7 @@ def simulate(
             if pooled:
                 spent = spent * contribution
                 capex_paid = capex_paid * contribution
-            retired = stock * retire[None, :]
+            retired = stock * retire
             # what was ordered this year arrives after the line's delivery lag
             for lag, lines in lag_groups:
                 incoming[ti + lag][:, lines] += delivered[:, lines]
@@ -385,8 +409,9 @@ def simulate(
         cap_e = (stock * ready[:, :, ti]) @ s2m
         req_t = req_run[..., ti]
         raw_cov = counting.coverage(cap_e, req_t)
-        c2_cov = counting.area_mean(world, raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
-        factor = counting.integration_factor(world, p, int(year), c2_cov)[:, world.metric_area]
+        c2_cov = area_mean(raw_cov)[:, c2] if c2 is not None else np.ones(n_b)
+        factor = counting.integration_factor(world, p, int(year), c2_cov, penalty)
+        factor = factor[:, world.metric_area]
         cap_e = cap_e * factor
         eff_cov = counting.coverage(cap_e, req_t)
         cap_u = us_now * us_share[:, :, ti]
@@ -396,8 +421,8 @@ def simulate(
                 np.maximum(0.0, req_t - cap_e - cap_u) / np.where(req_t > 0, req_t, 1),
                 0,
             )
-        out_share[ti] = counting.area_mean(world, eff_cov)
-        out_gap[ti] = counting.area_mean(world, gap)
+        out_share[ti] = area_mean(eff_cov)
+        out_gap[ti] = area_mean(gap)
         if detail:
             out_us[ti] = counting.area_mean(world, counting.coverage(cap_u, req_t))
             out_force[ti] = counting.force_share(world, cap_e, cap_u)
