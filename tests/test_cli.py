@@ -55,10 +55,28 @@ def test_simulate_json_shape_and_csv(tmp_path):
     # the allocation rule is stated with the numbers, and they keep to it: what is left lapses
     assert "lapses" in out["policy"]
     assert sum(out["cost_musd"]["total"]) <= sum(out["cost_musd"]["budget"]) + 1e-6
-    lines = path.read_text().splitlines()
-    assert lines[0].startswith("# burdenshift") and "data=" in lines[0]
-    assert lines[1] == "dimension,label,year,metric,value,unit"
-    assert len(lines) > 1000
+    import pandas as pd
+
+    # one long format: the store's columns, loading cleanly; the run's metadata beside it
+    table = pd.read_csv(path)
+    assert list(table.columns) == [
+        "run_id",
+        "area",
+        "ally",
+        "system",
+        "line",
+        "year",
+        "metric",
+        "value",
+        "unit",
+    ]
+    assert len(table) > 1000 and table["year"].dtype.kind == "i"
+    meta = json.loads(path.with_name(path.name + ".meta.json").read_text())
+    assert meta["data_hash"] == out["run"]["data_hash"] and meta["scenario"] == "phased-2030"
+    assert table["run_id"].nunique() == 1 and table["run_id"].iloc[0] == meta["run_id"]
+    shares = table[(table.metric == "europe_share") & (table.area == "munitions")]
+    assert shares["value"].round(6).tolist() == out["areas"]["munitions"]["europe_share"]
+    assert table["metric"].str.startswith("europe_capability:").any()
 
 
 def test_data_sources_json():

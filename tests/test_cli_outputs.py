@@ -65,7 +65,7 @@ def test_a_failed_write_after_storing_removes_the_run(tmp_path, scenario_file, m
     db = tmp_path / "runs.duckdb"
     calls: list[Path] = []
 
-    def fail(path: Path, rows, run) -> None:
+    def fail(path: Path, rows, run, run_id) -> None:
         calls.append(path)
         raise InputError("disk full", file=str(path), fix="free some space")
 

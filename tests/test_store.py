@@ -148,6 +148,16 @@ def test_export_csv_and_parquet(tmp_path, assess_payload):
     store.export(run_id, tmp_path / "r.parquet", "parquet")
     n = duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'r.parquet'}'").fetchall()[0][0]
     assert n == len(rows)
+    # pandas reads it with the installed packages, and the run rides along as metadata
+    import json
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    table = pd.read_parquet(tmp_path / "r.parquet", dtype_backend="numpy_nullable")
+    assert len(table) == n and str(table["year"].dtype) == "Int32"
+    meta = json.loads(pq.read_schema(tmp_path / "r.parquet").metadata[b"burdenshift"])
+    assert meta["run_id"] == run_id and meta["engine"] == "assess"
 
 
 def test_runs_cli_lists_assess_plan_and_risk(tmp_path):

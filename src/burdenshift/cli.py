@@ -144,9 +144,10 @@ def simulate(
     sim = run(world, sc)
     payload = simulation_json(sim, run_info("simulate", world, sc))
 
-    def write() -> None:
+    def write(ids: list[str]) -> None:
         if csv is not None:
-            _write_csv(csv, simulation_rows(sim), payload["run"])
+            rows = simulation_rows(sim, [world.areas[i] for i in world.metric_area])
+            _write_csv(csv, rows, payload["run"], ids[0] if ids else None)
 
     _keep(store, "simulate", [(payload, "ok")], started, then=write)
     if as_json:
@@ -732,8 +733,14 @@ def runs_export(
     assert target is not None
     store = Store(db_path(db))
     _writable(target, f"--{fmt}", store)
+    if fmt == "csv":
+        from burdenshift.files import write_atomic
+        from burdenshift.store.database import RESULT_COLUMNS
+
+        meta = {**store.run(run_id), "columns": RESULT_COLUMNS, "units": "per row, in `unit`"}
+        write_atomic(sidecar_path(target), json.dumps(meta, indent=2, default=str) + "\n")
     store.export(run_id, target, fmt)
-    typer.echo(f"wrote {target}")
+    typer.echo(f"wrote {target}" + (f" and {sidecar_path(target)}" if fmt == "csv" else ""))
 
 
 @runs_app.command("delete")
@@ -999,10 +1006,10 @@ def _keep(
     engine: str,
     runs: list[tuple[dict[str, Any], str]],
     started: float,
-    then: Callable[[], None] | None = None,
+    then: Callable[[list[str]], None] | None = None,
 ) -> None:
-    """Store the runs (payload, status) in one transaction, then do `then` (write the files
-    asked for); if that fails the runs are deleted again, so an error leaves nothing stored.
+    """Store the runs (payload, status) in one transaction, then do `then(run ids)` (write the
+    files asked for); if that fails the runs are deleted again, so an error leaves nothing stored.
     Says where on stderr, so JSON output stays clean."""
     ids: list[str] = []
     if store is not None:
@@ -1012,7 +1019,7 @@ def _keep(
         ids = store.save_many([NewRun(engine, p, wall, status) for p, status in runs])
     try:
         if then is not None:
-            then()
+            then(ids)
     except BaseException:
         for run_id in ids if store is not None else []:
             with contextlib.suppress(InputError):
@@ -1029,21 +1036,26 @@ def _print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
-def _write_csv(path: Path, rows: list[tuple], run: dict) -> None:
+def _write_csv(path: Path, rows: list[tuple], run: dict, run_id: str | None) -> None:
+    """The long results in the store's columns, as `runs export --csv` writes them, with the
+    run's metadata in a sidecar (`PATH.meta.json`) so the CSV itself loads as it is."""
     import csv as csvmod
     import io
 
     from burdenshift.files import write_atomic
+    from burdenshift.store.database import RESULT_COLUMNS
 
     buf = io.StringIO()
-    buf.write(
-        f"# burdenshift {run['version']} scenario={run['scenario']} "
-        f"data={run['data_hash']} scenario_hash={run['scenario_hash']}\n"
-    )
-    writer = csvmod.writer(buf)
-    writer.writerow(["dimension", "label", "year", "metric", "value", "unit"])
-    writer.writerows(rows)
+    writer = csvmod.writer(buf, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    writer.writerows((run_id, *row) for row in rows)
+    write_atomic(sidecar_path(path), json.dumps({"run_id": run_id, **run}, indent=2) + "\n")
     write_atomic(path, buf.getvalue())
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where a CSV export's metadata goes: beside it, `NAME.meta.json`."""
+    return path.with_name(path.name + ".meta.json")
 
 
 def main() -> None:

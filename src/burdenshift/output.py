@@ -238,68 +238,42 @@ def simulation_json(sim: Simulation, info: RunInfo, draw: int = 0) -> dict[str, 
     }
 
 
-def simulation_rows(sim: Simulation, draw: int = 0) -> list[tuple[str, str, int, str, float, str]]:
-    """Long rows (dimension, label, year, metric, value, unit) of one parameter set."""
-    rows: list[tuple[str, str, int, str, float, str]] = []
+LongRow = tuple[str | None, str | None, str | None, str | None, int, str, float, str]
+"""(area, ally, system, line, year, metric, value, unit): the store's long results columns."""
+
+
+def simulation_rows(sim: Simulation, metric_area: list[str], draw: int = 0) -> list[LongRow]:
+    """One parameter set as long rows in the store's columns (`runs export` reads the same).
+    A capability metric's rows sit under its area (`metric_area`, one per metric), named
+    `europe_capability:<metric>` and `us_capability:<metric>`."""
+    rows: list[LongRow] = []
     for t, year in enumerate(int(y) for y in sim.years):
         for a, area in enumerate(sim.areas):
-            rows.append(
-                ("area", area, year, "europe_share", float(sim.europe_share[draw, a, t]), "share")
-            )
-            rows.append(("area", area, year, "gap", float(sim.gap[draw, a, t]), "share"))
+            share, gap = float(sim.europe_share[draw, a, t]), float(sim.gap[draw, a, t])
+            rows.append((area, None, None, None, year, "europe_share", share, "share"))
+            rows.append((area, None, None, None, year, "gap", gap, "share"))
         for m, metric in enumerate(sim.metrics):
-            rows.append(
-                (
-                    "metric",
-                    metric,
-                    year,
-                    "europe_capability",
-                    float(sim.europe_capability[draw, m, t]),
-                    "cu",
+            area = metric_area[m]
+            for side, values in (("europe", sim.europe_capability), ("us", sim.us_capability)):
+                value = float(values[draw, m, t])
+                rows.append(
+                    (area, None, None, None, year, f"{side}_capability:{metric}", value, "cu")
                 )
-            )
-            rows.append(
-                (
-                    "metric",
-                    metric,
-                    year,
-                    "us_capability",
-                    float(sim.us_capability[draw, m, t]),
-                    "cu",
-                )
-            )
         for s, system in enumerate(sim.systems):
-            rows.append(("system", system, year, "stock", float(sim.stock[draw, s, t]), "items"))
             rows.append(
-                ("system", system, year, "deliveries", float(sim.deliveries[draw, s, t]), "items")
+                (None, None, system, None, year, "stock", float(sim.stock[draw, s, t]), "items")
             )
+            delivered = float(sim.deliveries[draw, s, t])
+            rows.append((None, None, system, None, year, "deliveries", delivered, "items"))
         for i, ally in enumerate(sim.allies):
             if sim.budget_musd[draw, i].sum() > 0:
-                rows.append(
-                    ("ally", ally, year, "budget", float(sim.budget_musd[draw, i, t]), "USD_m")
-                )
-                rows.append(("ally", ally, year, "cost", float(sim.cost_musd[draw, i, t]), "USD_m"))
+                budget, cost = float(sim.budget_musd[draw, i, t]), float(sim.cost_musd[draw, i, t])
+                rows.append((None, ally, None, None, year, "budget", budget, "USD_m"))
+                rows.append((None, ally, None, None, year, "cost", cost, "USD_m"))
         for k, line in enumerate(sim.lines):
-            rows.append(
-                (
-                    "line",
-                    line,
-                    year,
-                    "capacity",
-                    float(sim.line_capacity[draw, k, t]),
-                    "items_per_year",
-                )
-            )
-            rows.append(
-                (
-                    "line",
-                    line,
-                    year,
-                    "output_to_europe",
-                    float(sim.line_output[draw, k, t]),
-                    "items",
-                )
-            )
+            cap, out = float(sim.line_capacity[draw, k, t]), float(sim.line_output[draw, k, t])
+            rows.append((None, None, None, line, year, "capacity", cap, "items_per_year"))
+            rows.append((None, None, None, line, year, "output_to_europe", out, "items"))
     return rows
 
 

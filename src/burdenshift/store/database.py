@@ -538,13 +538,18 @@ class Store:
             ).fetchall()
 
     def export(self, run_id: str, path: Path, fmt: str) -> None:
-        """The run's long results to Parquet or CSV, written to a temporary file first."""
+        """The run's long results to Parquet or CSV, written to a temporary file first; Parquet
+        carries the run's row (engine, scenario, data hash, version, seed) as key-value
+        metadata under `burdenshift`."""
         if not path.parent.is_dir():
             raise InputError("the folder does not exist", file=str(path), fix="create it first")
         if path.is_dir():
             raise InputError("is a folder", file=str(path), fix="give a file name")
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        options = "(FORMAT PARQUET)" if fmt == "parquet" else "(FORMAT CSV, HEADER)"
+        options = "(FORMAT CSV, HEADER)"
+        if fmt == "parquet":
+            meta = json.dumps(self.run(run_id), default=str)
+            options = f"(FORMAT PARQUET, KV_METADATA {{burdenshift: {_sql_string(meta)}}})"
         try:
             with self._connect(read_only=True) as con:
                 self._require(con, run_id)
