@@ -464,7 +464,8 @@ class PlanResult(Result):
         )
 
     def bottlenecks_frame(self) -> pd.DataFrame:
-        """What binds, ranked by `impact` (the shortfall removed by relaxing it by 10 %)."""
+        """What binds, in the plan's order: areas no reachable line supplies, then the limits by
+        `impact` (the shortfall removed by relaxing it by 10 %)."""
         rows = [
             {"rank": i + 1, **b, "years": ", ".join(str(y) for y in b["years"])}
             for i, b in enumerate(self._payload["bottlenecks"])
