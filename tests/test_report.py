@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from burdenshift.errors import InputError
 from tests.conftest import TINY, run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -269,3 +270,31 @@ def test_report_with_the_race_renders(race_report, tmp_path):
     finally:
         browser.close()
         pw.stop()
+
+
+def test_report_writes_the_page_when_png_export_fails(stored_runs, tmp_path, monkeypatch):
+    """Without a browser for the PNGs the page and the Markdown are still written, the error
+    says so and why, and no PNG folder is left half-filled."""
+    from typer.testing import CliRunner
+
+    from burdenshift import cli
+    from burdenshift.report import page
+
+    env, runs, _ = stored_runs
+
+    def no_browser(figs, folder):
+        raise InputError(
+            "PNG export failed: no Chromium found", field="--png", fix="install a Chromium"
+        )
+
+    monkeypatch.setattr(page, "write_pngs", no_browser)
+    html, md, png = tmp_path / "r.html", tmp_path / "r.md", tmp_path / "png"
+    result = CliRunner().invoke(
+        cli.app,
+        ["report", runs[0], "--html", str(html), "--md", str(md), "--png", str(png)],
+        env=env,
+    )
+    assert isinstance(result.exception, InputError)
+    assert "wrote" in result.exception.problem and "no Chromium found" in result.exception.problem
+    assert html.read_text().startswith("<!DOCTYPE html>") and md.read_text().startswith("#")
+    assert not png.exists() and not list(tmp_path.glob(".burdenshift-png-*"))

@@ -18,19 +18,48 @@ from burdenshift.errors import InputError
 if TYPE_CHECKING:
     from burdenshift.store.database import Store
 
+
+def _flags_without_type() -> None:
+    """Typer prints `<bool>` beside every on/off flag, which reads as if it took a value."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display  # type: ignore[method-assign]
+
+
+_flags_without_type()
+
+START = """Start here (each runs on the embedded data):
+
+* `burdenshift assess` — can Europe hold 50 % of each capability by 2027? (the headline)
+* `burdenshift plan --mode both` — the cheapest phased plan, national against pooled buying
+* `burdenshift risk` — how likely each area makes it, with the data's own uncertainty
+* `burdenshift data weakest --area munitions` — the figures to check first
+* `burdenshift serve` — the same on an interactive page at http://127.0.0.1:8000
+
+`burdenshift COMMAND --help` explains each; `--json` gives any result as one JSON object."""
+
+HELP = {"rich_markup_mode": "markdown", "no_args_is_help": True}
+"""Help in Markdown: a docstring's line breaks do not break the help mid-phrase."""
+
 app = typer.Typer(
     add_completion=False,
-    no_args_is_help=True,
     help="Can Europe's NATO allies carry the majority of each conventional capability by the US "
     "deadline? Sourced data, closed-form assessment and simulation.",
+    epilog=START,
+    **HELP,  # type: ignore[arg-type]
 )
-data_app = typer.Typer(no_args_is_help=True, help="The data set: sources and validation.")
+data_app = typer.Typer(help="The data set: sources and validation.", **HELP)  # type: ignore[arg-type]
 app.add_typer(data_app, name="data")
-runs_app = typer.Typer(no_args_is_help=True, help="Kept runs: list, show, export, delete.")
+runs_app = typer.Typer(help="Kept runs: list, show, export, delete.", **HELP)  # type: ignore[arg-type]
 app.add_typer(runs_app, name="runs")
 query_app = typer.Typer(
-    no_args_is_help=True,
     help="Queries analysts ask: the time to a stock, the cost of a list, the spending needed.",
+    **HELP,  # type: ignore[arg-type]
 )
 app.add_typer(query_app, name="query")
 
@@ -95,9 +124,13 @@ def assess(
     if as_json:
         _print_json(payload)
         return
-    from burdenshift.tables import print_assessment
+    from burdenshift.tables import print_assessment, print_next
 
     print_assessment(payload)
+    print_next(
+        "Next: `burdenshift plan --mode both` (the cheapest phased plan), `burdenshift risk` "
+        "(how likely, with the data's uncertainty) or `burdenshift serve` (the page)."
+    )
 
 
 @app.command()
@@ -225,12 +258,22 @@ def plan(
         return
     from burdenshift.tables import print_plan
 
+    shown: list[Any] = []
     for m in modes:
-        print_plan(results[m])
+        # the same bottlenecks under both modes are printed once, with a line saying so
+        same = [_binds(results[m])] == shown[-1:]
+        print_plan({**results[m], "run": info}, bottlenecks=not same)
+        if same:
+            typer.echo(f"What binds under {m} procurement: the same as above.")
+        shown.append(_binds(results[m]))
     if chosen == "both":
         from burdenshift.tables import print_plan_difference
 
         print_plan_difference(payload["difference"])
+
+
+def _binds(result: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(b["constraint"], b["where"]) for b in result["bottlenecks"][:10]]
 
 
 def _difference(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -305,10 +348,12 @@ def sensitivity(
     """Sobol indices (SALib) of each area's share at the deadline, the deterrence gap and cost:
     which uncertain levers matter most."""
     if n & (n - 1):
+        below = 1 << (n.bit_length() - 1)
         raise InputError(
             f"n = {n} is not a power of two",
             field="--n",
-            fix="use 256, 512, 1024, … (Sobol sequences balance only at powers of two)",
+            fix=f"use {below} or {2 * below} (any power of two from 8; 1024 or more gives stable "
+            "ranks: Sobol sequences balance only at powers of two)",
         )
     from burdenshift.engine import draws
     from burdenshift.engine.runinfo import run_info
@@ -543,29 +588,32 @@ def report(
         weakest = _weakest_for(world, same_data[0])
     race = _race_for(world, runs[0]) if threat and runs else None
     page, markdown, figs = render_runs(runs, sources, race=race, weakest=weakest)
-    with contextlib.ExitStack() as cleanup:
-        staged: list[Path] = []
-        if png is not None:
-            # PNG export (a browser) is what fails most: stage it before writing anything
-            import shutil
-            import tempfile
+    write_atomic(html, page)
+    if md is not None:
+        write_atomic(md, markdown)
+    wrote = f"wrote {html}" + (f", {md}" if md else "")
+    if png is not None:
+        # PNG export (a browser) is what fails most: the page is written first, and the PNGs
+        # are staged so a failure leaves none half-written
+        import shutil
+        import tempfile
 
-            base = png
-            while not base.exists():
-                base = base.parent
-            tmp = Path(tempfile.mkdtemp(prefix=".burdenshift-png-", dir=base))
-            cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
+        base = png
+        while not base.exists():
+            base = base.parent
+        tmp = Path(tempfile.mkdtemp(prefix=".burdenshift-png-", dir=base))
+        try:
             staged = write_pngs(figs, tmp)
-        write_atomic(html, page)
-        if md is not None:
-            write_atomic(md, markdown)
-        if png is not None:
             png.mkdir(parents=True, exist_ok=True)
             for f in staged:
                 os.replace(f, png / f.name)
-    typer.echo(
-        f"wrote {html}" + (f", {md}" if md else "") + (f", {len(figs)} PNG in {png}" if png else "")
-    )
+        except InputError as exc:
+            exc.problem = f"{wrote}, but {exc.problem}"
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        wrote += f", {len(figs)} PNG in {png}"
+    typer.echo(wrote)
 
 
 def _weakest_for(world: Any, run: dict[str, Any]) -> dict[str, Any] | None:

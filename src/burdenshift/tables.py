@@ -2,18 +2,80 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from functools import lru_cache
 from typing import Any
 
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
 from rich.text import Text
 
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.output import COSTS, money_key, money_text
 
-console = Console(width=None if sys.stdout.isatty() else 140)
+# a terminal's own width; piped output follows COLUMNS, else 140
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
+
+COMPACT_BELOW = 120
+"""Below this width tables drop their vertical rules and use short labels, so a row of the
+widest table (assess) stays on one line at 100 columns."""
+
+SHORT_AREA = {
+    "isr": "ISR",
+    "long_range_strike": "Strike",
+    "iamd": "IAMD",
+    "munitions": "Munitions",
+    "air_refuelling": "Air refuelling",
+    "strategic_airlift": "Airlift",
+    "sead_ew": "SEAD/EW",
+    "c2": "C2",
+    "sustainment": "Sustainment",
+    "land_forces": "Land forces",
+    "combat_air": "Combat air",
+    "maritime": "Maritime",
+}
+
+
+SHORT_BINDING = {
+    "capacity (ceiling)": "ceiling",
+    "none (target met)": "met",
+    "no European producer": "no producer",
+}
+
+
+def compact() -> bool:
+    return console.width < COMPACT_BELOW
+
+
+def new_table(*args: Any, **kwargs: Any) -> RichTable:
+    """Rich's table, without vertical rules below `COMPACT_BELOW` columns."""
+    if compact():
+        kwargs.setdefault("box", box.SIMPLE_HEAD)
+        kwargs.setdefault("padding", (0, 1))
+        kwargs.setdefault("show_edge", False)
+    return RichTable(*args, **kwargs)
+
+
+def area_label(area: dict[str, Any] | str) -> str:
+    """An area's name (payloads that carry only its id: the embedded data's name), or its short
+    name in a narrow terminal."""
+    code = area if isinstance(area, str) else area["area"]
+    name = (None if isinstance(area, str) else area.get("name")) or _area_names().get(code, code)
+    return SHORT_AREA.get(code, name) if compact() else name
+
+
+@lru_cache(maxsize=1)
+def _area_names() -> dict[str, str]:
+    import yaml
+
+    from burdenshift.domain.reader import DEFAULT_DATA
+
+    found = yaml.safe_load((DEFAULT_DATA / "areas.yaml").read_text(encoding="utf-8"))
+    return {code: a.get("name", code) for code, a in (found or {}).get("areas", {}).items()}
+
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 """C0 (ESC among them), DEL, C1, line separators and bidirectional overrides: in a name they
@@ -64,7 +126,7 @@ def _by_year(values: dict[Any, float], year: int) -> float:
 def print_assessment(payload: dict[str, Any]) -> None:
     deadline, target = payload["deadline"], payload["target_share"]
     run = payload["run"]
-    table = Table(
+    table = new_table(
         title=plain(
             f"{engine_tag('assess')}: can Europe hold {target:.0%} of each capability by "
             f"{deadline}?  (scenario {clean(run['scenario'])}, data {clean(run['data_hash'])})"
@@ -73,18 +135,20 @@ def print_assessment(payload: dict[str, Any]) -> None:
         caption_justify="left",
         title_justify="left",
     )
+    narrow = compact()
     for col, just in [
         ("area", "left"),
-        ("Europe now", "right"),
-        ("US now", "right"),
-        (f"{deadline} today's rates", "right"),
-        (f"{deadline} fastest ramp", "right"),
-        ("force share now", "right"),
+        ("Europe now" if not narrow else "now", "right"),
+        ("US now" if not narrow else "US", "right"),
+        (f"{deadline} today's rates" if not narrow else f"{deadline} rates", "right"),
+        (f"{deadline} fastest ramp" if not narrow else f"{deadline} ramp", "right"),
+        ("force share now" if not narrow else "force", "right"),
         ("US-made", "right"),
-        (f"holds {target:.0%} from (rates / ramp)", "center"),
-        ("held back by", "left"),
+        (f"holds {target:.0%} from (rates / ramp)" if not narrow else "held from", "center"),
+        ("held back by" if not narrow else "binds", "left"),
     ]:
-        table.add_column(col, justify=just, no_wrap=col == "area")  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=narrow or col == "area")  # type: ignore[arg-type]
+    held_sep = "/" if narrow else " / "
     flagged = False
     for a in payload["areas"]:
         mark = " *" if a["low_confidence"] else ""
@@ -93,15 +157,15 @@ def print_assessment(payload: dict[str, Any]) -> None:
         style = "green" if met else "red"
         force = a["force_share_now"]
         table.add_row(
-            plain(a["name"] + mark),
+            plain(area_label(a) + mark),
             _pct(a["europe_share_now"]),
             _pct(min(a["us"], 1.0)),
             _pct(a["share_at_deadline_current_rates"]),
             f"[{style}]{_pct(a['share_at_deadline_max_ramp'])}[/{style}]",
             _pct(force) if force is not None else "—",
             _pct(a["us_made_share"]),
-            f"{_year(a['year_target_current_rates'])} / {_year(a['year_target_max_ramp'])}",
-            plain(a["binding"]),
+            f"{_year(a['year_target_current_rates'])}{held_sep}{_year(a['year_target_max_ramp'])}",
+            plain(SHORT_BINDING.get(a["binding"], a["binding"]) if narrow else a["binding"]),
         )
     console.print(table)
     met = sum(a["share_at_deadline_max_ramp"] >= a["target"] - 1e-9 for a in payload["areas"])
@@ -136,7 +200,7 @@ def print_assessment(payload: dict[str, Any]) -> None:
         )
     console.print(plain(payload["scope"]))
     allies = sorted(payload["allies"], key=lambda b: -b["defence_spending_usd_bn"])
-    burden = Table(title="Who carries Europe's defence spending (top 10)", title_justify="left")
+    burden = new_table(title="Who carries Europe's defence spending (top 10)", title_justify="left")
     for col in ("ally", "USD bn", "% GDP", "share of spending", "share of GDP", "ratio"):
         burden.add_column(col, justify="left" if col == "ally" else "right")
     for b in allies[:10]:
@@ -160,7 +224,7 @@ def _num(x: float | None) -> str:
 def print_race(payload: dict[str, Any]) -> None:
     years = payload["years"]
     show = [y for y in years if y in (years[0], years[1], years[-1])]
-    table = Table(
+    table = new_table(
         title=plain(
             f"{engine_tag('threat')}  (scenario {clean(payload['run']['scenario'])}, "
             f"data {clean(payload['run']['data_hash'])})"
@@ -199,7 +263,7 @@ def print_race(payload: dict[str, Any]) -> None:
 def print_simulation(payload: dict[str, Any]) -> None:
     years = payload["years"]
     run = payload["run"]
-    table = Table(
+    table = new_table(
         title=plain(
             f"{engine_tag('simulate')}: Europe's share of the requirement by year "
             f"(scenario {run['scenario']})"
@@ -217,7 +281,7 @@ def print_simulation(payload: dict[str, Any]) -> None:
             f"[{'green' if s >= v['target'] - 1e-9 else 'red'}]{s:.0%}[/]"
             for s in v["europe_share"]
         ]
-        table.add_row(plain(area), *cells, f"{v['deterrence_gap_total']:.2f}")
+        table.add_row(plain(area_label(area)), *cells, f"{v['deterrence_gap_total']:.2f}")
     console.print(table)
     cost = payload["cost_musd"]
     money = payload.get("money") or {}
@@ -238,7 +302,7 @@ def print_simulation(payload: dict[str, Any]) -> None:
 
 
 def print_scenarios(items: list[tuple[str, Any]]) -> None:
-    table = Table(title="Shipped scenarios", title_justify="left")
+    table = new_table(title="Shipped scenarios", title_justify="left")
     for col in ("name", "deadline", "drawdown", "procurement", "licences", "description"):
         table.add_column(col)
     for name, sc in items:
@@ -254,7 +318,7 @@ def print_scenarios(items: list[tuple[str, Any]]) -> None:
 
 
 def print_sources(rows: list[dict[str, Any]]) -> None:
-    table = Table(title=f"{len(rows)} figures", title_justify="left")
+    table = new_table(title=f"{len(rows)} figures", title_justify="left")
     cols = (
         "table",
         "key",
@@ -287,7 +351,7 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
 
 def print_weakest(payload: dict[str, Any]) -> None:
     where = f" in {payload['area']}" if payload["area"] else ""
-    table = Table(
+    table = new_table(
         title=plain(
             f"{engine_tag('weakest')}: the figures whose range moves the share{where} in "
             f"{payload['deadline']} most"
@@ -296,27 +360,36 @@ def print_weakest(payload: dict[str, Any]) -> None:
         caption=plain(payload["method"]),
         caption_justify="left",
     )
-    for col in ("#", "figure", "value", "range", "confidence", "area", "swing", "source"):
+    narrow = compact()
+    cols = ("#", "figure", "value", "range", "confidence", "area", "swing", "source")
+    for col in cols[:-1] if narrow else cols:
         table.add_column(col, overflow="fold", justify="right" if col in ("#", "swing") else "left")
+
+    def source(r: dict[str, Any]) -> str:
+        return r["source"] if len(r["source"]) <= 140 else r["source"][:139] + "… (--json)"
+
     for i, r in enumerate(payload["figures"], start=1):
-        table.add_row(
+        cells = [
             str(i),
             plain(f"{r['table']} {r['key']} {r['field']}"),
             f"{r['value']:g}",
             f"{r['low']:g}–{r['high']:g}",
             plain(r["confidence"]),
-            plain(r.get("area_name", r["area"])),
+            plain(area_label(r["area"])),
             f"{100 * r['swing']:.1f} pts",
-            plain(r["source"] if len(r["source"]) <= 140 else r["source"][:139] + "… (--json)"),
-        )
+        ]
+        table.add_row(*cells, *([] if narrow else [plain(source(r))]))
     console.print(table)
+    if narrow:  # the sources below the table, one paragraph each, in a narrow terminal
+        for i, r in enumerate(payload["figures"], start=1):
+            console.print(plain(f"{i}. {source(r)}"))
 
 
-def print_plan(result: dict[str, Any]) -> None:
+def print_plan(result: dict[str, Any], bottlenecks: bool = True) -> None:
     areas = result["areas"]
     years = list(areas[0]["benchmarks"]) if areas else []
     obj = result["objective"]
-    table = Table(
+    table = new_table(
         title=plain(
             f"{engine_tag('plan')}, {result['mode']} procurement, {result['status']}: Europe's "
             "share of the requirement each year — the benchmarks"
@@ -331,7 +404,7 @@ def print_plan(result: dict[str, Any]) -> None:
     table.add_column("target held from", justify="center")
     for a in areas:
         table.add_row(
-            plain(a["area"] + (" *" if a.get("low_confidence") else "")),
+            plain(area_label(a) + (" *" if a.get("low_confidence") else "")),
             *(f"{v:.0%}" for v in a["benchmarks"].values()),
             _year(a["earliest_year"]),
         )
@@ -361,15 +434,29 @@ def print_plan(result: dict[str, Any]) -> None:
                 f"{big['whole_items']:.1%}. `--json` gives each delivery in whole items."
             )
         )
-    if result["bottlenecks"]:
-        b = Table(
-            title="What binds (ranked by the effect of relaxing it by 10 %)", title_justify="left"
+    if bottlenecks and result["bottlenecks"]:
+        b = new_table(
+            title=plain(f"What binds under {result['mode']} procurement, largest effect first"),
+            title_justify="left",
+            caption="effect: the shortfall (requirement-share-years) that relaxing the "
+            "constraint by 10 % would lift (|dual| × 10 % of its size); for 'no-producer', the "
+            "whole shortfall no line can buy down",
+            caption_justify="left",
         )
+        b.add_column("#", justify="right")
+        b.add_column("effect", justify="right")
         b.add_column("constraint", no_wrap=True)
         b.add_column("where")
         b.add_column("explanation", overflow="fold")
-        for row in result["bottlenecks"][:10]:
-            b.add_row(plain(row["constraint"]), plain(row["where"]), plain(row["explanation"]))
+        ranked = sorted(result["bottlenecks"][:10], key=lambda r: -r["impact"])
+        for i, row in enumerate(ranked, start=1):
+            b.add_row(
+                str(i),
+                f"{row['impact']:.3g}",
+                plain(row["constraint"]),
+                plain(row["where"]),
+                plain(row["explanation"]),
+            )
         console.print(b)
 
 
@@ -398,41 +485,56 @@ def print_plan_difference(diff: dict[str, Any]) -> None:
 
 
 def print_risk(payload: dict[str, Any]) -> None:
-    table = Table(
+    table = new_table(
         title=f"{engine_tag('risk')}: chance Europe holds the target by {payload['deadline']} "
         f"({payload['draws']:,} draws, seed {payload['seed']})",
         title_justify="left",
         caption=_requirement(payload, "risk"),
         caption_justify="left",
     )
+    narrow = compact()
+    sep = "/" if narrow else " / "
     for col in (
         "area",
         "P(target)",
         "± s.e.",
-        "target held from p10 / p50 / p90",
-        "gap p10 / p50 / p90",
+        "P, data as stated" if not narrow else "P as stated",
+        "held from p10 / p50 / p90" if not narrow else "held from p10/50/90",
+        "gap p10 / p50 / p90" if not narrow else "gap p10/50/90",
     ):
-        table.add_column(col, justify="left" if col == "area" else "right", no_wrap=col == "area")
+        table.add_column(
+            col, justify="left" if col == "area" else "right", no_wrap=narrow or col == "area"
+        )
     for a in payload["areas"]:
         y, g = a["year_target_quantiles"], a["gap_quantiles"]
+        alone = a.get("p_target_policy_only")
         table.add_row(
-            plain(a["area"] + (" *" if a.get("low_confidence") else "")),
+            plain(area_label(a) + (" *" if a.get("low_confidence") else "")),
             f"{a['p_target_by_deadline']:.1%}",
             f"{a['p_se']:.1%}",
-            " / ".join(_year(y[k]) for k in ("p10", "p50", "p90")),
-            " / ".join(f"{g[k]:.2f}" for k in ("p10", "p50", "p90")),
+            "—" if alone is None else f"{alone:.1%}",
+            sep.join(_year(y[k]) for k in ("p10", "p50", "p90")),
+            sep.join(f"{g[k]:.2f}" for k in ("p10", "p50", "p90")),
         )
     console.print(table)
     c = payload["cost_musd_quantiles"]
     console.print(
         plain(
-            f"Uncertain: {', '.join(payload['parameters'])}. Spending over the horizon "
+            f"Uncertain: {', '.join(payload['parameters'])}"
+            + (
+                f", and {data['figures']:,} data figures in {data['groups']} groups drawn within "
+                "their ranges (P, data as stated: the policy draws alone)"
+                if (data := (payload.get("uncertainty") or {}).get("data"))
+                else ""
+            )
+            + ". Spending over the horizon "
             f"(undiscounted), USD bn: p10 {c['p10'] / 1000:,.1f}, p50 {c['p50'] / 1000:,.1f}, "
             f"p90 {c['p90'] / 1000:,.1f}. "
             "'Held from' is the first year from which the target holds to the horizon's end "
             "(— beyond it), so an area held at the deadline can show a later year if it slips "
             "below the target afterwards; the gap is in requirement-years. * rests mostly on "
-            "low-confidence or assumed figures: the probability is conditional on them."
+            "low-confidence or assumed figures: `burdenshift data weakest` lists those to check "
+            "first."
         )
     )
 
@@ -440,7 +542,7 @@ def print_risk(payload: dict[str, Any]) -> None:
 def print_sensitivity(payload: dict[str, Any]) -> None:
     """One row per parameter, most influential first, with the outputs it drives."""
     outputs = payload["outputs"]
-    table = Table(
+    table = new_table(
         title=f"{engine_tag('sensitivity')}: Sobol total indices (n = {payload['n']}, "
         f"{payload['evaluations']:,} runs)",
         title_justify="left",
@@ -481,10 +583,20 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         "included; outputs are each area's share at the deadline, the deterrence gap and spending "
         "(first-order S1 and 95 % intervals in --json). Estimates can exceed 1 by sampling error."
     )
+    worst = max((x["ST"] for rows in outputs.values() for x in rows), default=0.0)
+    if worst > 1.05 or payload["n"] < 256:
+        console.print(
+            plain(
+                f"⚠ n = {payload['n']} is small: the largest total index is {worst:.2f}"
+                + (" (above 1: sampling error)" if worst > 1.0 else "")
+                + "; ranks may change. Rerun with --n 1024 or more for stable indices."
+            ),
+            style="bold yellow",
+        )
 
 
 def print_sweep(payload: dict[str, Any]) -> None:
-    table = Table(
+    table = new_table(
         title=plain(
             f"Sweep {payload['sweep']}: {payload['tasks']} tasks ({payload['ran']} run now, "
             f"{payload['skipped']} already done) — kept in {payload['store']}"
@@ -499,15 +611,16 @@ def print_sweep(payload: dict[str, Any]) -> None:
 
 
 def print_runs(rows: list[dict[str, Any]]) -> None:
-    table = Table(title=f"{len(rows)} kept runs", title_justify="left")
+    table = new_table(title=f"{len(rows)} kept runs", title_justify="left")
     for col in ("run", "engine", "created (UTC)", "scenario", "seed", "status", "s"):
-        table.add_column(col, no_wrap=col == "run")
+        table.add_column(col, no_wrap=col in ("run", "created (UTC)"))
     for r in rows:
         seconds = r["wall_time_s"]
+        created = str(r["created_at"] or "")[:16].replace("T", " ")
         table.add_row(
             plain(r["run_id"]),
             plain(r["engine"]),
-            plain(str(r["created_at"] or "")[:19]),
+            plain(created[5:] if compact() else created),
             plain(r["scenario"]),
             plain(r["seed"]),
             plain(r["status"]),
@@ -530,16 +643,25 @@ def print_run(info: dict[str, Any]) -> None:
         "wall_time_s",
         "result_rows",
     ):
-        console.print(plain(f"{key:>14}: {info.get(key)}"))
+        value = info.get(key)
+        if key == "seed" and value is None:
+            value = "— (no random draws)"
+        elif key == "wall_time_s" and value is not None:
+            value = f"{value:.2f}"
+        console.print(plain(f"{key:>14}: {value}"))
+    run_id = info.get("run_id", "RUN")
     console.print(
-        "Full result: `burdenshift runs show RUN --json`; report: `burdenshift report RUN`."
+        plain(
+            f"Full result: `burdenshift runs show {run_id} --json`; report: "
+            f"`burdenshift report {run_id} --html report.html`."
+        )
     )
 
 
 def print_compare(cmp: dict[str, Any]) -> None:
     a, b = cmp["a"], cmp["b"]
     same = a["deadline"] == b["deadline"]
-    table = Table(
+    table = new_table(
         title=plain(
             f"B − A: A = {a['scenario']} ({engine_tag(a['engine'])}), B = {b['scenario']} "
             f"({engine_tag(b['engine'])}); "
@@ -569,7 +691,7 @@ def print_compare(cmp: dict[str, Any]) -> None:
         ]
         if with_gap:
             cells += [f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['diff']:+.2f}"]
-        table.add_row(plain(r["area"]), *cells)
+        table.add_row(plain(area_label(r["area"])), *cells)
     console.print(table)
     for side in ("a", "b"):
         console.print(
@@ -592,3 +714,8 @@ def print_compare(cmp: dict[str, Any]) -> None:
                 f"{COSTS[term][0].capitalize()}: A {c['a']:,.1f} USD bn, B {c['b']:,.1f} USD bn, "
                 f"B − A {c['diff']:+,.1f} USD bn ({COSTS[term][1].removesuffix(', USD bn')})."
             )
+
+
+def print_next(text: str) -> None:
+    """One line on what to try next, dimmed so it does not compete with the result."""
+    console.print(plain(text), style="dim")

@@ -574,7 +574,9 @@ def render_runs(
         parts.append(f"<p class='engine'>Engine: {html.escape(label)}</p>")
         parts.append(
             f"<p class='meta'>run {html.escape(str(run['run_id']))} · version {run['version']} · "
-            f"data {run['data_hash']} · seed {run['seed']} · {run['created_at'][:19]} UTC</p>"
+            f"data {run['data_hash']} · "
+            + (f"seed {run['seed']} · " if run.get("seed") is not None else "no random draws · ")
+            + f"{run['created_at'][:19]} UTC</p>"
         )
         req = requirement_of(p)
         if req:
@@ -769,11 +771,19 @@ def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
         try:
             fig.write_image(str(path), width=1200, height=max(500, int(fig.layout.height or 500)))
         except Exception as exc:  # kaleido could not start a browser
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            text = str(exc).strip()
+            reason = (
+                text.splitlines()[0]
+                if text
+                else f"{type(exc).__name__}: kaleido could not start a Chromium (BROWSER_PATH "
+                f"{os.environ.get('BROWSER_PATH', 'unset')}, /usr/bin/chromium "
+                f"{'present' if Path('/usr/bin/chromium').exists() else 'missing'})"
+            )
             raise InputError(
-                f"PNG export failed ({reason})",
+                f"PNG export failed: {reason}",
                 field="--png",
-                fix="install a Chromium (Debian: apt-get install chromium) or leave out --png",
+                fix="install a Chromium (Debian: apt-get install chromium) or set BROWSER_PATH to "
+                "one, or leave out --png",
             ) from None
         out.append(path)
     return out
