@@ -1112,6 +1112,8 @@ def main() -> None:
     # arithmetic that overflows or divides by zero in burdenshift's own code would print a
     # warning with a source path and go on to a wrong number: stop with the internal-error line
     warnings.filterwarnings("error", category=RuntimeWarning, module=r"burdenshift(\.|$)")
+    if len(sys.argv) == 1:  # a first run: the commands to start with, and no error code
+        sys.argv.append("--help")
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

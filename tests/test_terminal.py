@@ -1,0 +1,65 @@
+"""The terminal: tables fit 100 columns with one line per row where it matters, flags show no
+placeholder, help does not break mid-phrase, a first run lists the commands to start with."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import run_cli
+
+NARROW = {"COLUMNS": "100"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("assess", "--no-store"),
+        ("simulate", "--no-store"),
+        ("risk", "--draws", "400", "--no-store"),
+        ("data", "weakest", "--top", "5"),
+        ("scenarios",),
+        ("data", "sources", "--area", "c2"),
+    ],
+)
+def test_every_line_fits_100_columns(args):
+    proc = run_cli(*args, env=NARROW)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines and max(len(line) for line in lines) <= 100
+
+
+def test_assess_keeps_one_line_per_area_at_100_columns():
+    proc = run_cli("assess", "--no-store", env=NARROW)
+    lines = proc.stdout.splitlines()
+    rule = next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"})
+    end = next(i for i, line in enumerate(lines) if line.startswith("Engine:"))
+    rows = lines[rule + 1 : end]
+    assert len(rows) == 12, rows  # one line per area, none wrapped
+    assert all(re.search(r"\d+%", row) for row in rows)
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("with the data") or (
+        "Next: `burdenshift plan" in proc.stdout
+    )
+
+
+def test_piped_output_follows_columns():
+    wide = run_cli("assess", "--no-store", env={"COLUMNS": "180"}).stdout.splitlines()
+    assert max(len(line) for line in wide) > 100
+    assert "Europe now" in "\n".join(wide)  # the full labels above the compact width
+
+
+def test_flags_show_no_placeholder_and_help_keeps_phrases():
+    out = run_cli("simulate", "--help", env={"COLUMNS": "200"}).stdout
+    assert "--no-store" in out and "<bool>" not in out
+    top = run_cli("--help", env={"COLUMNS": "200"}).stdout
+    # the docstring's own line break no longer splits the sentence
+    assert "stock and output, their ratio" in top
+
+
+def test_a_first_run_lists_the_commands_to_start_with():
+    proc = run_cli(env=NARROW)
+    assert proc.returncode == 0
+    start = proc.stdout[proc.stdout.index("Start here") :]
+    for command in ("assess", "plan --mode both", "risk", "data weakest", "serve"):
+        assert f"burdenshift {command}" in start
