@@ -299,6 +299,7 @@ class SimulateResult(Result):
 
     engine = "simulate"
     _frames = ("areas", "shares", "cost")
+    _metric_area: list[str] = []  # noqa: RUF012  (the area of each metric, set by `simulate`)
 
     def _deadline(self) -> int:
         return int(self._payload["run"]["applied"]["deadline"])
@@ -360,8 +361,8 @@ class SimulateResult(Result):
         return _frame(df, dict.fromkeys(df.columns, MUSD), **self._tag())
 
     def long_frame(self) -> pd.DataFrame:
-        """The long results table (dimension, label, year, metric, value, unit), as written by
-        `simulate --csv`; needs the run made in this session."""
+        """The long results table (area, ally, system, line, year, metric, value, unit), the
+        columns `simulate --csv` and `runs export` write; needs the run made in this session."""
         from burdenshift.output import simulation_rows
 
         if self._raw is None:
@@ -371,10 +372,10 @@ class SimulateResult(Result):
                 fix="rerun `simulate` in this session, or read the stored rows with "
                 "`open_store().results(run_id)`",
             )
-        cols = ["dimension", "label", "year", "metric", "value", "unit"]
-        df = pd.DataFrame(simulation_rows(self._raw), columns=cols)
-        df["year"] = df["year"].astype("Int64")
-        return _frame(df, {"value": "see the unit column"}, **self._tag())
+        cols = ["area", "ally", "system", "line", "year", "metric", "value", "unit"]
+        rows = simulation_rows(self._raw, self._metric_area)
+        df = pd.DataFrame(rows, columns=cols)
+        return _frame(df, {"value": "see the unit column"}, years=("year",), **self._tag())
 
     def to_xarray(self) -> xr.Dataset:
         """The labelled Dataset (batch, …, year) of the simulation, units in each variable's
@@ -467,7 +468,11 @@ class PlanResult(Result):
         """What binds, in the plan's order: areas no reachable line supplies, then the limits by
         `impact` (the shortfall removed by relaxing it by 10 %)."""
         rows = [
-            {"rank": i + 1, **b, "years": ", ".join(str(y) for y in b["years"])}
+            {
+                "rank": i + 1,
+                **{k: v for k, v in b.items() if k != "years"},
+                "binding_years": ", ".join(str(y) for y in b["years"]),
+            }
             for i, b in enumerate(self._payload["bottlenecks"])
         ]
         units = {"dual": "see the unit column", "impact": SHARE_YEARS}
@@ -984,7 +989,9 @@ def simulate(
     sc = _scenario(scenario, deadline)
     w = applied_world(_world(world), sc)
     raw, wall = _timed(lambda: run(w, sc, params))
-    return SimulateResult(simulation_json(raw, run_info("simulate", w, sc)), raw, wall)
+    result = SimulateResult(simulation_json(raw, run_info("simulate", w, sc)), raw, wall)
+    result._metric_area = [w.areas[i] for i in w.metric_area]
+    return result
 
 
 def plan(
