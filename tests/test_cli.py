@@ -189,3 +189,25 @@ def test_files_are_written_whole_with_the_usual_mode(tmp_path, monkeypatch):
         files.write_atomic(target, "<html>half")
     assert target.read_text() == "<html>complete</html>"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_runs_export_and_report_write_excel_that_pandas_reads(tmp_path):
+    import pandas as pd
+
+    env = {"BURDENSHIFT_DB": str(tmp_path / "runs.duckdb")}
+    out = json.loads(run_cli("assess", "--json", env=env).stdout)
+    run_id = json.loads(run_cli("runs", "list", "--json", env=env).stdout)[0]["run_id"]
+    book = tmp_path / "run.xlsx"
+    proc = run_cli("runs", "export", run_id, "--xlsx", str(book), env=env)
+    assert proc.returncode == 0, proc.stderr
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert {"Run", "areas", "Sources"} <= set(sheets)
+    assert sheets["Run"]["data hash"].iloc[0] == out["run"]["data_hash"]
+    report = tmp_path / "report.xlsx"
+    proc = run_cli(
+        "report", run_id, "--html", str(tmp_path / "r.html"), "--xlsx", str(report), env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert set(pd.read_excel(report, sheet_name=None)) == set(sheets)
+    both = run_cli("runs", "export", run_id, "--xlsx", str(book), "--csv", "x.csv", env=env)
+    assert both.returncode == 2 and "exactly one of --parquet, --csv or --xlsx" in both.stderr

@@ -562,6 +562,10 @@ def report(
     png: Annotated[
         Path | None, typer.Option("--png", help="Also write the charts as PNG here.")
     ] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="Also write every table to an Excel workbook here."),
+    ] = None,
     threat: Annotated[
         bool,
         typer.Option("--threat", help="Add the race against Russia for the first run's scenario."),
@@ -579,6 +583,7 @@ def report(
     _writable(html, "--html", store)
     _writable(md, "--md", store)
     _writable(png, "--png", store, folder=True)
+    _writable(xlsx, "--xlsx", store)
     runs = [{**store.run(r), "result": store.payload(r)} for r in run_ids]
     world = load_world()
     sources, weakest = None, None
@@ -592,6 +597,11 @@ def report(
     if md is not None:
         write_atomic(md, markdown)
     wrote = f"wrote {html}" + (f", {md}" if md else "")
+    if xlsx is not None:
+        from burdenshift.report.workbook import write_workbook
+
+        sheets = write_workbook(runs, sources, xlsx)
+        wrote += f", {xlsx} ({len(sheets)} sheets)"
     if png is not None:
         # PNG export (a browser) is what fails most: the page is written first, and the PNGs
         # are staged so a failure leaves none half-written
@@ -766,21 +776,37 @@ def runs_export(
     run_id: Annotated[str, typer.Argument(help="A run id from `runs list`.")],
     parquet: Annotated[Path | None, typer.Option(help="Write Parquet here.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write CSV here.")] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option(help="Write an Excel workbook here: one sheet per table.")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """The run's long results table, for pandas, R or a spreadsheet."""
+    """The run's long results table, for pandas, R or a spreadsheet; or its tables as an Excel
+    workbook (with the sources of the figures when the run used the embedded data)."""
     from burdenshift.store.database import Store, db_path
 
-    if (parquet is None) == (csv is None):
+    given = [(p, f) for p, f in ((parquet, "parquet"), (csv, "csv"), (xlsx, "xlsx")) if p]
+    if len(given) != 1:
         raise InputError(
-            "give exactly one of --parquet or --csv",
-            field="--parquet/--csv",
+            "give exactly one of --parquet, --csv or --xlsx",
+            field="--parquet/--csv/--xlsx",
             fix="e.g. `burdenshift runs export RUN --parquet run.parquet`",
         )
-    target, fmt = (parquet, "parquet") if parquet is not None else (csv, "csv")
-    assert target is not None
+    target, fmt = given[0]
     store = Store(db_path(db))
     _writable(target, f"--{fmt}", store)
+    if fmt == "xlsx":
+        from burdenshift.domain.load import load_world
+        from burdenshift.report.workbook import write_workbook
+
+        run = {**store.run(run_id), "result": store.payload(run_id)}
+        world = load_world()
+        sources = (
+            [f.as_dict() for f in world.figures] if run["data_hash"] == world.data_hash else None
+        )
+        sheets = write_workbook([run], sources, target)
+        typer.echo(f"wrote {target} ({len(sheets)} sheets: {', '.join(sheets)})")
+        return
     if fmt == "csv":
         from burdenshift.files import write_atomic
         from burdenshift.store.database import RESULT_COLUMNS
