@@ -459,3 +459,319 @@ def test_the_sources_panel_links_its_sources_and_fits_1024_pixels(server):
             assert not wide, "the page scrolls sideways at 1,024 px"
         finally:
             browser.close()
+
+
+def test_compare_names_each_runs_time_and_levers(client):
+    """The compare payload says when each side was made and the scenario it ran on, so the page
+    can label A and B with their levers."""
+    a = client.post("/api/assess", json={"store": True}).json()["run_id"]
+    body = {"store": True, "levers": {"deadline": 2030, "procurement": "pooled"}}
+    b = client.post("/api/simulate", json=body).json()["run_id"]
+    cmp = client.get("/api/compare", params={"a": a, "b": b}).json()
+    assert cmp["a"]["run_id"] == a and cmp["b"]["run_id"] == b
+    assert cmp["a"]["created_at"] <= cmp["b"]["created_at"]
+    assert cmp["a"]["applied"]["deadline"] == 2027 and cmp["b"]["applied"]["deadline"] == 2030
+    assert cmp["b"]["applied"]["procurement"] == "pooled"
+    assert cmp["money"]["spending_usd_bn"]["b"] > 0 and cmp["money"]["unit"]
+
+
+def _open(pw, server: str, width: int = 1280, height: int = 900, path: str = "/"):
+    """A browser on the page at `path`, its first results drawn and its runs listed."""
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server + path)
+    page.wait_for_selector("#area-table table")
+    page.wait_for_function("document.querySelector('#status').textContent === ''")
+    return browser, page
+
+
+def _set(page, selector: str, value: str) -> None:
+    page.fill(selector, value)
+    page.dispatch_event(selector, "change")
+
+
+def _save(page) -> tuple[str, str]:
+    """Click "Save this run" and return the assess and simulate run ids it reports."""
+    import re
+
+    page.click("#save")
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('saved')")
+    found = re.search(r"assess run (\S+) and simulate run (\S+)", page.inner_text("#status"))
+    assert found, page.inner_text("#status")
+    page.wait_for_selector(f"#cmp-a option[value='{found[2]}']", state="attached")
+    return found[1], found[2]
+
+
+def _no_sideways_scroll(page) -> None:
+    for width, height in ((1024, 768), (1440, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        sizes = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert sizes[0] <= sizes[1], f"the page scrolls sideways at {width} × {height}: {sizes}"
+
+
+@pytest.mark.browser
+def test_an_invalid_lever_greys_the_results_and_marks_the_input(server):
+    """Target 1.5: the input is marked with the message beside it, the upload box stays clear,
+    and the results on screen are greyed under a banner until the lever is fixed."""
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = _open(pw, server)
+        try:
+            verdict = page.inner_text("#verdict")
+            assert page.locator("#results.stale").count() == 0
+            assert page.locator("#stale-banner").is_hidden()
+            _set(page, "#target", "1.5")
+            page.wait_for_selector("#results.stale")
+            banner = page.locator("#stale-banner")
+            assert banner.is_visible()
+            assert "results are for the last valid levers" in banner.inner_text()
+            assert page.get_attribute("#target", "aria-invalid") == "true"
+            assert "invalid" in (page.get_attribute("#target", "class") or "")
+            beside = page.locator("#target + .lever-error")
+            assert beside.is_visible() and "1" in beside.inner_text()
+            assert page.get_attribute("#target", "aria-describedby") == "target-error"
+            # the message is by the lever, not under the upload box; the stale results stay
+            assert page.locator("#upload-error").is_hidden()
+            assert page.inner_text("#verdict") == verdict
+            opacity = page.evaluate("getComputedStyle(document.getElementById('verdict')).opacity")
+            assert float(opacity) < 1
+            # one mark at a time: a second bad lever moves it
+            _set(page, "#target", "0.5")
+            page.wait_for_selector("#results:not(.stale)")
+            _set(page, "#deadline", "2200")
+            page.wait_for_selector("#deadline[aria-invalid='true']")
+            assert page.locator("#levers .lever-error").count() == 1
+            assert page.get_attribute("#target", "aria-invalid") is None
+            _set(page, "#deadline", "2027")
+            page.wait_for_selector("#results:not(.stale)")
+            # a per-ally budget past its range is refused for the levers as a whole: the ally's
+            # input is the one marked
+            page.click("#by-ally summary")
+            _set(page, "#budget-DEU", "50")
+            page.wait_for_selector("#budget-DEU[aria-invalid='true']")
+            assert page.locator("#budget-DEU + .lever-error").is_visible()
+            assert page.locator("#results.stale").count() == 1
+            _set(page, "#budget-DEU", "")
+            _set(page, "#target", "0.6")
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('cover 60%')"
+            )
+            assert page.locator("#results.stale").count() == 0
+            assert page.locator("#stale-banner").is_hidden()
+            assert page.locator("#levers .lever-error").count() == 0
+            assert page.locator("#levers [aria-invalid]").count() == 0
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_a_shared_url_reproduces_the_levers(server):
+    """A link with a scenario and levers sets the inputs and the results follow; the address
+    follows the levers; unknown or invalid values are ignored with a note, never run."""
+    _need_browser()
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    hostile = quote('<img src=x onerror="window.__injected=1">')
+    link = (
+        "/?scenario=phased-2030&deadline=2031&target_share=0.6&procurement=pooled"
+        f"&us_licences=refused&ally.DEU=4&flux=1&drawdown={hostile}&force_ratio=1.5e3"
+        "&campaign_days=9999"
+    )
+    with sync_playwright() as pw:
+        browser, page = _open(pw, server, path=link)
+        try:
+            assert page.input_value("#scenario") == "phased-2030"
+            assert page.input_value("#deadline") == "2031"
+            assert page.input_value("#target") == "0.6"
+            assert page.input_value("#procurement") == "pooled"
+            assert page.input_value("#licences") == "refused"
+            assert page.input_value("#budget-DEU") == "4"
+            # ignored: not a lever, not one of its choices, not a number, out of range; the
+            # scenario's own values stay
+            note = page.locator("#url-note")
+            assert note.is_visible()
+            text = note.inner_text()
+            for key in ("flux=1", "drawdown=", "force_ratio=1.5e3", "campaign_days=9999"):
+                assert key in text, (key, text)
+            assert page.input_value("#drawdown") == "phased"
+            assert page.input_value("#force_ratio") == "1"
+            assert page.input_value("#campaign_days") == ""
+            assert page.evaluate("window.__injected") is None
+            assert note.locator("img").count() == 0
+            # the results follow the link's levers
+            verdict = page.inner_text("#verdict")
+            assert "cover 60%" in verdict and "by 2031" in verdict
+            assert "pooled procurement" in page.inner_text("#cost")
+            assert page.locator("#results.stale").count() == 0
+            # the address holds the levers applied, and follows them as they move
+            assert "deadline=2031" in page.url and "scenario=phased-2030" in page.url
+            assert "flux" not in page.url
+            _set(page, "#deadline", "2032")
+            page.wait_for_function("location.search.includes('deadline=2032')")
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('by 2032')"
+            )
+            shared, verdict, cost = page.url, page.inner_text("#verdict"), page.inner_text("#cost")
+            other = browser.new_page(viewport={"width": 1280, "height": 900})
+            other.goto(shared)
+            other.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('by 2032')"
+            )
+            other.wait_for_function("document.querySelector('#status').textContent === ''")
+            assert other.inner_text("#verdict") == verdict
+            assert other.inner_text("#cost") == cost
+            assert other.input_value("#licences") == "refused"
+            assert other.input_value("#budget-DEU") == "4"
+            assert other.locator("#url-note").is_hidden()
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_compare_shows_both_runs_their_deadlines_and_cost(server):
+    """A and B by engine, scenario, run id and deadline; shares at each run's deadline, gap and
+    cost in USD bn; a sentence when the engines or the deadlines differ."""
+    import re
+
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = _open(pw, server)
+        try:
+            a, b = _save(page)
+            page.select_option("#cmp-a", a)
+            page.select_option("#cmp-b", b)
+            option = page.locator(f"#cmp-a option[value='{a}']").inner_text()
+            assert option.startswith("assess · baseline-2027-blunt") and "deadline 2027" in option
+            assert option.endswith(a) and re.search(r" · \d{4}-\d\d-\d\d \d\d:\d\d · ", option)
+            page.click("#compare")
+            page.wait_for_selector("#compare-view table")
+            view = page.locator("#compare-view")
+            labels = view.locator("dl.ab").inner_text()
+            assert "A" in labels and "B" in labels
+            assert a in labels and b in labels and "baseline-2027-blunt" in labels
+            assert "assess" in labels and "simulate" in labels and "deadline 2027" in labels
+            assert "at the deadline, 2027" in view.locator("h3").first.inner_text()
+            text = view.inner_text()
+            assert (
+                "A is an assess ceiling, B a simulate path: the difference mixes engine and levers."
+                in text
+            )
+            assert "share A (2027)" in text and "gap B" in text and "USD bn" in text
+            assert "spending" in text and "USD m" not in text
+            assert view.locator("tbody tr").first.is_visible()
+            # a second pair at a later deadline: titled at each run's deadline
+            _set(page, "#deadline", "2030")
+            page.select_option("#procurement", "pooled")
+            page.wait_for_function(
+                "document.querySelector('#cost').textContent.includes('pooled procurement')"
+                " && document.querySelector('#verdict').textContent.includes('by 2030')"
+            )
+            _, b2 = _save(page)
+            page.select_option("#cmp-a", a)
+            page.select_option("#cmp-b", b2)
+            option = page.locator(f"#cmp-b option[value='{b2}']").inner_text()
+            assert "deadline 2030" in option and "pooled procurement" in option
+            page.click("#compare")
+            page.wait_for_function(
+                "b => document.querySelector('#compare-view').textContent.includes(b)", arg=b2
+            )
+            title = view.locator("h3").first.inner_text()
+            assert "at each run's deadline" in title and "2027" in title and "2030" in title
+            text = view.inner_text()
+            assert "share A (2027)" in text and "share B (2030)" in text
+            assert "deadlines differ" in text and "mixes engine and levers" in text
+            # the runs table gives the levers' values, not only their names
+            row = page.locator("#runs tbody tr", has_text=b2).inner_text()
+            assert "deadline 2030" in row and "pooled procurement" in row
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_save_keeps_the_runs_on_screen_once(server):
+    """Saving stores the assessment and simulation on screen once; a second click, or a click
+    after a risk run (kept when it ran), says it is already saved and stores nothing."""
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    count = "async () => (await (await fetch('/api/runs')).json()).length"
+    with sync_playwright() as pw:
+        browser, page = _open(pw, server)
+        try:
+            _set(page, "#target", "0.55")
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('cover 55%')"
+            )
+            before = page.evaluate(count)
+            a, s = _save(page)
+            assert page.evaluate(count) == before + 2
+            page.click("#save")
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.startsWith('already saved')"
+            )
+            assert a in page.inner_text("#status") and s in page.inner_text("#status")
+            assert page.evaluate(count) == before + 2
+            # back to the same levers after a move: still saved
+            _set(page, "#target", "0.5")
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('cover 50%')"
+            )
+            _set(page, "#target", "0.55")
+            page.wait_for_function(
+                "document.querySelector('#verdict').textContent.includes('cover 55%')"
+            )
+            page.click("#save")
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.startsWith('already saved')"
+            )
+            page.fill("#draws", "200")
+            page.click("#run-risk")
+            page.wait_for_selector("#risk-chart svg.main-svg")
+            page.wait_for_function("document.querySelector('#status').textContent === ''")
+            assert page.evaluate(count) == before + 3
+            page.click("#save")
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.startsWith('already saved')"
+            )
+            assert "risk run" in page.inner_text("#status")
+            page.wait_for_timeout(300)
+            assert page.evaluate(count) == before + 3
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_the_page_at_1024_and_1440_pixels_has_no_horizontal_scroll(server):
+    """With a risk run, the saved runs and a comparison on screen, at 1,024 × 768 and at
+    1,440 × 900; the marked lever and its banner fit too."""
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = _open(pw, server, 1024, 768, "/?procurement=pooled&deadline=2030")
+        try:
+            _no_sideways_scroll(page)
+            page.fill("#draws", "200")
+            page.click("#run-risk")
+            page.wait_for_selector("#risk-chart svg.main-svg")
+            page.wait_for_function("document.querySelector('#status').textContent === ''")
+            page.wait_for_selector("#cmp-a option", state="attached")
+            page.click("#compare")
+            page.wait_for_selector("#compare-view table")
+            page.locator("#sources-panel summary").click()
+            page.wait_for_selector("#sources table tbody tr")
+            _no_sideways_scroll(page)
+            _set(page, "#target", "1.5")
+            page.wait_for_selector("#results.stale")
+            _no_sideways_scroll(page)
+        finally:
+            browser.close()

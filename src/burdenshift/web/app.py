@@ -538,12 +538,15 @@ def create_app(
 
     @app.get("/api/compare")
     def compare(a: str, b: str) -> dict[str, Any]:
+        """B minus A for every measure both runs have; each side also says when it was made
+        and the scenario it ran on (`applied`), so the page can label A and B with their levers."""
         from burdenshift.report.measures import compare as run
 
-        return run(
-            {**store.run(a), "result": store.payload(a)},
-            {**store.run(b), "result": store.payload(b)},
-        )
+        ra, rb = store.run(a), store.run(b)
+        out = run({**ra, "result": store.payload(a)}, {**rb, "result": store.payload(b)})
+        for side, info in (("a", ra), ("b", rb)):
+            out[side] = {**out[side], "created_at": info["created_at"], "applied": info["applied"]}
+        return out
 
     # -- the page ----------------------------------------------------------------------------
     @app.api_route(

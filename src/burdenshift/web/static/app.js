@@ -8,6 +8,9 @@ let lastAssess = null;
 let lastSimulate = null;
 const lastRun = {};       // plan and risk results, each with the levers it ran on
 let seq = 0;              // only the newest lever change may draw
+let onScreen = null;      // the last engine run shown: {kind: "levers", body, key} or {kind, runId}
+const savedRuns = {};     // levers key -> the assess and simulate runs saved for them
+const runDetails = {};    // run id -> its stored record (applied scenario), fetched once
 
 function levers() {
   const l = {
@@ -31,6 +34,146 @@ function levers() {
   }
   if (Object.keys(byAlly).length) l.budget_pct_gdp_2030_by_ally = byAlly;
   return l;
+}
+
+// each lever as the API names it, and the input that sets it
+const LEVER_INPUTS = {
+  deadline: "deadline", target_share: "target", drawdown: "drawdown", drawdown_start_year: "drawdown_start",
+  drawdown_end_year: "drawdown_end", coordination_withdrawal: "coordination", coordination_stays: "coordination_stays",
+  procurement: "procurement", us_licences: "licences", budget_pct_gdp_2030: "budget", requirement: "requirement",
+  campaign_days: "campaign_days", force_ratio: "force_ratio",
+};
+const ALLY = "ally.";     // a per-ally budget in a link: ally.DEU=3.5
+const allyInput = (ally) => document.querySelector(`#ally-budgets input[data-ally="${CSS.escape(String(ally))}"]`);
+
+// the input an error's location names (["body", "levers", "target_share"]), if it names one
+function leverInput(loc) {
+  if (!Array.isArray(loc) || loc[0] !== "body" || loc[1] !== "levers" || loc.length < 3) return null;
+  if (loc[2] === "budget_pct_gdp_2030_by_ally") return loc.length > 3 ? allyInput(loc[3]) : null;
+  return Object.hasOwn(LEVER_INPUTS, loc[2]) ? $(LEVER_INPUTS[loc[2]]) : null;
+}
+
+// the input behind an error on the levers as a whole: a per-ally budget outside its input's range,
+// or a phased step-back that ends before it starts
+function culprit(err) {
+  if (!Array.isArray(err.loc) || err.loc.join(".") !== "body.levers") return null;
+  const ally = [...document.querySelectorAll("#ally-budgets input")].find((el) => el.value !== "" && !el.validity.valid);
+  if (ally) return ally;
+  return /end_year .* before start_year/.test(err.message) ? $("drawdown_end") : null;
+}
+
+// an error's message without the field it opens with (the mark on the input names it)
+const bare = (message) => String(message).replace(/^field '[^']*': /, "");
+
+function clearMarks() {
+  for (const el of document.querySelectorAll("#levers .invalid")) {
+    el.classList.remove("invalid");
+    el.removeAttribute("aria-invalid");
+    el.removeAttribute("aria-describedby");
+  }
+  for (const el of document.querySelectorAll("#levers .lever-error")) el.remove();
+  $("lever-error").hidden = true;
+}
+
+// results no longer follow the levers: greyed, under a banner, until a valid run replaces them
+function stale(on) {
+  $("results").classList.toggle("stale", on);
+  $("stale-banner").hidden = !on;
+}
+
+// a refused lever: the input marked, its message beside it, the results greyed
+function markInvalid(err) {
+  clearMarks();
+  const input = leverInput(err.loc) || culprit(err);
+  if (input) {
+    const note = document.createElement("span");
+    note.className = "lever-error";
+    note.id = `${input.id}-error`;
+    note.setAttribute("role", "alert");
+    note.textContent = bare(err.message);
+    input.classList.add("invalid");
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", note.id);
+    input.insertAdjacentElement("afterend", note);
+    if (input.closest("#by-ally")) $("by-ally").open = true;
+  } else {
+    $("lever-error").textContent = bare(err.message);
+    $("lever-error").hidden = false;
+  }
+  stale(true);
+}
+
+// the page's state in its address: the scenario and every lever set, so a link reproduces the view
+function writeUrl(body) {
+  const q = new URLSearchParams();
+  if (body.scenario) q.set("scenario", body.scenario);
+  for (const [k, v] of Object.entries(body.levers)) {
+    if (k === "budget_pct_gdp_2030_by_ally") {
+      for (const [ally, x] of Object.entries(v)) q.set(ALLY + ally, String(x));
+    } else {
+      q.set(k, String(v));
+    }
+  }
+  history.replaceState(history.state, "", `${location.pathname}?${q}`);
+  $("share-note").hidden = !body.yaml;
+}
+
+// a link's levers: each known key whose value its input can hold is set (as a value, never run);
+// the others are listed as ignored
+function readUrl(q) {
+  const ignored = [];
+  const set = [];   // [key, input, value before, value from the link]
+  for (const [k, v] of q) {
+    if (k === "scenario") continue;
+    const shown = `${k.slice(0, 40)}=${v.slice(0, 40)}`;
+    const input = k.startsWith(ALLY) ? allyInput(k.slice(ALLY.length))
+      : Object.hasOwn(LEVER_INPUTS, k) ? $(LEVER_INPUTS[k]) : null;
+    if (!input) { ignored.push(`${shown} (not a lever)`); continue; }
+    if (set.some(([, el]) => el === input)) { ignored.push(`${shown} (given twice)`); continue; }
+    if (input.type === "checkbox") {
+      if (v !== "true" && v !== "false") { ignored.push(`${shown} (not true or false)`); continue; }
+      set.push([k, input, input.checked, v]);
+      input.checked = v === "true";
+    } else if (input.tagName === "SELECT") {
+      if (![...input.options].some((o) => o.value === v)) { ignored.push(`${shown} (not one of its choices)`); continue; }
+      set.push([k, input, input.value, v]);
+      input.value = v;
+    } else {
+      if (!/^-?\d{1,6}(\.\d{1,6})?$/.test(v)) { ignored.push(`${shown} (not a number)`); continue; }
+      set.push([k, input, input.value, v]);
+      input.value = v;
+    }
+  }
+  return { ignored, set };
+}
+
+const undo = ([, input, before]) => { if (input.type === "checkbox") input.checked = before; else input.value = before; };
+
+// the server checks the link's levers as it checks any: one it refuses goes back to the scenario's
+// value and is listed; when they are refused together, they all go back
+async function checkUrl(set, ignored) {
+  while (set.length) {
+    let err = null;
+    try {
+      const check = await api("/api/validate", request());
+      if (check.valid) return;
+      err = { loc: ["body", ...String(check.error.field || "").split(".")], message: check.error.message };
+    } catch (e) {
+      err = e;
+    }
+    const input = leverInput(err.loc);
+    const i = set.findIndex(([, el]) => el === input);
+    const refused = i >= 0 ? set.splice(i, 1) : set.splice(0);
+    for (const r of refused) {
+      undo(r);
+      ignored.push(`${r[0].slice(0, 40)}=${r[3]} (${bare(err.message)})`);
+    }
+  }
+}
+
+function urlNote(ignored) {
+  $("url-note").textContent = ignored.length ? `Ignored from the link: ${ignored.join("; ")}.` : "";
+  $("url-note").hidden = !ignored.length;
 }
 
 // one spending input per European ally, today's % of GDP as the placeholder
@@ -82,7 +225,9 @@ async function api(path, body, signal) {
   if (!res.ok) {
     const d = Array.isArray(data.detail) ? data.detail[0] : { msg: String(data.detail) };
     const where = d.loc && d.loc.length > 1 ? `${d.loc.slice(1).join(".")}: ` : "";
-    throw new Error(d.type === "value_error" ? d.msg : `${where}${d.msg}`);
+    const err = new Error(d.type === "value_error" ? d.msg : `${where}${d.msg}`);
+    err.loc = d.loc;
+    throw err;
   }
   return data;
 }
@@ -289,24 +434,50 @@ function showEngines() {
     (plan && risk ? "" : `<p class="meta">Run ${[plan ? "" : "plan", risk ? "" : "risk"].filter(Boolean).join(" or ")} to add ${plan || risk ? "it" : "them"} for these levers.</p>`);
 }
 
+// the lever change being drawn, if any: saving waits for it, so it keeps what the page then shows
+let refreshing = null;
+
 async function refresh() {
+  const run = draw();
+  refreshing = run;
+  try {
+    await run;
+  } finally {
+    if (refreshing === run) refreshing = null;
+  }
+}
+
+async function draw() {
   const mine = ++seq;
+  const body = request();
   $("status").textContent = "updating…";
   try {
-    const [a, s, r] = await Promise.all([api("/api/assess", request()), api("/api/simulate", request()),
-      api("/api/threat", request())]);
+    const [a, s, r] = await Promise.all([api("/api/assess", body), api("/api/simulate", body),
+      api("/api/threat", body)]);
     if (mine !== seq) return;
     showAssess(a);
     showSimulate(s);
     showRace(r);
     showEngines();
+    onScreen = { kind: "levers", body, key: JSON.stringify(body) };
+    writeUrl(body);
+    clearMarks();
+    stale(false);
     $("status").textContent = "";
     $("upload-error").hidden = true;
   } catch (e) {
     if (mine !== seq) return;
     $("status").textContent = "";
-    $("upload-error").textContent = e.message;
-    $("upload-error").hidden = false;
+    // a refused lever is marked where it is set; a scenario that does not load, under the upload
+    if (Array.isArray(e.loc) && e.loc[1] === "levers") {
+      $("upload-error").hidden = true;
+      markInvalid(e);
+    } else {
+      clearMarks();
+      $("upload-error").textContent = e.message;
+      $("upload-error").hidden = false;
+      stale(true);
+    }
   }
 }
 
@@ -316,10 +487,16 @@ async function longRun(kind, extra, render) {
   let started;
   const key = leversKey();
   const shown0 = render;
-  render = (result) => { lastRun[kind] = { key, result }; shown0(result); showEngines(); };
+  render = (result) => {
+    lastRun[kind] = { key, result };
+    onScreen = { kind, runId: result.run_id };
+    shown0(result);
+    showEngines();
+  };
   try {
     started = await api(`/api/jobs/${kind}`, request(extra));
   } catch (e) {
+    if (leverInput(e.loc)) markInvalid(e);
     $("status").textContent = e.message;  // bad input, or the server is busy (try again later)
     return;
   }
@@ -390,26 +567,153 @@ function showRisk(r) {
   { displaylogo: false, responsive: true });
 }
 
+// a run's levers with their values: the scenario's name says which moved ("+ levers (deadline,
+// procurement)"), its applied scenario what they were set to
+function leverValue(k, ap) {
+  const d = ap.us_drawdown || {};
+  const budget = () => {
+    const b = ap.budget || {};
+    const all = Object.entries(b.pct_gdp || {}).map(([y, v]) => `spending ${v}% GDP by ${y}`);
+    const each = Object.entries(b.by_ally || {}).flatMap(([ally, ys]) =>
+      Object.entries(ys).map(([y, v]) => `${ally} ${v}% GDP by ${y}`));
+    return [...all, ...each].join("; ") || `budget ${b.path || "as the scenario"}`;
+  };
+  const shown = {
+    deadline: () => `deadline ${ap.deadline}`,
+    horizon: () => `horizon ${(ap.horizon || []).join("–")}`,
+    target_share: () => `target ${pct(ap.target_share)}`,
+    us_drawdown: () => `US ${d.path}${d.start_year ? ` from ${d.start_year}` : ""}${d.path === "phased" && d.end_year ? ` to ${d.end_year}` : ""}`,
+    coordination_withdrawal: () => (ap.coordination_withdrawal === null ? "US stays in coordination" : `US leaves coordination ${ap.coordination_withdrawal}`),
+    procurement: () => `${ap.procurement} procurement`,
+    export: () => `US licences ${(ap.export || {}).us_licences}`,
+    budget,
+    requirement: () => `requirement ${ap.requirement ?? "the data's default"}`,
+    campaign_days: () => `${ap.campaign_days ?? "the set's own"} campaign days`,
+    force_ratio: () => `force ratio ${ap.force_ratio}`,
+  }[k];
+  return shown ? shown() : k;
+}
+
+function scenarioWithValues(name, ap) {
+  const text = String(name ?? "");
+  if (!ap) return text;
+  return text.replace(/\+ levers \(([^()]*)\)/, (_, keys) => {
+    const moved = keys.split(", ");
+    // a later deadline moves the horizon with it: the deadline says it
+    const shown = moved.filter((k) => !(k === "horizon" && moved.includes("deadline")));
+    return `+ levers (${shown.map((k) => leverValue(k, ap)).join(", ")})`;
+  });
+}
+
+const when = (iso) => String(iso ?? "").slice(0, 16).replace("T", " ");
+
+// a run as a dropdown names it: engine, scenario with its levers, deadline, created, id
+function runLabel(r) {
+  const ap = runDetails[r.run_id];
+  const dl = ap ? ` · deadline ${ap.deadline}` : "";
+  return `${r.engine} · ${scenarioWithValues(r.scenario, ap)}${dl} · ${when(r.created_at)} · ${r.run_id}`;
+}
+
+// the stored record of the newest runs (their applied levers), each fetched once
+async function fetchDetails(runs) {
+  const missing = runs.slice(-60).map((r) => r.run_id).filter((id) => !(id in runDetails));
+  for (let i = 0; i < missing.length; i += 6) {
+    await Promise.all(missing.slice(i, i + 6).map(async (id) => {
+      try {
+        const run = await api(`/api/runs/${encodeURIComponent(id)}`);
+        runDetails[id] = run.applied || (run.result && run.result.run && run.result.run.applied) || null;
+      } catch {
+        runDetails[id] = null;
+      }
+    }));
+  }
+}
+
 async function loadRuns() {
   const runs = await api("/api/runs");
-  $("runs").innerHTML = table(["run", "engine", "scenario", "created", "download"],
+  await fetchDetails(runs);
+  $("runs").innerHTML = table(["run", "engine", "scenario and levers", "deadline", "created", "download"],
     runs.map((r) => [
-      markup(`<a href="#" data-run="${esc(r.run_id)}" class="reopen">${esc(r.run_id)}</a>`), r.engine, r.scenario || "",
-      r.created_at.slice(0, 19),
+      markup(`<a href="#" data-run="${esc(r.run_id)}" class="reopen">${esc(r.run_id)}</a>`), r.engine,
+      scenarioWithValues(r.scenario, runDetails[r.run_id]), runDetails[r.run_id] ? runDetails[r.run_id].deadline : "—",
+      when(r.created_at),
       markup(["html", "csv", "parquet", "yaml"].map((f) => `<a href="/api/runs/${encodeURIComponent(r.run_id)}/export?format=${f}">${f}</a>`).join(" ")),
     ]));
-  const opts = runs.map((r) => `<option value="${esc(r.run_id)}">${esc(r.run_id)} ${esc(r.engine)}</option>`).join("");
+  // a choice the analyst made stays; otherwise A and B are the two newest runs (B the newest)
+  const keep = ["cmp-a", "cmp-b"].map((id) => ($(id).dataset.chosen ? $(id).value : ""));
+  const opts = [...runs].reverse().map((r) => `<option value="${esc(r.run_id)}">${esc(runLabel(r))}</option>`).join("");
   $("cmp-a").innerHTML = opts;
   $("cmp-b").innerHTML = opts;
+  if (runs.length > 1) $("cmp-a").selectedIndex = 1;
+  for (const [el, id] of [[$("cmp-a"), keep[0]], [$("cmp-b"), keep[1]]]) {
+    if (id && runs.some((r) => r.run_id === id)) el.value = id;
+  }
   for (const a of document.querySelectorAll("a.reopen")) {
     a.addEventListener("click", async (ev) => {
       ev.preventDefault();
       const run = await api(`/api/runs/${encodeURIComponent(a.dataset.run)}`);
       const show = { assess: showAssess, simulate: showSimulate, plan: showPlan, risk: showRisk }[run.engine];
       if (show) show(run.result);
+      onScreen = { kind: run.engine, runId: run.run_id };
       $("status").textContent = `reopened run ${run.run_id}`;
     });
   }
+}
+
+// how each engine's figures read, for the sentence when a comparison mixes two
+const ENGINE_NOUN = {
+  assess: "an assess ceiling", simulate: "a simulate path", plan: "an optimised plan",
+  risk: "a risk median over draws",
+};
+const nounOf = (engine) => ENGINE_NOUN[engine] || `a ${engine} run`;
+
+function showCompare(c) {
+  const side = (k) => c[k];
+  const deadlines = c.a.deadline === c.b.deadline ? `at the deadline, ${c.a.deadline}`
+    : `at each run's deadline (A ${c.a.deadline}, B ${c.b.deadline})`;
+  const label = (k) => {
+    const r = side(k);
+    return `<dt>${k.toUpperCase()}</dt><dd><b>${esc(r.engine)}</b> · ${esc(scenarioWithValues(r.scenario, r.applied))} · run ${esc(r.run_id)} · deadline ${esc(r.deadline)}${r.created_at ? ` · created ${esc(when(r.created_at))}` : ""}<br><span class="engine">${esc(r.engine_label || r.engine)}</span></dd>`;
+  };
+  const notes = [];
+  if (c.a.engine !== c.b.engine) {
+    notes.push(`A is ${nounOf(c.a.engine)}, B ${nounOf(c.b.engine)}: the difference mixes engine and levers.`);
+  }
+  if (c.a.deadline !== c.b.deadline) {
+    notes.push(`The deadlines differ (A ${c.a.deadline}, B ${c.b.deadline}): each share is at its own run's deadline.`);
+  }
+  const pts = (d) => (d === null || d === undefined) ? "—" : `${d >= 0 ? "+" : ""}${(100 * d).toFixed(1)} pts`;
+  const dec = (v, sign = false) => (v === null || v === undefined) ? "—" : `${sign && v >= 0 ? "+" : ""}${v.toFixed(2)}`;
+  const rows = c.areas.filter((r) => r.share_at_deadline || r.probability || r.gap);
+  const hasP = rows.some((r) => r.probability);
+  const hasGap = rows.some((r) => r.gap);
+  const trio = (m, f, d) => (m ? [f(m.a), f(m.b), d(m.diff)] : ["—", "—", "—"]);
+  const areasTable = table(
+    ["area", `share A (${c.a.deadline})`, `share B (${c.b.deadline})`, "B − A",
+      ...(hasP ? [{ text: "P A", title: "probability of holding the target by the run's deadline" }, "P B", "B − A"] : []),
+      ...(hasGap ? [{ text: "gap A", title: "deterrence gap over the horizon, requirement-years" }, "gap B", "B − A"] : [])],
+    rows.map((r) => [areaName(r.area), ...trio(r.share_at_deadline, pct, pts),
+      ...(hasP ? trio(r.probability, pct, pts) : []),
+      ...(hasGap ? trio(r.gap, (v) => dec(v), (v) => dec(v, true)) : [])]),
+  );
+  const money = c.money || {};
+  const usd = (v, sign = false) => (v === null || v === undefined) ? "—"
+    : `${sign && v >= 0 ? "+" : ""}${v.toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })}`;
+  const terms = Object.entries(money.terms || {});
+  const moneyTable = terms.length ? "<div class=\"text\">" + table(["cost", "A, USD bn", "B, USD bn", "B − A, USD bn", "meaning"],
+    terms.map(([k, t]) => {
+      const [name, ...meaning] = t.split(": ");
+      const v = money[k] || {};
+      return [name, usd(v.a), usd(v.b), usd(v.diff, true), meaning.join(": ")];
+    })) + "</div>" : "<p class=\"meta\">Cost: neither run counts money (assess does not).</p>";
+  const gap = c.gap || {};
+  $("compare-view").innerHTML = `<h3>B against A: share of the requirement ${esc(deadlines)}</h3>` +
+    `<dl class="ab">${label("a")}${label("b")}</dl>` +
+    notes.map((n) => `<p class="mixed">${esc(n)}</p>`).join("") +
+    `<div class="scroll">${areasTable}</div>` +
+    (gap.a !== null && gap.a !== undefined || gap.b !== null && gap.b !== undefined
+      ? `<p class="meta">Deterrence gap over the horizon, requirement-years: A ${dec(gap.a)}, B ${dec(gap.b)}, B − A ${dec(gap.diff, true)}.</p>` : "") +
+    "<h3>Cost</h3>" + moneyTable;
 }
 
 async function init() {
@@ -433,9 +737,11 @@ async function init() {
   $("upload").addEventListener("change", async (ev) => {
     const file = ev.target.files[0];
     if (!file) return;
+    $("status").textContent = "reading the scenario…";
     const text = await file.text();
     const check = await api("/api/validate", { yaml: text });
     if (!check.valid) {
+      $("status").textContent = "";
       $("upload-error").textContent = check.error.message;
       $("upload-error").hidden = false;
       return;
@@ -454,34 +760,62 @@ async function init() {
     await loadRuns();
   });
   $("cancel").addEventListener("click", () => job && fetch(`/api/jobs/${job}`, { method: "DELETE" }));
-  // what the page shows: the assessment and the simulation (whose deterrence gap compares)
+  // saving keeps the last engine run on screen, once: the assessment and simulation of the levers
+  // shown (a plan or risk run is kept when it runs)
   $("save").addEventListener("click", async () => {
-    await api("/api/assess", request({ store: true }));
-    await api("/api/simulate", request({ store: true }));
-    await loadRuns();
-    $("status").textContent = "saved";
+    while (refreshing) await refreshing;
+    const s = onScreen;
+    if (!s) return;
+    if (s.runId) {
+      $("status").textContent = `already saved: this ${s.kind} run is run ${s.runId}`;
+      return;
+    }
+    if (savedRuns[s.key]) {
+      const [a, m] = savedRuns[s.key];
+      $("status").textContent = `already saved: assess run ${a} and simulate run ${m}`;
+      return;
+    }
+    $("save").disabled = true;
+    try {
+      const a = await api("/api/assess", { ...s.body, store: true });
+      const m = await api("/api/simulate", { ...s.body, store: true });
+      savedRuns[s.key] = [a.run_id, m.run_id];
+      await loadRuns();
+      $("status").textContent = `saved: assess run ${a.run_id} and simulate run ${m.run_id}`;
+    } catch (e) {
+      $("status").textContent = e.message;
+    } finally {
+      $("save").disabled = false;
+    }
   });
+  for (const id of ["cmp-a", "cmp-b"]) $(id).addEventListener("change", () => { $(id).dataset.chosen = "1"; });
   $("compare").addEventListener("click", async () => {
-    const c = await api(`/api/compare?a=${encodeURIComponent($("cmp-a").value)}&b=${encodeURIComponent($("cmp-b").value)}`);
-    const num = (v, d = 2) => (v === null || v === undefined) ? "—" : v.toFixed(d);
-    const gap = c.gap.a !== null && c.gap.b !== null;
-    $("compare-view").innerHTML = table(
-      ["area", `share A (${c.a.deadline})`, `share B (${c.b.deadline})`, "B − A", ...(gap ? ["gap A", "gap B", "gap B − A"] : [])],
-      c.areas.filter((r) => r.share_at_deadline).map((r) => [areaName(r.area), pct(r.share_at_deadline.a),
-        pct(r.share_at_deadline.b), `${(100 * (r.share_at_deadline.diff || 0)).toFixed(1)} pts`,
-        ...(gap ? [num(r.gap.a), num(r.gap.b), num(r.gap.diff)] : [])]),
-    ) + (gap ? `<p class="meta">Deterrence gap over the horizon, requirement-years: A ${num(c.gap.a)}, B ${num(c.gap.b)}, B − A ${num(c.gap.diff)}.</p>` : "") +
-    `<p class="engine">A: ${esc(c.a.engine_label || c.a.engine)}</p><p class="engine">B: ${esc(c.b.engine_label || c.b.engine)}</p>` +
-    Object.entries((c.money || {}).terms || {}).map(([k, t]) => {
-      const v = c.money[k];
-      const f = (x, sign = false) => (x === null || x === undefined) ? "—" : `${sign && x >= 0 ? "+" : ""}${x.toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} USD bn`;
-      const [label, ...meaning] = t.split(": ");
-      return `<p class="meta money"><b>${esc(label)}</b>: A ${esc(f(v.a))}, B ${esc(f(v.b))}, B − A ${esc(f(v.diff, true))} <span class="meaning">(${esc(meaning.join(": "))})</span></p>`;
-    }).join("");
+    if (!$("cmp-a").value || !$("cmp-b").value) {
+      $("compare-view").innerHTML = "<p class=\"meta\">No saved runs yet: save this run, or run plan or risk, first.</p>";
+      return;
+    }
+    try {
+      showCompare(await api(`/api/compare?a=${encodeURIComponent($("cmp-a").value)}&b=${encodeURIComponent($("cmp-b").value)}`));
+    } catch (e) {
+      $("compare-view").innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    }
   });
   $("source-area").addEventListener("change", showSources);
   $("sources-panel").addEventListener("toggle", showSources);
+  // a link's scenario and levers, each checked before it is used
+  const q = new URLSearchParams(location.search);
+  const ignored = [];
+  const named = q.get("scenario");
+  if (named !== null) {
+    if (scenarios.some((x) => x.name === named)) $("scenario").value = named;
+    else ignored.push(`scenario=${named.slice(0, 40)} (no such scenario)`);
+  }
   setLevers((await api(`/api/scenarios/${encodeURIComponent($("scenario").value)}`)).scenario);
+  if ([...q.keys()].some((k) => k.startsWith(ALLY))) allyBudgets((await api("/api/assess", request())).allies);
+  const fromLink = readUrl(q);
+  ignored.push(...fromLink.ignored);
+  await checkUrl(fromLink.set, ignored);
+  urlNote(ignored);
   await refresh();
   await loadRuns();
 }
