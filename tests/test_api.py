@@ -354,3 +354,19 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     exec(compile(block.group(1), "README.md", "exec"), scope)
     assert (tmp_path / "burdenshift.duckdb").is_file() and (tmp_path / "plan.parquet").is_file()
     assert scope["store"].list().index.tolist() == [scope["run_id"]]
+
+
+def test_validate_lists_each_problem(tiny_copy):
+    assert api.validate(tiny_copy).empty
+    lines = tiny_copy / "lines.csv"
+    rows = lines.read_text().splitlines()
+    bad = next(i for i, r in enumerate(rows) if r.startswith("FRA-TANKER,capacity_per_year,"))
+    rows[bad] = rows[bad].replace(",1,items_per_year,", ",-1,items_per_year,")
+    lines.write_text("\n".join(rows) + "\n")
+    problems = api.validate(tiny_copy)
+    check_frame(problems)
+    assert len(problems) >= 1 and str(problems["line"].dtype) == "Int64"
+    first = problems.iloc[0]
+    assert first["file"].endswith("lines.csv") and first["line"] == bad + 1
+    proc = run_cli("data", "validate", str(tiny_copy))
+    assert proc.returncode == 2 and f"{len(problems)} problem(s)" in proc.stderr

@@ -3,8 +3,8 @@ the US deadline — and if not, when, held back by what?
 
 Public API (`burdenshift.api`): `load_world`, `load_scenario`, the engines `assess`, `simulate`,
 `plan`, `risk`, `sensitivity`, `sweep` and `threat`, the queries `time_to_stock`,
-`cost_of_list`, `spending_needed`, `weakest`, `sources`, `scenarios` and `compare`, and the run
-store `open_store`.
+`cost_of_list`, `spending_needed`, `weakest`, `sources`, `scenarios`, `compare` and `validate`,
+and the run store `open_store`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "sweep",
     "threat",
     "time_to_stock",
+    "validate",
     "weakest",
 ]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +59,7 @@ def load_world(path: str | Path | None = None) -> World:
     >>> len(world.areas)
     12
     """
-    return _embedded_world() if path is None else _load_world(path)
-
-
-@lru_cache(maxsize=1)
-def _embedded_world() -> World:
-    return _load_world(None)
+    return _load_world(path)
 
 
 def _scenario(scenario: ScenarioLike, deadline: int | None = None) -> Scenario:
@@ -130,6 +124,10 @@ def _array(
     return xr.DataArray(
         np.asarray(values, dtype=float), dims=dims, coords=dict(coords)
     ).assign_attrs(units=units)
+
+
+def _whole(x: Any) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
 
 
 def _years(keys: Sequence[Any]) -> list[int]:
@@ -1059,13 +1057,13 @@ def risk(
     from burdenshift.engine.risk import risk as run
     from burdenshift.engine.runinfo import run_info
 
-    if not isinstance(draws, int) or draws < 1:
+    if not _whole(draws) or draws < 1:
         raise InputError(f"{draws!r} draws", field="draws", fix="give at least 1 draw")
-    if not isinstance(seed, int) or seed < 0:
+    if not _whole(seed) or seed < 0:
         raise InputError(f"seed {seed!r}", field="seed", fix="give a whole number ≥ 0")
     sc = _scenario(scenario, deadline)
     w = applied_world(_world(world), sc)
-    raw, wall = _timed(lambda: run(w, sc, draws, seed))
+    raw, wall = _timed(lambda: run(w, sc, int(draws), int(seed)))
     payload = {**raw.as_dict(), "run": run_info("risk", w, sc, seed).as_dict()}
     return RiskResult(payload, raw, wall)
 
@@ -1089,7 +1087,7 @@ def sensitivity(
     from burdenshift.engine.runinfo import run_info
     from burdenshift.engine.sensitivity import sensitivity as run
 
-    if not isinstance(n, int) or n < 8 or n & (n - 1):
+    if not _whole(n) or n < 8 or n & (n - 1):
         raise InputError(
             f"n = {n} is not a power of two of at least 8",
             field="n",
@@ -1097,7 +1095,7 @@ def sensitivity(
         )
     sc = _scenario(scenario, deadline)
     w = applied_world(_world(world), sc)
-    raw, wall = _timed(lambda: run(w, sc, n, seed))
+    raw, wall = _timed(lambda: run(w, sc, int(n), int(seed)))
     payload = {**raw.as_dict(), "run": run_info("sensitivity", w, sc, seed).as_dict()}
     return SensitivityResult(payload, raw, wall)
 
@@ -1297,6 +1295,27 @@ def sources(world: World | None = None, area: str | None = None) -> pd.DataFrame
     )
 
 
+def validate(folder: str | Path | None = None) -> pd.DataFrame:
+    """Check a data folder (default: the embedded data) with the rules every run applies, as
+    `data validate` does: one row per problem, with its file, line, field and fix; empty when
+    every figure passes.
+
+    >>> validate().empty
+    True
+    """
+    from burdenshift.domain.checks import check_all
+    from burdenshift.domain.reader import read_folder
+
+    rows = [
+        {"file": p.file, "line": p.line, "field": p.field, "problem": p.problem, "fix": p.fix}
+        for p in check_all(read_folder(None if folder is None else Path(folder)))
+    ]
+    cols = ["file", "line", "field", "problem", "fix"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["line"] = df["line"].astype("Int64")
+    return _frame(df, {"line": "line number in the file"}, folder=str(folder or "embedded"))
+
+
 def scenarios() -> pd.DataFrame:
     """The shipped scenarios, one row each.
 
@@ -1350,7 +1369,9 @@ def compare(
                 field=side,
                 fix="give the result of one of those engines, or a kept run's id",
             )
-        label = x.scenario + (f" [{x._payload['mode']}]" if x.engine == "plan" else "")
+        label = x.scenario
+        if x.engine == "plan" and not label.endswith(f"[{x._payload['mode']}]"):
+            label += f" [{x._payload['mode']}]"  # as the CLI keeps a plan
         return {"run_id": x.run_id, "engine": x.engine, "scenario": label, "result": x._payload}
 
     ra, rb = record(a, "a"), record(b, "b")
@@ -1506,5 +1527,6 @@ __all__ = [
     "sweep",
     "threat",
     "time_to_stock",
+    "validate",
     "weakest",
 ]
