@@ -240,7 +240,8 @@ def test_compare(world, simulated):
 
 
 def test_the_store(tmp_path, assessed, pooled):
-    store = api.open_store(tmp_path / "runs.duckdb")
+    db = tmp_path / "runs.duckdb"
+    store = api.open_store(db)
     assert store.list().empty
     check_frame(store.list())
     a_id, p_id = store.save(assessed), store.save(pooled)
@@ -260,6 +261,14 @@ def test_the_store(tmp_path, assessed, pooled):
         assert len(back) == len(store.results(a_id)) and set(back["run_id"]) == {a_id}
     with pytest.raises(InputError):
         store.export(a_id, "xls", tmp_path / "a.xls")
+    # Excel: the same workbook as `runs export --xlsx`, read back with pandas
+    book = pd.read_excel(store.export(p_id, "xlsx", tmp_path / "p.xlsx"), sheet_name=None)
+    proc = run_cli("runs", "export", p_id, "--xlsx", str(tmp_path / "cli.xlsx"), "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    cli_book = pd.read_excel(tmp_path / "cli.xlsx", sheet_name=None)
+    assert list(book) == list(cli_book) and len(book) > 2
+    for name, sheet in book.items():
+        assert sheet.shape == cli_book[name].shape, name
     # the CLI sees the same runs
     proc = run_cli("runs", "list", "--json", "--db", str(store.path))
     assert proc.returncode == 0, proc.stderr

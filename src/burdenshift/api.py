@@ -1437,7 +1437,9 @@ class RunStore:
         return _frame(df, {"value": "see the unit column"}, years=("year",), run_id=run_id)
 
     def export(self, run_id: str, format: str, path: str | Path) -> Path:
-        """Write the run's long results table as `csv` or `parquet` (read back with pandas).
+        """Write the run's long results table as `csv` or `parquet`, or every table of the run
+        as one Excel workbook (`xlsx`, units in the headers), as `runs export` does; returns
+        the path written. Each reads back with pandas.
 
         >>> import pathlib, tempfile
         >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -1447,12 +1449,22 @@ class RunStore:
         >>> "value" in pd.read_parquet(store.export(run_id, "parquet", folder / "a.parquet"))
         True
         """
-        if format not in ("csv", "parquet"):
-            raise InputError(f"unknown format '{format}'", field="format", fix="use csv or parquet")
+        if format not in ("csv", "parquet", "xlsx"):
+            raise InputError(
+                f"unknown format '{format}'", field="format", fix="use csv, parquet or xlsx"
+            )
         target = Path(path)
         if target.resolve() == self.path.resolve():
             raise InputError("is the run store itself", file=str(target), fix="choose another name")
-        self._store.export(run_id, target, format)
+        if format == "xlsx":
+            from burdenshift.report.workbook import write_workbook
+
+            run = {**self._store.run(run_id), "result": self._store.payload(run_id)}
+            world = load_world()
+            same = run["data_hash"] == world.data_hash  # the sources sheet: the embedded data's
+            write_workbook([run], [f.as_dict() for f in world.figures] if same else None, target)
+        else:
+            self._store.export(run_id, target, format)
         return target
 
     def save(self, result: Result) -> str:
