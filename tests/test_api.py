@@ -379,3 +379,14 @@ def test_validate_lists_each_problem(tiny_copy):
     assert first["file"].endswith("lines.csv") and first["line"] == bad + 1
     proc = run_cli("data", "validate", str(tiny_copy))
     assert proc.returncode == 2 and f"{len(problems)} problem(s)" in proc.stderr
+
+
+def test_tables_of_a_small_world_keep_their_shape(tiny_world, tiny_scenario):
+    """Data without munitions or a Russian estimate: empty tables, arrays with their dims."""
+    r = api.threat(tiny_world, tiny_scenario)
+    assert r.to_frame().empty
+    ds = r.to_xarray()
+    assert ds["europe_stock"].dims == ("metric", "year") and ds["europe_stock"].shape == (0, 3)
+    a = api.assess(tiny_world, tiny_scenario)
+    assert a.frames["days_of_war"].empty and len(a.to_frame()) == len(tiny_world.areas)
+    check_frame(a.to_frame())

@@ -121,9 +121,10 @@ def _int_or_na(v: Any) -> Any:
 def _array(
     values: Any, dims: tuple[str, ...], coords: Mapping[str, Any], units: str
 ) -> xr.DataArray:
-    return xr.DataArray(
-        np.asarray(values, dtype=float), dims=dims, coords=dict(coords)
-    ).assign_attrs(units=units)
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:  # nothing to show (no metric of the kind): keep the dimensions
+        data = data.reshape([len(coords[d]) if d in coords else 0 for d in dims])
+    return xr.DataArray(data, dims=dims, coords=dict(coords)).assign_attrs(units=units)
 
 
 def _whole(x: Any) -> bool:
