@@ -81,6 +81,11 @@ def test_no_cell_errors(executed):
     assert all(c.execution_count is not None for c in code)
 
 
+def test_the_data_and_how_sure_it_is(executed):
+    text = _text(_outputs(executed, "data"))
+    assert "figures in" in text and "assumption" in text and "high" in text
+
+
 def test_the_assessment_table_and_chart(executed):
     table = _text(_outputs(executed, "assessment"))
     assert "Air and missile defence" in table and "never" in table
