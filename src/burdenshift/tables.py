@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from functools import lru_cache
 from typing import Any
 
 from rich import box
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.output import COSTS, money_key, money_text
 
@@ -63,18 +63,8 @@ def area_label(area: dict[str, Any] | str) -> str:
     """An area's name (payloads that carry only its id: the embedded data's name), or its short
     name in a narrow terminal."""
     code = area if isinstance(area, str) else area["area"]
-    name = (None if isinstance(area, str) else area.get("name")) or _area_names().get(code, code)
+    name = (None if isinstance(area, str) else area.get("name")) or area_name(code)
     return SHORT_AREA.get(code, name) if compact() else name
-
-
-@lru_cache(maxsize=1)
-def _area_names() -> dict[str, str]:
-    import yaml
-
-    from burdenshift.domain.reader import DEFAULT_DATA
-
-    found = yaml.safe_load((DEFAULT_DATA / "areas.yaml").read_text(encoding="utf-8"))
-    return {code: a.get("name", code) for code, a in (found or {}).get("areas", {}).items()}
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")

@@ -8,18 +8,20 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_tag
 
 EUROPE, US, TARGET, RAMP = "#1f4e9c", "#b22222", "#555555", "#5a9bd5"
 
 
 def _grid(areas: list[str], title: str) -> go.Figure:
+    """Small multiples, one per area, titled by the area's name."""
     cols = 4
     rows = math.ceil(len(areas) / cols)
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=areas,
+        subplot_titles=[area_name(a) for a in areas],
         shared_yaxes=True,
         vertical_spacing=0.09,
         horizontal_spacing=0.04,
@@ -41,7 +43,9 @@ def _cell(i: int) -> dict[str, int]:
 def _line(fig: go.Figure, i: int, x: list[int], y: list[float], name: str, **line: str) -> None:
     """One line in small multiple i, its legend entry shown once for all multiples."""
     fig.add_trace(
-        go.Scatter(x=x, y=y, name=name, line=line, showlegend=i == 0, legendgroup=name),
+        go.Scatter(
+            x=x, y=y, name=name, mode="lines", line=line, showlegend=i == 0, legendgroup=name
+        ),
         **_cell(i),
     )
 
@@ -137,30 +141,31 @@ def simulate_paths(p: dict[str, Any]) -> tuple[str, go.Figure]:
 
 
 def plan_benchmarks(p: dict[str, Any]) -> tuple[str, go.Figure]:
-    fig = go.Figure()
-    for a in p["areas"]:
-        fig.add_trace(
-            go.Scatter(
-                x=[int(y) for y in a["benchmarks"]],
-                y=list(a["benchmarks"].values()),
-                name=a["area"],
-                mode="lines+markers",
-            )
-        )
-    fig.update_layout(
-        title=f"Yearly benchmarks of the cheapest plan ({p['mode']} procurement)",
-        yaxis={"tickformat": ".0%", "range": [0, 1.05]},
-    )
+    """One small multiple per area: the plan's yearly benchmark against the target."""
+    areas = [a["area"] for a in p["areas"]]
+    fig = _grid(areas, f"Yearly benchmarks of the cheapest plan ({p['mode']} procurement)")
+    applied = (p.get("run") or {}).get("applied") or {}
+    by_area = applied.get("target_share_by_area") or {}
+    for i, a in enumerate(p["areas"]):
+        years = [int(y) for y in a["benchmarks"]]
+        target = by_area.get(a["area"], applied.get("target_share", 0.5))
+        _line(fig, i, years, list(a["benchmarks"].values()), "benchmark", color=EUROPE)
+        _line(fig, i, years, [target] * len(years), "target", color=TARGET, dash="dash")
     return "Plan benchmarks", fig
 
 
 def risk_bars(p: dict[str, Any]) -> tuple[str, go.Figure]:
-    areas = [a["area"] for a in p["areas"]]
+    areas = [area_name(a["area"]) for a in p["areas"]]
+    probability = [a["p_target_by_deadline"] for a in p["areas"]]
     fig = go.Figure(
         go.Bar(
             x=areas,
-            y=[a["p_target_by_deadline"] for a in p["areas"]],
+            y=probability,
             marker_color=EUROPE,
+            # a label on every bar, so P = 0 reads as 0 % rather than as a missing bar
+            text=[f"{v:.0%}" for v in probability],
+            textposition="outside",
+            cliponaxis=False,
             error_y={"type": "data", "array": [1.96 * a["p_se"] for a in p["areas"]]},
         )
     )
@@ -183,6 +188,7 @@ def risk_fans(p: dict[str, Any]) -> tuple[str, go.Figure]:
             go.Scatter(
                 x=years,
                 y=[v["p90"] for v in q],
+                mode="lines",
                 line={"width": 0},
                 showlegend=False,
                 hoverinfo="skip",
@@ -194,6 +200,7 @@ def risk_fans(p: dict[str, Any]) -> tuple[str, go.Figure]:
                 x=years,
                 y=[v["p10"] for v in q],
                 fill="tonexty",
+                mode="lines",
                 fillcolor="rgba(31,78,156,0.25)",
                 line={"width": 0},
                 name="10–90 %",
@@ -245,7 +252,7 @@ def compare_bars(cmp: dict[str, Any]) -> tuple[str, go.Figure]:
     fig = go.Figure()
     for side, color in (("a", "#999999"), ("b", EUROPE)):
         fig.add_bar(
-            x=[r["area"] for r in rows],
+            x=[area_name(r["area"]) for r in rows],
             y=[r["share_at_deadline"][side] for r in rows],
             name=f"{cmp[side]['scenario']} ({engine_tag(cmp[side]['engine'])})",
             marker_color=color,

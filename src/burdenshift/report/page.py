@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.errors import InputError
 from burdenshift.output import COSTS, money_text
@@ -18,6 +19,9 @@ from burdenshift.report import charts
 from burdenshift.report.measures import compare
 
 CSS = """
+nav.toc{background:#f6f7f9;border:1px solid #ddd;padding:.5rem 1rem;margin:1rem 0}
+nav.toc ol{margin:.3rem 0}
+details.method{margin:1rem 0}details.method p{margin:.3rem 0;max-width:60rem}
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1200px;
 color:#222;padding:0 1rem}h1{font-size:1.6rem}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}td,th{border:1px solid #ddd;
@@ -68,6 +72,10 @@ def legend(engine: str, p: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.0%}"
+
+
+def _pct1(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
 
 
 def _count(x: float | None) -> str:
@@ -197,7 +205,7 @@ def _verdict(engine: str, p: dict[str, Any]) -> str:
             + p.get("policy", "")
         )
     if engine == "plan":
-        late = [a["area"] for a in p["areas"] if a["earliest_year"] is None]
+        late = [area_name(a["area"]) for a in p["areas"] if a["earliest_year"] is None]
         return (
             f"The cheapest {p['mode']} plan ({p['status']}) leaves a shortfall of "
             f"{p['objective']['shortfall']:.3f} requirement-share-years, at "
@@ -210,12 +218,13 @@ def _verdict(engine: str, p: dict[str, Any]) -> str:
             )
         )
     if engine == "risk":
-        sure = [a["area"] for a in p["areas"] if a["p_target_by_deadline"] >= 0.9]
+        sure = [area_name(a["area"]) for a in p["areas"] if a["p_target_by_deadline"] >= 0.9]
         c = p.get("cost_musd_quantiles") or {}
         spent = f", for a median {money_text('spending', c['p50'])}" if c.get("p50") else ""
         return (
             f"Across {p['draws']:,} draws, Europe holds the target by {p['deadline']} with "
-            f"probability 90 % or more in {len(sure)} of {len(p['areas'])} areas{spent}."
+            f"probability 90 % or more in {len(sure)} of {len(p['areas'])} areas{spent}"
+            + (f" ({', '.join(sure)})." if sure else ".")
         )
     top = p["ranking"][:3]
     return (
@@ -325,11 +334,11 @@ def tables(
                 [
                     [
                         b["name"],
-                        b["defence_spending_usd_bn"],
-                        b["defence_pct_gdp"],
-                        b["spending_share"],
-                        b["gdp_share"],
-                        b["burden_ratio"],
+                        f"{b['defence_spending_usd_bn']:,.1f}",
+                        f"{b['defence_pct_gdp']:.2f}",
+                        _pct(b["spending_share"]),
+                        _pct(b["gdp_share"]),
+                        f"{b['burden_ratio']:.2f}",
                     ]
                     for b in sorted(p["allies"], key=lambda b: -b["defence_spending_usd_bn"])
                 ],
@@ -343,14 +352,22 @@ def tables(
             (
                 "Earliest year under the plan",
                 ["area", "earliest year"],
-                [[a["area"], a["earliest_year"]] for a in p["areas"]],
+                [[area_name(a["area"]), a["earliest_year"]] for a in p["areas"]],
             ),
             (
-                "Bottlenecks",
-                ["constraint", "where", "dual", "unit", "explanation"],
+                "Bottlenecks, largest effect first (effect: the shortfall a 10 % relaxation "
+                "lifts, requirement-share-years)",
+                ["effect", "constraint", "where", "dual", "unit", "explanation"],
                 [
-                    [b["constraint"], b["where"], b["dual"], b["unit"], b["explanation"]]
-                    for b in p["bottlenecks"]
+                    [
+                        f"{b['impact']:.3g}",
+                        b["constraint"],
+                        b["where"],
+                        b["dual"],
+                        b["unit"],
+                        b["explanation"],
+                    ]
+                    for b in sorted(p["bottlenecks"], key=lambda b: -b.get("impact", 0.0))
                 ],
             ),
         ]
@@ -358,14 +375,15 @@ def tables(
         return [
             (
                 "Probabilities",
-                ["area", "P(target)", "s.e.", "held from p50", "gap p50"],
+                ["area", "P(target)", "s.e.", "P, data as stated", "held from p50", "gap p50"],
                 [
                     [
-                        a["area"],
-                        a["p_target_by_deadline"],
-                        a["p_se"],
+                        area_name(a["area"]),
+                        _pct1(a["p_target_by_deadline"]),
+                        _pct1(a["p_se"]),
+                        _pct1(a.get("p_target_policy_only")),
                         a["year_target_quantiles"]["p50"],
-                        a["gap_quantiles"]["p50"],
+                        f"{a['gap_quantiles']['p50']:.2f}",
                     ]
                     for a in p["areas"]
                 ],
@@ -394,8 +412,8 @@ def tables(
             ],
             [
                 [
-                    a,
-                    v["deterrence_gap_total"],
+                    area_name(a),
+                    f"{v['deterrence_gap_total']:.2f}",
                     v["year_target"],
                     _pct(_at(v["europe_share"], years, dl)),
                     _pct(_at(v["force_share"], years, dl)) if "force_share" in v else None,
@@ -515,6 +533,25 @@ def metric_names(runs: list[dict[str, Any]]) -> dict[str, str]:
     return names
 
 
+METHOD_MD = [
+    "## Method in brief",
+    "",
+    "- Coverage: Europe's capability ready for war as a share of what defending Europe "
+    "requires (the requirement set named with each run), capped at 100 %; the headline. Force "
+    "share, Europe ÷ (Europe + the US contribution), rises when the US leaves and is never the "
+    "headline.",
+    "- Engines: assess is a ceiling (every line's output bought, at today's rates or the "
+    "fastest ramp); simulate follows a stated buying rule year by year; plan is the cheapest "
+    "phased plan an optimiser (linopy + HiGHS) finds; risk runs the buying rule over many draws "
+    "of the uncertain levers and of the data within their ranges; sensitivity ranks what "
+    "matters (Sobol indices).",
+    "- Every figure has a source (publisher, title, date, where it was read) and a confidence; "
+    "every low-confidence or assumed figure has a range, and areas resting mostly on them are "
+    "flagged *. docs/method.md explains what is counted and why.",
+]
+"""The method in a few lines, at the top of every report."""
+
+
 def weakest_section(w: dict[str, Any]) -> tuple[str, list[str]]:
     """HTML and Markdown of the figures to check first (`data_draws.weakest_payload`)."""
     title = f"Figures to check first: those whose range moves a share in {w['deadline']} most"
@@ -560,7 +597,8 @@ def render_runs(
 
     if race is not None:
         runs = [*runs, race_run(race)]
-    parts, md, figs = [], ["# burdenshift report", ""], []
+    parts, md, figs = [], ["# burdenshift report", "", *METHOD_MD, ""], []
+    toc: list[tuple[str, str]] = []
     used = requirement_line(runs)
     names = metric_names(runs)
     if used:
@@ -570,7 +608,10 @@ def render_runs(
         if engine == "plan" and "money" not in p:
             p = {**p, "money": _plan_money(run)}
         label = label_of(p, engine)
-        parts.append(f"<h2>{html.escape(engine)} — {html.escape(run['scenario'] or '')}</h2>")
+        anchor = f"run-{len(toc) + 1}"
+        heading = f"{engine} — {run['scenario'] or ''}"
+        toc.append((anchor, heading))
+        parts.append(f"<h2 id='{anchor}'>{html.escape(heading)}</h2>")
         parts.append(f"<p class='engine'>Engine: {html.escape(label)}</p>")
         parts.append(
             f"<p class='meta'>run {html.escape(str(run['run_id']))} · version {run['version']} · "
@@ -631,7 +672,8 @@ def render_runs(
             parts.append(f"<p class='meta'>{html.escape(p['scope'])}</p>")
     if weakest is not None and weakest["figures"]:
         part, lines = weakest_section(weakest)
-        parts.append(part)
+        toc.append(("weakest", "Figures to check first"))
+        parts.append(part.replace("<h2>", "<h2 id='weakest'>", 1))
         md += lines
     if sources:
         rows = [
@@ -648,9 +690,10 @@ def render_runs(
             ]
             for s in sources
         ]
+        toc.append(("sources", "Data sources"))
         parts.append(
-            "<details><summary>Data sources: every figure, with its range, source and note"
-            "</summary><div class='sources'>"
+            "<details id='sources'><summary>Data sources: every figure, with its range, source "
+            "and note</summary><div class='sources'>"
             + _table(
                 [
                     "table",
@@ -672,6 +715,12 @@ def render_runs(
         f"</title><style>{CSS}</style><script>{get_plotlyjs()}</script></head><body>"
         "<h1>burdenshift: can Europe carry the majority of NATO's conventional defence?</h1>"
         + (f"<p class='requirement'>{html.escape(used)}</p>" if used else "")
+        + "<nav class='toc'><b>Contents</b><ol>"
+        + "".join(f"<li><a href='#{a}'>{html.escape(t)}</a></li>" for a, t in toc)
+        + "</ol></nav>"
+        + "<details class='method' open><summary>Method in brief</summary>"
+        + "".join(f"<p>{html.escape(line.removeprefix('- '))}</p>" for line in METHOD_MD[2:])
+        + "</details>"
         + "".join(parts)
         + "</body></html>"
     )
@@ -711,13 +760,33 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
 
     cmp = compare(run_a, run_b)
     title, fig = charts.compare_bars(cmp)
+    shown = {
+        "share_at_deadline": lambda x, d: _signed_pts(x) if d else _pct(x),
+        "earliest_year": lambda x, d: ("—" if x is None else f"{x:+d}") if d else x,
+        "probability": lambda x, d: _signed_pts(x) if d else _pct(x),
+        "gap": lambda x, d: "—" if x is None else f"{x:+.2f}" if d else f"{x:.2f}",
+    }
     rows = []
     for r in cmp["areas"]:
-        cells = [r["area"]]
-        for key in ("share_at_deadline", "earliest_year", "probability", "gap"):
+        cells = [area_name(r["area"])]
+        for key, fmt in shown.items():
             v = r.get(key, {})
-            cells += [v.get("a"), v.get("b"), v.get("diff")]
+            cells += [fmt(v.get("a"), False), fmt(v.get("b"), False), fmt(v.get("diff"), True)]
         rows.append(cells)
+    dl_a, dl_b = cmp["a"].get("deadline"), cmp["b"].get("deadline")
+    when = (
+        f"at the deadline, {dl_a}"
+        if dl_a == dl_b
+        else f"at each run's deadline (A {dl_a}, B {dl_b})"
+    )
+    fig.update_layout(title={"text": f"Share of the requirement {when}"})
+    apart = (
+        f"<p class='meta'>A is {html.escape(engine_tag(cmp['a']['engine']))} and B "
+        f"{html.escape(engine_tag(cmp['b']['engine']))}: the difference mixes the engines and "
+        "the levers.</p>"
+        if cmp["a"]["engine"] != cmp["b"]["engine"]
+        else ""
+    )
     headers = ["area"] + [
         f"{k} {s}" for k in ("share", "year", "P", "gap") for s in ("A", "B", "B−A")
     ]
@@ -738,7 +807,7 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
         f"<h2>{html.escape(title)}: A = {html.escape(str(cmp['a']['scenario']))} "
         f"({engine_tag(cmp['a']['engine'])}, run {cmp['a']['run_id']}), B = "
         f"{html.escape(str(cmp['b']['scenario']))} ({engine_tag(cmp['b']['engine'])}, run "
-        f"{cmp['b']['run_id']})</h2>{engines}<p class='verdict'>"
+        f"{cmp['b']['run_id']}), {html.escape(when)}</h2>{engines}{apart}<p class='verdict'>"
         + html.escape(" ".join(money))
         + f" Deterrence gap: A {_fmt(g['a'])}, B {_fmt(g['b'])}, B−A {_fmt(g['diff'])} "
         "requirement-years.</p>"
@@ -751,6 +820,10 @@ def render_compare(run_a: dict[str, Any], run_b: dict[str, Any]) -> tuple[dict[s
         "</body></html>"
     )
     return cmp, page
+
+
+def _signed_pts(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:+.1f} pts"
 
 
 def _bn(x: float | None, sign: bool = False) -> str:

@@ -74,6 +74,8 @@ UNITS = {
     "burden ratio": "burden ratio (share of spending ÷ share of GDP)",
     "USD bn": "value (USD bn)",
     "P(target)": "P(target) (%)",
+    "P, data as stated": "P, data as stated (%)",
+    "effect": "effect (requirement-share-years)",
     "s.e.": "s.e. (% points)",
     "held from p50": "held from p50 (year)",
     "gap p50": "gap p50 (requirement-share-years)",
