@@ -282,7 +282,7 @@ def test_report_writes_the_page_when_png_export_fails(stored_runs, tmp_path, mon
 
     env, runs, _ = stored_runs
 
-    def no_browser(figs, folder):
+    def no_browser(figs, folder, progress=None):
         raise InputError(
             "PNG export failed: no Chromium found", field="--png", fix="install a Chromium"
         )

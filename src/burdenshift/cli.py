@@ -468,11 +468,34 @@ def _progress(
         yield lambda _n: None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=total, rate="")
+
+        def step(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[task].speed
+            bar.update(task, rate=f"{speed:,.1f} {what}/s" if speed else "")
+
+        yield step
 
 
 @app.command()
@@ -613,7 +636,8 @@ def report(
             base = base.parent
         tmp = Path(tempfile.mkdtemp(prefix=".burdenshift-png-", dir=base))
         try:
-            staged = write_pngs(figs, tmp)
+            with _progress(len(figs), "charts as PNG", quiet=False, minimum=1) as step:
+                staged = write_pngs(figs, tmp, progress=step)
             png.mkdir(parents=True, exist_ok=True)
             for f in staged:
                 os.replace(f, png / f.name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -833,8 +834,11 @@ def _bn(x: float | None, sign: bool = False) -> str:
     return f"{x:+,.1f} USD bn" if sign else f"{x:,.1f} USD bn"
 
 
-def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
-    """PNG copies through kaleido, which drives a local Chromium (Debian's, where present)."""
+def write_pngs(
+    figs: list[tuple[str, Any]], folder: Path, progress: Callable[[int], None] | None = None
+) -> list[Path]:
+    """PNG copies through kaleido, which drives a local Chromium (Debian's, where present);
+    `progress(1)` after each chart."""
     if Path("/usr/bin/chromium").exists():
         os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
     folder.mkdir(parents=True, exist_ok=True)
@@ -859,4 +863,6 @@ def write_pngs(figs: list[tuple[str, Any]], folder: Path) -> list[Path]:
                 "one, or leave out --png",
             ) from None
         out.append(path)
+        if progress is not None:
+            progress(1)
     return out
