@@ -19,7 +19,7 @@ from burdenshift.output import COSTS, money_key, money_text
 # a terminal's own width; piped output follows COLUMNS, else 140
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
 
-COMPACT_BELOW = 120
+COMPACT_BELOW = 150
 """Below this width tables drop their vertical rules and use short labels, so a row of the
 widest table (assess) stays on one line at 100 columns."""
 
