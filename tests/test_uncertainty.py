@@ -219,7 +219,7 @@ def test_sensitivity_table_follows_the_ranking():
 
     args = ("sensitivity", "--n", "64", "--seed", "5", "--no-store")
     ranking = [r["parameter"] for r in json.loads(run_cli(*args, "--json").stdout)["ranking"]]
-    text = run_cli(*args).stdout
+    text = run_cli(*args, env={"COLUMNS": "200"}).stdout  # the full layout, with its rules
     rows = re.findall(r"│\s+(\d+) │ ([\w:][\w: ]*?)\s+│", text)
     assert [int(n) for n, _ in rows] == list(range(1, len(ranking) + 1))
     assert [p for _, p in rows] == ranking

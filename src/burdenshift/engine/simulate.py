@@ -358,9 +358,8 @@ def simulate(
             pipeline += np.where(now, 0.0, x)
             after = avail(cap, supply[ti])
             delivered = np.minimum(orders.asked, after)
-            per_asked = _inverse(orders.asked)
-            fill = delivered * per_asked
-            bill = x * capex_unit * per_asked
+            fill = _ratio(delivered, orders.asked)
+            bill = _ratio(x * capex_unit, orders.asked)
             # each buyer pays its share of the deliveries and of the new capacity, in proportion
             # to its orders on each line
             spent = budget * orders.per_buyer(fill * price)[:, group]
@@ -382,7 +381,7 @@ def simulate(
                 full_target,
             )
             extra = np.minimum(more.asked, spare)
-            fill_more = extra * _inverse(more.asked)
+            fill_more = _ratio(extra, more.asked)
             spent = spent + left * more.per_buyer(fill_more * price)[:, group]
             delivered = delivered + extra
             if pooled:
@@ -462,9 +461,9 @@ def simulate(
     )
 
 
-def _inverse(x: np.ndarray) -> np.ndarray:
-    """1 / x where x > 0, else 0."""
-    return np.divide(1.0, x, out=np.zeros_like(x), where=x > 0)
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b where b > 0, else 0 (as one division: 1 / b alone overflows for a denormal b)."""
+    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
 
 
 def _batch_first(arr: np.ndarray) -> np.ndarray:
