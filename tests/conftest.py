@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from burdenshift.domain.load import load_world
-from burdenshift.scenario.schema import Scenario
+# pytest-xdist's workers set COLUMNS=80 and LINES=24; the outputs under test follow COLUMNS, so
+# a test that wants a width sets its own (as `run_cli(..., env={"COLUMNS": "100"})` does)
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
+from burdenshift.domain.load import load_world  # noqa: E402
+from burdenshift.scenario.schema import Scenario  # noqa: E402
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
