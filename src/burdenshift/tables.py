@@ -529,6 +529,13 @@ def print_risk(payload: dict[str, Any]) -> None:
     )
 
 
+def _index(value: float) -> Text:
+    """A Sobol index; above 1 (sampling error at small n) it is marked in the cell itself."""
+    if value > 1.0:
+        return Text(f"{value:.2f}!", style="bold yellow")
+    return Text(f"{value:.2f}")
+
+
 def print_sensitivity(payload: dict[str, Any]) -> None:
     """One row per parameter, most influential first, with the outputs it drives."""
     outputs = payload["outputs"]
@@ -562,9 +569,9 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         table.add_row(
             str(rank),
             plain(p),
-            f"{r['max_ST']:.2f}",
-            f"{st['deterrence_gap']:.2f}",
-            f"{st['cost_musd']:.2f}",
+            _index(r["max_ST"]),
+            _index(st["deterrence_gap"]),
+            _index(st["cost_musd"]),
             plain(", ".join(f"{name} {v:.2f}" for v, name in driven) or "—"),
         )
     console.print(table)
@@ -578,7 +585,7 @@ def print_sensitivity(payload: dict[str, Any]) -> None:
         console.print(
             plain(
                 f"⚠ n = {payload['n']} is small: the largest total index is {worst:.2f}"
-                + (" (above 1: sampling error)" if worst > 1.0 else "")
+                + (" (above 1, marked !: sampling error)" if worst > 1.0 else "")
                 + "; ranks may change. Rerun with --n 1024 or more for stable indices."
             ),
             style="bold yellow",
