@@ -1122,7 +1122,7 @@ def sweep(
     """
     from burdenshift.sweep.runner import run_sweep
     from burdenshift.sweep.spec import expand, read_sweep
-    from burdenshift.sweep.summary import summarise
+    from burdenshift.sweep.summary import sweep_payload
 
     started = time.perf_counter()
     source = read_sweep(file)
@@ -1131,20 +1131,7 @@ def sweep(
     kept = store if isinstance(store, RunStore) else open_store(store)
     skipped = len(kept._store.task_results({t.id for t in tasks}))
     results = run_sweep(tasks, kept._store, workers, scheduler, str(data) if data else None)
-    rows = summarise(
-        [
-            {**r["sweep"], "engine": t.engine, "result": r}
-            for r, t in zip(results, tasks, strict=True)
-        ]
-    )
-    payload = {
-        "sweep": source.sweep.name,
-        "tasks": len(tasks),
-        "skipped": skipped,
-        "ran": len(tasks) - skipped,
-        "store": str(kept.path),
-        "results": rows,
-    }
+    payload = sweep_payload(source.sweep.name, tasks, results, skipped, str(kept.path))
     typed = [RESULTS[t.engine](r) for r, t in zip(results, tasks, strict=True)]
     return SweepResult(payload, typed, time.perf_counter() - started)
 

@@ -394,7 +394,7 @@ def sweep(
     from burdenshift.store.database import Store, db_path
     from burdenshift.sweep.runner import SweepFailed, run_sweep
     from burdenshift.sweep.spec import PROGRESS_CASES, expand, read_sweep
-    from burdenshift.sweep.summary import summarise
+    from burdenshift.sweep.summary import sweep_payload
 
     # everything is checked before the store is opened: a bad case stores nothing
     source = read_sweep(file)
@@ -437,20 +437,7 @@ def sweep(
             err=True,
         )
         raise typer.Exit(1) from None
-    rows = summarise(
-        [
-            {**r["sweep"], "engine": t.engine, "result": r}
-            for r, t in zip(results, tasks, strict=True)
-        ]
-    )
-    payload = {
-        "sweep": source.sweep.name,
-        "tasks": len(tasks),
-        "skipped": skipped,
-        "ran": len(tasks) - skipped,
-        "store": str(store.path),
-        "results": rows,
-    }
+    payload = sweep_payload(source.sweep.name, tasks, results, skipped, str(store.path))
     if as_json:
         _print_json(payload)
         return

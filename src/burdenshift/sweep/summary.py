@@ -33,3 +33,23 @@ def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row.update(obj)
         rows.append(row)
     return rows
+
+
+def sweep_payload(
+    name: str, tasks: list[Any], results: list[dict[str, Any]], skipped: int, store: str
+) -> dict[str, Any]:
+    """What `sweep --json` prints and the API returns: the counts and one row per task."""
+    rows = summarise(
+        [
+            {**r["sweep"], "engine": t.engine, "result": r}
+            for r, t in zip(results, tasks, strict=True)
+        ]
+    )
+    return {
+        "sweep": name,
+        "tasks": len(tasks),
+        "skipped": skipped,
+        "ran": len(tasks) - skipped,
+        "store": store,
+        "results": rows,
+    }
