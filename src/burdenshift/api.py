@@ -31,7 +31,7 @@ from burdenshift.engine import queries as _queries
 from burdenshift.engine.params import Params
 from burdenshift.errors import InputError
 from burdenshift.scenario.apply import applied_world
-from burdenshift.scenario.loader import load_scenario
+from burdenshift.scenario.loader import load_scenario, with_deadline
 from burdenshift.scenario.schema import Scenario
 
 ScenarioLike = Scenario | str | Path | Mapping[str, Any] | None
@@ -70,18 +70,7 @@ def _scenario(scenario: ScenarioLike, deadline: int | None = None) -> Scenario:
         sc = Scenario.model_validate(dict(scenario))
     else:
         sc = load_scenario(scenario)
-    if deadline is None:
-        return sc
-    from pydantic import ValidationError
-
-    try:
-        return Scenario.model_validate({**sc.model_dump(), "deadline": deadline})
-    except ValidationError as exc:
-        raise InputError(
-            exc.errors()[0]["msg"].removeprefix("Value error, "),
-            field="deadline",
-            fix=f"choose a deadline inside the horizon {sc.horizon[0] + 1}–{sc.horizon[1]}",
-        ) from None
+    return with_deadline(sc, deadline)
 
 
 def _world(world: World | None) -> World:

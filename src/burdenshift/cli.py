@@ -80,23 +80,11 @@ NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not keep this r
 def _prepare(
     scenario: str | None, data: Path | None, deadline: int | None = None
 ) -> tuple[Any, Any]:
-    from pydantic import ValidationError
-
     from burdenshift.domain.load import load_world
     from burdenshift.scenario.apply import applied_world
-    from burdenshift.scenario.loader import load_scenario
-    from burdenshift.scenario.schema import Scenario
+    from burdenshift.scenario.loader import load_scenario, with_deadline
 
-    sc = load_scenario(scenario)
-    if deadline is not None:
-        try:
-            sc = Scenario.model_validate({**sc.model_dump(), "deadline": deadline})
-        except ValidationError as exc:
-            raise InputError(
-                exc.errors()[0]["msg"].removeprefix("Value error, "),
-                field="--deadline",
-                fix=f"choose a deadline inside the horizon {sc.horizon[0] + 1}–{sc.horizon[1]}",
-            ) from None
+    sc = with_deadline(load_scenario(scenario), deadline, field="--deadline")
     world = load_world(data)
     return applied_world(world, sc), sc
 

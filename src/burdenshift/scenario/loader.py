@@ -40,6 +40,21 @@ def shipped_scenario(name: str, field: str = "scenario") -> Scenario:
     return parse_scenario(shipped_text(name, field), name)
 
 
+def with_deadline(sc: Scenario, deadline: int | None, field: str = "deadline") -> Scenario:
+    """The scenario with its deadline overridden (`--deadline`, the API's `deadline=`), checked
+    against its horizon; `field` names the option in the error."""
+    if deadline is None:
+        return sc
+    try:
+        return Scenario.model_validate({**sc.model_dump(), "deadline": deadline})
+    except ValidationError as exc:
+        raise InputError(
+            exc.errors()[0]["msg"].removeprefix("Value error, "),
+            field=field,
+            fix=f"choose a deadline inside the horizon {sc.horizon[0] + 1}–{sc.horizon[1]}",
+        ) from None
+
+
 def load_scenario(path_or_name: str | Path | None = None) -> Scenario:
     """A scenario from a shipped name or a YAML path; None gives the 2027 blunt baseline."""
     if path_or_name is None:
