@@ -3,6 +3,7 @@ real uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -505,7 +506,10 @@ def _save(page) -> tuple[str, str]:
 def _no_sideways_scroll(page) -> None:
     for width, height in ((1024, 768), (1440, 900)):
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
+        # charts re-lay out after a debounced resize: give a loaded machine up to 5 s
+        fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        with contextlib.suppress(Exception):
+            page.wait_for_function(fits, timeout=5000)
         sizes = page.evaluate(
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
