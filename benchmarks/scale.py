@@ -240,7 +240,7 @@ def measure_plan(name: str, mode: str, options: dict[str, Any]) -> dict[str, Any
         start, cpu = time.perf_counter(), time.process_time()
         result = plan(world, scenario, mode, SolveOptions())  # type: ignore[arg-type]
         total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
-    if result.status is not PlanStatus.OPTIMAL:
+    if result.status not in (PlanStatus.OPTIMAL, PlanStatus.TIME_LIMIT):
         raise AssertionError(f"{name}: the plan ended {result.status.value}")
     runs, handover, updates = rec.of("run"), rec.of("hand-over"), rec.of("update")
     (prep,), (built,) = rec.of("prepare"), rec.of("build")
@@ -271,6 +271,7 @@ def measure_plan(name: str, mode: str, options: dict[str, Any]) -> dict[str, Any
         "highs_cpu_s": [e - s for s, e in runs_cpu],
         "plan_cpu_s": total_cpu,
         "load": load_avg,
+        "status": result.status.value,
         "shortfall": result.shortfall,
         "cost_musd": result.cost_musd,
         "peak_rss_mb": peak_rss_mb(),
@@ -691,8 +692,16 @@ def spawn(
             tail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
             if "MemoryError" in done.stderr or "bad_alloc" in done.stderr:
                 tail = f"out of memory under the {args.mem_cap_gb:g} GB cap ({tail})"
-            return {"world": world, "error": tail}
-        return json.loads(out.read_text())
+            got = {"world": world, "error": tail}
+            if args.log:
+                with open(args.log, "a") as log:
+                    log.write(json.dumps({"kind": kind, **got}) + "\n")
+            return got
+        got = json.loads(out.read_text())
+    if args.log:  # each result as it comes, so a long run stopped halfway keeps its data
+        with open(args.log, "a") as log:
+            log.write(json.dumps({"kind": kind, **got}) + "\n")
+    return got
 
 
 def median(values: list[float]) -> float:
@@ -717,11 +726,14 @@ def fmt(x: float, digits: int = 2) -> str:
 def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
     runs: dict[str, list[dict[str, Any]]] = {w: [] for w in worlds}
     errors: dict[str, str] = {}
+    spent = dict.fromkeys(worlds, 0.0)
     for rep in range(args.repeats):
         for w in worlds:
-            if w in errors:
-                continue
+            if w in errors or (runs[w] and spent[w] > args.world_budget):
+                continue  # a failed world, or a large one measured enough
+            start = time.perf_counter()
             got = spawn("plan", w, args)
+            spent[w] += time.perf_counter() - start
             if "error" in got:
                 errors[w] = got["error"]
             else:
@@ -755,6 +767,8 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
         loads += [x["load"] for x in r]
         summary[w] = s
         first = r[0]
+        stopped = sum(x.get("status") == "time_limit" for x in r)
+        limited = f" (time limit in {stopped} of {len(r)})" if stopped else ""
         rows.append(
             f"| {w} | {first['systems']:,} | {first['lines']:,} | {first['years']} "
             f"| {s['variables']:,} | {s['rows']:,} | {s['binaries']:,} | {s['nonzeros']:,} "
@@ -762,20 +776,22 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
             f"| {fmt(s['handover_s'])} | {fmt(highs[0])} | {fmt(highs[1])} | {fmt(highs[2])} "
             f"| {fmt(s['plan_s'])} | {fmt(s['plan_cpu_s'])} "
             f"| {100 * s['build_s'] / s['highs_s']:.0f} % ({100 * s['build_share_cpu']:.0f} %) "
-            f"| {s['peak_rss_mb']:,.0f} | {fmt(first['shortfall'], 4)} |"
+            f"| {s['peak_rss_mb']:,.0f} | {fmt(first['shortfall'], 4)}{limited} |"
         )
     s_worlds = [w for w in summary if w == "default" or (w.startswith("S") and w[1:].isdigit())]
     keys = ["rows", "binaries", "nonzeros", "build_s", "handover_s", "highs1_s", "highs2_s"]
     keys += ["highs3_s", "plan_s", "plan_cpu_s", "peak_rss_mb"]
     xs = [summary[w]["variables"] for w in s_worlds]
     exps = {k: power_law(xs, [summary[w][k] for w in s_worlds]) for k in keys}
-    rows.append(
-        f"| exponent (S worlds: {', '.join(s_worlds)}) | | | | 1 | {fmt(exps['rows'])} "
-        f"| {fmt(exps['binaries'])} | {fmt(exps['nonzeros'])} | | {fmt(exps['build_s'])} "
-        f"| {fmt(exps['handover_s'])} | {fmt(exps['highs1_s'])} | {fmt(exps['highs2_s'])} "
-        f"| {fmt(exps['highs3_s'])} | {fmt(exps['plan_s'])} | {fmt(exps['plan_cpu_s'])} | "
-        f"| {fmt(exps['peak_rss_mb'])} | |"
-    )
+    if len(s_worlds) >= 2:
+        rows.append(
+            f"| exponent (S worlds: {', '.join(s_worlds)}) | | | | 1 | {fmt(exps['rows'])} "
+            f"| {fmt(exps['binaries'])} | {fmt(exps['nonzeros'])} | | {fmt(exps['build_s'])} "
+            f"| {fmt(exps['handover_s'])} | {fmt(exps['highs1_s'])} | {fmt(exps['highs2_s'])} "
+            f"| {fmt(exps['highs3_s'])} | {fmt(exps['plan_s'])} | {fmt(exps['plan_cpu_s'])} | "
+            f"| {fmt(exps['peak_rss_mb'])} | |"
+        )
+    counts = ", ".join(f"{w} {len(runs[w])}" for w in worlds if w not in errors)
     head = (
         "| world | systems | lines | plan years | variables | rows | binaries | non-zeros "
         "| prepare s | build s | hand-over s | HiGHS s: least shortfall | HiGHS s: least cost "
@@ -783,8 +799,9 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
         "| shortfall |\n|---|" + "---|" * 18
     )
     note = (
-        f"\n\n`plan --mode {args.mode}`, medians of {args.repeats} runs, each in a fresh "
-        f"process under a {args.mem_cap_gb:g} GB address-space cap, worlds interleaved per "
+        f"\n\n`plan --mode {args.mode}`, medians of {args.repeats} runs (fewer for a world "
+        f"whose runs took over {args.world_budget:.0f} s together; runs: {counts}), each in a "
+        f"fresh process under a {args.mem_cap_gb:g} GB address-space cap, worlds interleaved per "
         "repetition. Sizes are HiGHS's (after linopy drops masked entries). build = the linopy "
         "model (`model.build`, the shortfall cap and the objective); hand-over = linopy's "
         "direct transfer to highspy with the snapshot its persistent solver keeps; HiGHS s = "
@@ -792,10 +809,13 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
         "included); peak RSS = the process's VmHWM (imports, the world, the model, HiGHS). "
         "Exponents: least-squares slope of log measure against log variables. "
         "build / HiGHS: the build's share of the three HiGHS runs, by the wall clock and by "
-        "CPU time (steadier on a shared machine). The machine's 1-minute load average at the "
-        f"start of each plan: {min(loads, default=math.nan):.1f} to "
-        f"{max(loads, default=math.nan):.1f}."
+        "CPU time (steadier on a shared machine)."
     )
+    if loads:
+        note += (
+            " The machine's 1-minute load average at the start of each plan: "
+            f"{min(loads):.1f} to {max(loads):.1f}."
+        )
     return head + "\n" + "\n".join(rows) + note
 
 
@@ -955,6 +975,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=("national", "pooled"), default="national")
     ap.add_argument("--mem-cap-gb", type=float, default=6.0, help="per measuring process")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")
+    ap.add_argument(
+        "--world-budget",
+        type=float,
+        default=900.0,
+        help="no further repetitions of a world once its runs took this many seconds",
+    )
+    ap.add_argument("--log", help="append each measurement's raw result to this JSON-lines file")
     ap.add_argument(
         "--worker", choices=("plan", "peer", "peer-rss", "solver"), help=argparse.SUPPRESS
     )
