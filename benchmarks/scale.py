@@ -229,16 +229,27 @@ def validate(base: World, sc: Scenario, world: World, scenario: Scenario, scale:
             raise AssertionError(f"scaled world {scale.name}: {what} differs by {worst:.3g}")
 
 
-def measure_plan(name: str, mode: str, options: dict[str, Any]) -> dict[str, Any]:
+def solve_options(limit: float) -> Any:
+    """The plan's solve options with `limit` seconds per stage and per plan (inf: none)."""
+    from dataclasses import fields
+
+    from burdenshift.engine.plan import SolveOptions
+
+    names = {f.name for f in fields(SolveOptions)}
+    given = {k: limit for k in ("time_limit", "total_time_limit") if k in names}
+    return SolveOptions(**given)
+
+
+def measure_plan(name: str, mode: str, options: dict[str, Any], limit: float) -> dict[str, Any]:
     """One `plan` of a world with the steps timed; HiGHS `options` applied to every stage."""
-    from burdenshift.engine.plan import PlanStatus, SolveOptions, plan
+    from burdenshift.engine.plan import PlanStatus, plan
 
     world, scenario, world_s = load(name)
     with recording() as rec:
         rec.highs_options = dict(options)
         load_avg = os.getloadavg()[0]
         start, cpu = time.perf_counter(), time.process_time()
-        result = plan(world, scenario, mode, SolveOptions())  # type: ignore[arg-type]
+        result = plan(world, scenario, mode, solve_options(limit))  # type: ignore[arg-type]
         total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
     if result.status not in (PlanStatus.OPTIMAL, PlanStatus.TIME_LIMIT):
         raise AssertionError(f"{name}: the plan ended {result.status.value}")
@@ -278,9 +289,9 @@ def measure_plan(name: str, mode: str, options: dict[str, Any]) -> dict[str, Any
     }
 
 
-def measure_solvers(name: str, mode: str, repeats: int) -> dict[str, Any]:
+def measure_solvers(name: str, mode: str, repeats: int, limit: float) -> dict[str, Any]:
     """HiGHS's time per stage for each LP solver choice, choices rotating per repetition."""
-    from burdenshift.engine.plan import PlanStatus, SolveOptions, plan
+    from burdenshift.engine.plan import PlanStatus, plan
 
     world, scenario, _ = load(name)
     times: dict[str, list[list[float]]] = {c: [] for c in CHOICES}
@@ -290,7 +301,7 @@ def measure_solvers(name: str, mode: str, repeats: int) -> dict[str, Any]:
         for choice in order:
             with recording() as rec:
                 rec.highs_options = {"solver": choice, "mip_lp_solver": choice}
-                result = plan(world, scenario, mode, SolveOptions())  # type: ignore[arg-type]
+                result = plan(world, scenario, mode, solve_options(limit))  # type: ignore[arg-type]
             if result.status is not PlanStatus.OPTIMAL:
                 raise AssertionError(f"{name}, {choice}: the plan ended {result.status.value}")
             times[choice].append([e - s for s, e in rec.of("run")])
@@ -636,13 +647,13 @@ def worker(args: argparse.Namespace) -> None:
     cap_memory(args.mem_cap_gb)
     with open(os.devnull, "w") as quiet, _stdout_to(quiet):  # HiGHS prints from C
         if args.worker == "plan":
-            out = measure_plan(args.world, args.mode, {})
+            out = measure_plan(args.world, args.mode, {}, args.time_limit)
         elif args.worker == "peer":
             out = measure_peer(args.world, args.mode, args.repeats)
         elif args.worker == "peer-rss":
             out = measure_peer_rss(args.world, args.mode, args.side)
         else:
-            out = measure_solvers(args.world, args.mode, args.repeats)
+            out = measure_solvers(args.world, args.mode, args.repeats, args.time_limit)
     Path(args.out).write_text(json.dumps(out))
 
 
@@ -679,6 +690,8 @@ def spawn(
             str(repeats),
             "--mem-cap-gb",
             str(args.mem_cap_gb),
+            "--time-limit",
+            str(args.time_limit),
             "--side",
             side,
             "--out",
@@ -802,7 +815,8 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
         f"\n\n`plan --mode {args.mode}`, medians of {args.repeats} runs (fewer for a world "
         f"whose runs took over {args.world_budget:.0f} s together; runs: {counts}), each in a "
         f"fresh process under a {args.mem_cap_gb:g} GB address-space cap, worlds interleaved per "
-        "repetition. Sizes are HiGHS's (after linopy drops masked entries). build = the linopy "
+        f"repetition, {limit_text(args.time_limit)}. Sizes are HiGHS's (after linopy drops "
+        "masked entries). build = the linopy "
         "model (`model.build`, the shortfall cap and the objective); hand-over = linopy's "
         "direct transfer to highspy with the snapshot its persistent solver keeps; HiGHS s = "
         "`Highs.run` per stage; plan s = the whole `plan` call (extraction and bottlenecks "
@@ -918,6 +932,10 @@ def solver_table(worlds: list[str], args: argparse.Namespace) -> str:
     return head + "\n" + "\n".join(rows) + note
 
 
+def limit_text(limit: float) -> str:
+    return "no time limit" if not math.isfinite(limit) else f"a {limit:g} s time limit"
+
+
 def machine() -> str:
     def first(cmd: list[str]) -> str:
         try:
@@ -975,6 +993,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=("national", "pooled"), default="national")
     ap.add_argument("--mem-cap-gb", type=float, default=6.0, help="per measuring process")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=math.inf,
+        help="the plan's time limit per stage and per plan, seconds (default: none, so that "
+        "every solve runs to its optimum)",
+    )
     ap.add_argument(
         "--world-budget",
         type=float,
