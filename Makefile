@@ -1,6 +1,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
+# compile simulate's yearly loop once after installing (numba caches it on disk), so the first
+# command that simulates does not wait for the compiler
+WARM := $(PY) -c "from burdenshift.engine.orders import warm; warm()"
 
 .PHONY: run test lint bench clean
 
@@ -10,10 +13,12 @@ $(PY):
 
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
+	$(WARM)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(WARM)
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
