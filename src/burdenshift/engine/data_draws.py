@@ -39,6 +39,7 @@ proxies (they share the public factors behind them), and wartime use rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -135,10 +136,37 @@ class DataSpace:
             first.setdefault(f.group, KIND[f.places[0].target])
         return [first[g] for g in self.groups]
 
-    @property
+    @cached_property
     def group_index(self) -> np.ndarray:
         where = {g: i for i, g in enumerate(self.groups)}
         return np.array([where[f.group] for f in self.figures], dtype=int)
+
+    @cached_property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(drawn figures,) low, stated, high, and whether each is drawn uniformly."""
+        low, mode, high = (
+            np.array([getattr(f, k) for f in self.figures]) for k in ("low", "mode", "high")
+        )
+        return low, mode, high, np.array([f.uniform for f in self.figures], dtype=bool)
+
+    @cached_property
+    def feeds(self) -> dict[str, tuple[np.ndarray, Any]]:
+        """Per target: the entries any drawn figure feeds, and (figure, entry) the share of the
+        entry's stated total each figure's change moves, as a sparse matrix: one product per
+        block of draws moves every entry."""
+        out = {}
+        for target in TARGETS:
+            feeds = [(j, p) for j, f in enumerate(self.figures) for p in f.places]
+            feeds = [(j, p) for j, p in feeds if p.target == target]
+            if not feeds:
+                continue
+            cols = np.array([j for j, _ in feeds])
+            index = np.array([p.index for _, p in feeds])
+            hit, entry = np.unique(index, return_inverse=True)
+            weight = np.array([p.weight for _, p in feeds]) / self.totals[target][index]
+            shape = (len(self.figures), hit.size)
+            out[target] = (hit, sparse.csr_array((weight, (cols, entry.ravel())), shape=shape))
+        return out
 
 
 @dataclass(frozen=True)
@@ -326,24 +354,17 @@ def factors(ds: DataSpace, values: np.ndarray) -> DataDraws:
     change = values - stated(ds)[None, :]
     out: dict[str, np.ndarray] = {}
     for target in TARGETS:
-        total = ds.totals[target]
-        factor = np.ones((n, total.size))
-        feeds = [(j, p) for j, f in enumerate(ds.figures) for p in f.places if p.target == target]
-        if feeds:
-            cols = np.array([j for j, _ in feeds])
-            index = np.array([p.index for _, p in feeds])
-            weight = np.array([p.weight for _, p in feeds])
-            # (figure, entry) weights as a sparse matrix: one product moves every entry
-            feed = sparse.csr_array((weight, (cols, index)), shape=(change.shape[1], total.size))
-            hit = np.unique(index)
-            factor[:, hit] = 1.0 + np.asarray(change @ feed)[:, hit] / total[hit]
+        factor = np.ones((n, ds.totals[target].size))
+        if target in ds.feeds:
+            hit, feed = ds.feeds[target]
+            factor[:, hit] = 1.0 + np.asarray(change @ feed)
         out[target] = factor
     return DataDraws(**out)
 
 
 def stated(ds: DataSpace) -> np.ndarray:
     """(drawn figures,) the stated values: the centre every draw is compared with."""
-    return np.array([f.mode for f in ds.figures])
+    return ds.bounds[1]
 
 
 BLOCK = 1_000
@@ -363,8 +384,7 @@ def _monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
     """The same inverse CDFs as `_ppf`, worked per kind of column: the uniform figures in one
     pass, the triangular ones through the branch each quantile needs."""
     q = u[:, ds.group_index]  # (batch, figure): each figure at its group's quantile
-    a, c, b = (np.array([getattr(f, k) for f in ds.figures]) for k in ("low", "mode", "high"))
-    flat = np.array([f.uniform for f in ds.figures], dtype=bool)
+    a, c, b, flat = ds.bounds
     values = np.empty_like(q)
     fc = np.flatnonzero(flat)
     values[:, fc] = a[fc] + (b[fc] - a[fc]) * q[:, fc]

@@ -146,9 +146,9 @@ class Yearly:
     delivered: np.ndarray
     """(year, batch, line) items delivered (paid); zero-width unless asked for."""
     spent: np.ndarray
-    """(year, batch, buyer) money paid for items."""
+    """(year, batch, payer) money paid for items."""
     capex: np.ndarray
-    """(year, batch, buyer) money paid for new capacity."""
+    """(year, batch, payer) money paid for new capacity."""
     capacity: np.ndarray
     """(year, batch, line) capacity at each year's end; zero-width unless asked for."""
 
@@ -162,12 +162,15 @@ def run(
     lines: Lines,
     inputs: Inputs,
     n_system: int,
+    payer: np.ndarray,
+    n_payer: int,
     detail: bool,
 ) -> Yearly:
     """`budget`: (year, batch, buyer) money; `licence`: (batch,) share of licensable transfers
     approved; `short`, `full`: (year, metric) each metric's weight times its shortfall against
-    the target and against the full requirement, as a planner sees it from the baseline."""
-    n_t, n_b, n_buy = budget.shape
+    the target and against the full requirement, as a planner sees it from the baseline;
+    `payer`: (buyer,) the column of `spent` and `capex` (n_payer wide) each buyer pays into."""
+    n_t, n_b = budget.shape[:2]
     n_line = lines.value.size
     order = np.argsort(lines.metric, kind="stable")
     metric_ptr = np.searchsorted(lines.metric[order], np.arange(short.shape[1] + 1))
@@ -183,8 +186,8 @@ def run(
     out = Yearly(
         np.zeros((n_t, n_b, n_system)),
         np.zeros(lined),
-        np.zeros((n_t, n_b, n_buy)),
-        np.zeros((n_t, n_b, n_buy)),
+        np.zeros((n_t, n_b, n_payer)),
+        np.zeros((n_t, n_b, n_payer)),
         np.zeros(lined),
     )
     r = routes
@@ -202,6 +205,7 @@ def run(
         ),
         (counting.OPEN, counting.LICENSED),
         c(budget),
+        c(payer, np.int64),
         c(np.broadcast_to(licence, (n_b,))),
         (c(short), c(full)),
         (c(lines.metric, np.int64), c(metric_ptr, np.int64), c(order, np.int64)),
@@ -364,7 +368,7 @@ def _access(code: int, lic: float, codes: tuple) -> float:
 
 @_jit
 def _loop(
-    patterns: tuple, diffs: tuple, codes: tuple, budget: A, licence: A, weights: tuple,
+    patterns: tuple, diffs: tuple, codes: tuple, budget: A, payer: A, licence: A, weights: tuple,
     metrics: tuple, per_item: tuple, inputs: tuple, line_arrays: tuple, lead: A,
     financed: tuple, stocks: tuple, out: tuple,
 ) -> None:  # fmt: skip
@@ -456,7 +460,7 @@ def _loop(
             for k in range(n_buy):
                 g = pattern[ti, k]
                 paid, paid_capex = budget[ti, b, k] * pb1[g], budget[ti, b, k] * pb2[g]
-                spent[ti, b, k], capex[ti, b, k] = paid, paid_capex
+                spent[ti, b, payer[k]], capex[ti, b, payer[k]] = paid, paid_capex
                 left[k] = max(0.0, budget[ti, b, k] - paid - paid_capex)
                 money[g] += left[k]
             # money the short capabilities could not absorb buys today's spare output toward
@@ -475,7 +479,7 @@ def _loop(
                     added[ti + lag[li], b, system[li]] += d
             _per_pattern(fill, n_g, base, dv, d0, d1, diffs, c0, c1, metric, lw, wm, wg, wc, pb3)
             for k in range(n_buy):
-                spent[ti, b, k] += left[k] * pb3[pattern[ti, k]]
+                spent[ti, b, payer[k]] += left[k] * pb3[pattern[ti, k]]
             if keep_lines:
                 cap_out[ti, b] = cap
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import sparse
 
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
@@ -171,6 +172,8 @@ def simulate(
     n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
     europe = world.europe_mask(scenario.europe_includes_canada)
     s2m = world.system_to_metric()
+    # one non-zero per system: summed per metric through a sparse product, not a dense one
+    to_metric = sparse.csr_array(s2m)
 
     line_metric = world.system_metric[world.line_system]
 
@@ -287,11 +290,15 @@ def simulate(
         ),
         inputs,
         n_sys,
+        buyers if contribution is None else np.zeros(1, dtype=int),
+        n_ally if contribution is None else 1,
         detail,
     )
-    spent, capex_paid = yearly.spent, yearly.capex
-    if contribution is not None:
-        spent, capex_paid = spent * contribution, capex_paid * contribution
+    out_purchases, out_capex = yearly.spent, yearly.capex
+    if contribution is not None:  # the pool's bill, shared by the members' contributions
+        out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
+        out_purchases[:, :, buyers] = yearly.spent * contribution
+        out_capex[:, :, buyers] = yearly.capex * contribution
     backlog = _backlog(world, yearly.delivered) if detail else np.zeros((n_t, n_b, 0))
 
     # year-major while filling (contiguous writes); returned as (batch, …, year) views
@@ -303,8 +310,6 @@ def simulate(
     out_stock, out_deliv = np.zeros((n_t, n_b, n_sys_out)), np.zeros((n_t, n_b, n_sys_out))
     out_retired = np.zeros((n_t, n_b, n_sys_out))
     out_sent = np.zeros((n_t, n_b, n_sys_out))
-    out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
-    out_purchases[:, :, buyers], out_capex[:, :, buyers] = spent, capex_paid
 
     # stocks retire in proportion, so Europe's total per system is all the run needs
     stocks = np.empty((n_t, n_b, n_sys))
@@ -319,25 +324,28 @@ def simulate(
         if detail:
             out_deliv[ti], out_retired[ti], out_sent[ti] = added, retired, given
     # the years at once from here: (year, batch, …)
-    cap_e = (stocks * np.moveaxis(ready, -1, 0)) @ s2m
+    cap_e = np.asarray((stocks * np.moveaxis(ready, -1, 0)).reshape(-1, n_sys) @ to_metric)
+    cap_e = cap_e.reshape(n_t, n_b, -1)
     req_t = req_run.T[:, None, :] if req_run.ndim == 2 else np.moveaxis(req_run, -1, 0)
-    raw_cov = counting.coverage(cap_e, req_t)
+    # a metric with no requirement counts as covered
+    inv_req = np.divide(1.0, req_t, out=np.zeros_like(req_t), where=req_t > 0)
+    no_req = (req_t <= 0).astype(float)
+
+    def coverage(cap: np.ndarray) -> np.ndarray:
+        return np.minimum(cap * inv_req + no_req, 1.0)
+
+    raw_cov = coverage(cap_e)
     c2_cov = area_mean(raw_cov)[..., c2] if c2 is not None else np.ones((n_t, n_b))
     for ti, year in enumerate(years):
         factor = counting.integration_factor(world, p, int(year), c2_cov[ti], penalty)
         cap_e[ti] *= factor[:, world.metric_area]
-    eff_cov = counting.coverage(cap_e, req_t)
+    eff_cov = coverage(cap_e)
     cap_u = us_now * np.moveaxis(us_share, -1, 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.where(
-            req_t > 0,
-            np.maximum(0.0, req_t - cap_e - cap_u) / np.where(req_t > 0, req_t, 1),
-            0,
-        )
+    gap = np.maximum(0.0, req_t - cap_e - cap_u) * inv_req
     out_share, out_gap = area_mean(eff_cov), area_mean(gap)
     if detail:
         out_stock = stocks
-        out_us = counting.area_mean(world, counting.coverage(cap_u, req_t))
+        out_us = counting.area_mean(world, coverage(cap_u))
         out_force = counting.force_share(world, cap_e, cap_u)
         out_cap_e, out_cap_u = cap_e, cap_u
     output = yearly.delivered
