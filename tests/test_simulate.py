@@ -176,6 +176,30 @@ def test_batch_rows_are_independent(default_world):
     assert sim.cost_musd[1].sum() == 0.0
 
 
+@pytest.mark.parametrize("detail", [True, False])
+def test_a_large_batch_runs_in_chunks_with_the_same_numbers(default_world, monkeypatch, detail):
+    """A batch larger than a chunk is simulated chunk by chunk: the rows, their order and every
+    number are those of one pass, and the drawn data follow their rows."""
+    import burdenshift.engine.simulate as sim_module
+    from burdenshift.engine import data_draws, draws
+
+    sc = Scenario()
+    sp = draws.space(default_world, sc)
+    rng = np.random.default_rng(3)
+    p = draws.to_params(default_world, sc, sp, draws.monte_carlo(sp, 11, rng))
+    ds = data_draws.data_space(default_world, sc)
+    data = data_draws.monte_carlo(ds, rng.random((11, len(ds.groups))))
+    whole = simulate(default_world, sc, p, detail=detail, data=data)
+    monkeypatch.setattr(sim_module, "CHUNK", 4)
+    chunked = simulate(default_world, sc, p, detail=detail, data=data)
+    for name in sim_module.BATCHED:
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), err_msg=name)
+    assert chunked.europe_share.shape[0] == 11
+    # the rows differ (a chunk that repeated another's rows would pass the comparison above
+    # only if every row were the same)
+    assert np.ptp(whole.europe_share[:, :, -1], axis=0).max() > 0
+
+
 def test_same_inputs_same_outputs(default_world):
     a = simulate(default_world, Scenario())
     b = simulate(default_world, Scenario())

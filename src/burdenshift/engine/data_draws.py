@@ -200,6 +200,10 @@ class DataDraws:
     penalty: np.ndarray
     """(batch, area) on the coordination penalty."""
 
+    def rows(self, start: int, stop: int) -> DataDraws:
+        """The draws start…stop − 1 of the batch."""
+        return DataDraws(**{t: getattr(self, t)[start:stop] for t in TARGETS})
+
 
 def _range(f: Figure) -> tuple[float, float] | None:
     if f.confidence in ("high", "definition"):

@@ -44,6 +44,10 @@ class Params:
     def size(self) -> int:
         return int(self.ramp_realisation.shape[0])
 
+    def rows(self, start: int, stop: int) -> Params:
+        """The parameter sets start…stop − 1 of the batch."""
+        return Params(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+
     def repeat(self, n: int) -> Params:
         """n copies of a single parameter set."""
         return Params(**{f.name: np.repeat(getattr(self, f.name), n, axis=0) for f in fields(self)})
