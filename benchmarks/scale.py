@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 WORLDS = ("default", "S2", "S5", "S10", "S20", "L10", "H20")
 PEER_WORLDS = ("default", "S2", "S5", "S10")
+PEER_SOLVE_WORLDS = ("default", "S2")
 SOLVER_WORLDS = ("default", "S5")
 CHOICES = ("choose", "simplex", "ipm")
 STAGES = ("least shortfall (MIP)", "least cost (MIP)", "duals (LP)")
@@ -588,8 +589,10 @@ def run_highs(h: Any, gap: float) -> float:
     return float(h.getInfo().objective_function_value)
 
 
-def peer_once(d: PlanData, side: str, gap: float = PEER_GAP) -> dict[str, float]:
-    """Build, hand over and solve the first stage with linopy or Pyomo, timed."""
+def peer_once(
+    d: PlanData, side: str, gap: float = PEER_GAP, solve: bool = True
+) -> dict[str, float]:
+    """Build, hand over and (with `solve`) solve the first stage with linopy or Pyomo, timed."""
     build, handover = (
         (linopy_first_stage, linopy_handover)
         if side == "linopy"
@@ -601,7 +604,7 @@ def peer_once(d: PlanData, side: str, gap: float = PEER_GAP) -> dict[str, float]
     clock.append((time.perf_counter(), time.process_time()))
     h = handover(m)
     clock.append((time.perf_counter(), time.process_time()))
-    value = run_highs(h, gap)
+    value = run_highs(h, gap) if solve else math.nan
     clock.append((time.perf_counter(), time.process_time()))
     out = {"objective": value}
     for k, step in enumerate(("build", "handover", "highs")):
@@ -611,9 +614,9 @@ def peer_once(d: PlanData, side: str, gap: float = PEER_GAP) -> dict[str, float]
     return out
 
 
-def measure_peer(name: str, mode: str, repeats: int) -> dict[str, Any]:
+def measure_peer(name: str, mode: str, repeats: int, solve: bool) -> dict[str, Any]:
     """linopy and Pyomo on one world's prepared arrays, alternating (which goes first
-    alternates too); the optima must agree."""
+    alternates too); with `solve`, both are solved and the optima must agree."""
     from burdenshift.engine.plan.prepared import prepare
 
     world, scenario, _ = load(name)
@@ -621,22 +624,22 @@ def measure_peer(name: str, mode: str, repeats: int) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"linopy": [], "pyomo": []}
     for rep in range(repeats):
         for side in ("linopy", "pyomo") if rep % 2 == 0 else ("pyomo", "linopy"):
-            runs[side].append(peer_once(d, side))
+            runs[side].append(peer_once(d, side, solve=solve))
     a, b = runs["linopy"][0]["objective"], runs["pyomo"][0]["objective"]
     agree = abs(a - b) <= PEER_TOLERANCE * max(1.0, abs(a))
-    if not agree:
+    if solve and not agree:
         raise AssertionError(f"{name}: linopy's optimum {a!r} and Pyomo's {b!r} differ")
     return {"world": name, "runs": runs, "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_peer_rss(name: str, mode: str, side: str) -> dict[str, Any]:
-    """Peak RSS of one side's build, hand-over and solve, above the process after `prepare`."""
+    """Peak RSS of one side's build and hand-over, above the process after `prepare`."""
     from burdenshift.engine.plan.prepared import prepare
 
     world, scenario, _ = load(name)
     d = prepare(world, scenario, mode)  # type: ignore[arg-type]
     before = current_rss_mb()
-    peer_once(d, side)
+    peer_once(d, side, solve=False)
     return {"world": name, "side": side, "model_mb": peak_rss_mb() - before}
 
 
@@ -649,7 +652,7 @@ def worker(args: argparse.Namespace) -> None:
         if args.worker == "plan":
             out = measure_plan(args.world, args.mode, {}, args.time_limit)
         elif args.worker == "peer":
-            out = measure_peer(args.world, args.mode, args.repeats)
+            out = measure_peer(args.world, args.mode, args.repeats, args.solve)
         elif args.worker == "peer-rss":
             out = measure_peer_rss(args.world, args.mode, args.side)
         else:
@@ -671,7 +674,12 @@ def _stdout_to(stream: Any) -> Iterator[None]:
 
 
 def spawn(
-    kind: str, world: str, args: argparse.Namespace, repeats: int = 1, side: str = "linopy"
+    kind: str,
+    world: str,
+    args: argparse.Namespace,
+    repeats: int = 1,
+    side: str = "linopy",
+    solve: bool = False,
 ) -> dict[str, Any]:
     """Run one measurement in a fresh process; a failure (memory cap, timeout, a failed
     check) is returned as {'error': ...} instead of stopping the other worlds."""
@@ -696,6 +704,7 @@ def spawn(
             side,
             "--out",
             str(out),
+            *(["--solve"] if solve else []),
         ]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -849,7 +858,8 @@ def paired_ratio(
 def peer_table(worlds: list[str], args: argparse.Namespace) -> str:
     rows = []
     for w in worlds:
-        got = spawn("peer", w, args, repeats=args.repeats)
+        solved = w in args.peer_solve
+        got = spawn("peer", w, args, repeats=args.repeats, solve=solved)
         _progress(f"peer {w}: {got.get('error') or 'done'}")
         if "error" in got:
             rows.append(f"| {w} | failed: {got['error']} |" + " |" * 11)
@@ -871,8 +881,10 @@ def peer_table(worlds: list[str], args: argparse.Namespace) -> str:
             f"| {int(lin[0]['rows']):,} / {int(pyo[0]['rows']):,} "
             f"| {fmt(med(lin, 'build_s'))} | {fmt(med(pyo, 'build_s'))} "
             f"| {fmt(med(lin, 'handover_s'))} | {fmt(med(pyo, 'handover_s'))} "
-            f"| {fmt(med(lin, 'highs_s'))} | {fmt(med(pyo, 'highs_s'))} "
-            f"| {wall:.1f}× ({cpu:.1f}×) | {a:.6f} | {abs(a - b):.1e} "
+            f"| {fmt(med(lin, 'highs_s')) if solved else '—'} "
+            f"| {fmt(med(pyo, 'highs_s')) if solved else '—'} "
+            f"| {wall:.1f}× ({cpu:.1f}×) | {f'{a:.6f}' if solved else 'not solved'} "
+            f"| {f'{abs(a - b):.1e}' if solved else ''} "
             f"| {model_mb[0]} / {model_mb[1]} |"
         )
     head = (
@@ -890,8 +902,9 @@ def peer_table(worlds: list[str], args: argparse.Namespace) -> str:
         "persistent solver's snapshot, as `plan` does. Pyomo leaves out the idle shortfall cap "
         "row and rows with no non-zero coefficient (linopy passes those to HiGHS empty). The "
         "ratio is the median of the paired ratios of each repetition, by the wall clock and "
-        "by CPU time. model MB: peak RSS of a process that builds, hands over and solves one "
-        "side only, less its RSS after `prepare`."
+        "by CPU time. model MB: peak RSS of a process that builds and hands over one side "
+        "only, less its RSS after `prepare`. Worlds marked 'not solved' are built and handed "
+        "over only (the MIP at gap 1e-9 takes too long there to repeat)."
     )
     return head + "\n" + "\n".join(rows) + note
 
@@ -987,6 +1000,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--worlds", default=",".join(WORLDS), help="scaling table's worlds")
     ap.add_argument("--peer-worlds", default=",".join(PEER_WORLDS))
+    ap.add_argument(
+        "--peer-solve-worlds",
+        default=",".join(PEER_SOLVE_WORLDS),
+        help="peer worlds also solved by both (their optima compared); the others are built "
+        "and handed over only",
+    )
     ap.add_argument("--solver-worlds", default=",".join(SOLVER_WORLDS))
     ap.add_argument("--tables", default="scale,peer,solver", help="scale, peer, solver")
     ap.add_argument("--repeats", type=int, default=3)
@@ -1011,6 +1030,7 @@ def main(argv: list[str] | None = None) -> int:
         "--worker", choices=("plan", "peer", "peer-rss", "solver"), help=argparse.SUPPRESS
     )
     ap.add_argument("--side", choices=("linopy", "pyomo"), help=argparse.SUPPRESS)
+    ap.add_argument("--solve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--world", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -1029,6 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
                 fix="--tables scale,peer,solver; --repeats ≥ 1; --mem-cap-gb > 0",
             )
         worlds = _names(args.worlds)
+        args.peer_solve = set(_names(args.peer_solve_worlds))
         peer_worlds, solver_worlds = _names(args.peer_worlds), _names(args.solver_worlds)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
