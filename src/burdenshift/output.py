@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,9 +12,11 @@ from burdenshift.engine import counting
 from burdenshift.engine.assess import Assessment, first_year_held
 from burdenshift.engine.counting import WEAK_THRESHOLD
 from burdenshift.engine.runinfo import RunInfo
-from burdenshift.engine.simulate import Simulation
 from burdenshift.engine.threat import Race
 from burdenshift.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from burdenshift.engine.simulate import Simulation
 
 SCOPE = "Conventional forces only: nuclear forces are out of scope."
 SIMULATE_POLICY = (

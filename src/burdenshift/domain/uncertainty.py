@@ -6,6 +6,7 @@ seeded generator) and Sobol analysis (u from a Sobol sequence) share one transfo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -88,11 +89,13 @@ class _Bounded(_Dist):
         _check_bounds(self.low, self.high)
         return self
 
-    def _truncated(self, u: np.ndarray, frozen: object) -> np.ndarray:
+    def _truncated(
+        self, u: np.ndarray, cdf: Callable[[float], float], ppf: Callable[[Any], Any]
+    ) -> np.ndarray:
         """Inverse CDF restricted to [low, high]: a truncated, not a clipped, distribution."""
-        lo = frozen.cdf(self.low) if self.low is not None else 0.0  # type: ignore[attr-defined]
-        hi = frozen.cdf(self.high) if self.high is not None else 1.0  # type: ignore[attr-defined]
-        out = frozen.ppf(lo + (hi - lo) * u)  # type: ignore[attr-defined]
+        lo = cdf(self.low) if self.low is not None else 0.0
+        hi = cdf(self.high) if self.high is not None else 1.0
+        out = np.asarray(ppf(lo + (hi - lo) * u), dtype=float)
         return (
             np.clip(out, self.low, self.high)
             if self.low is not None or self.high is not None
@@ -108,9 +111,11 @@ class Normal(_Bounded):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         if self.sd == 0:
             return np.full_like(u, self.mean, dtype=float)
-        from scipy import stats
+        # scipy.special, not scipy.stats: the same functions, without a second of imports
+        from scipy.special import ndtr, ndtri
 
-        return self._truncated(u, stats.norm(self.mean, self.sd))
+        mean, sd = self.mean, self.sd
+        return self._truncated(u, lambda x: ndtr((x - mean) / sd), lambda q: mean + sd * ndtri(q))
 
 
 class LogNormal(_Bounded):
@@ -122,9 +127,14 @@ class LogNormal(_Bounded):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         if self.sigma == 0:
             return np.full_like(u, self.median, dtype=float)
-        from scipy import stats
+        from scipy.special import ndtr, ndtri
 
-        return self._truncated(u, stats.lognorm(s=self.sigma, scale=self.median))
+        median, sigma = self.median, self.sigma
+
+        def cdf(x: float) -> float:
+            return float(ndtr(np.log(x / median) / sigma)) if x > 0 else 0.0
+
+        return self._truncated(u, cdf, lambda q: median * np.exp(sigma * ndtri(q)))
 
 
 class Beta(_Dist):
@@ -140,9 +150,9 @@ class Beta(_Dist):
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        from scipy import stats
+        from scipy.special import betaincinv
 
-        return self.low + (self.high - self.low) * stats.beta(self.a, self.b).ppf(u)
+        return self.low + (self.high - self.low) * betaincinv(self.a, self.b, u)
 
 
 class Discrete(_Dist):

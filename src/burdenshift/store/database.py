@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from burdenshift.errors import InputError
 from burdenshift.store.records import rows_for
 
@@ -430,7 +432,6 @@ class Store:
     def save_many(self, new: list[NewRun], _fail_after_results: bool = False) -> list[str]:
         """Store runs in one transaction, all or none; returns their ids. A sweep keeps the
         tasks that finished together in one write."""
-        import pandas as pd
 
         stamp = datetime.now(UTC)
         ids = [stamp.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3) for _ in new]
@@ -461,8 +462,15 @@ class Store:
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", runs
                 )
                 if rows:
-                    # one bulk insert from a frame: row-by-row inserts cost seconds per run
-                    new_rows = pd.DataFrame(rows, columns=RESULT_COLUMNS).astype({"year": "Int32"})
+                    # one bulk insert from columns (None is NULL): row-by-row inserts cost
+                    # seconds per run, and numpy columns spare the commands that store a run
+                    # the import of pandas
+                    new_rows = {
+                        name: np.array(column, dtype=object)
+                        for name, column in zip(
+                            RESULT_COLUMNS, zip(*rows, strict=True), strict=True
+                        )
+                    }
                     con.register("new_rows", new_rows)
                     con.execute("INSERT INTO results SELECT * FROM new_rows")
                     con.unregister("new_rows")
