@@ -682,7 +682,16 @@ def spawn(
     solve: bool = False,
 ) -> dict[str, Any]:
     """Run one measurement in a fresh process; a failure (memory cap, timeout, a failed
-    check) is returned as {'error': ...} instead of stopping the other worlds."""
+    check) is returned as {'error': ...} instead of stopping the other worlds. With
+    --from-log, the next result logged for it instead ({'exhausted': True} past the last)."""
+    if args.replay is not None:
+        key = (kind, world, side if kind == "peer-rss" else "")
+        logged = args.replay.get(key, [])
+        return (
+            logged.pop(0)
+            if logged
+            else {"world": world, "error": "not in the log", "exhausted": True}
+        )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
         cmd = [
@@ -726,6 +735,19 @@ def spawn(
     return got
 
 
+def replay(files: str) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Logged results by (kind, world, side), in the order they were logged."""
+    out: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for name in files.split(","):
+        for line in Path(name).read_text().splitlines():
+            if line.strip():
+                got = json.loads(line)
+                kind = got.pop("kind")
+                side = got.get("side", "") if kind == "peer-rss" else ""
+                out.setdefault((kind, got["world"], side), []).append(got)
+    return out
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
@@ -756,6 +778,9 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
             start = time.perf_counter()
             got = spawn("plan", w, args)
             spent[w] += time.perf_counter() - start
+            if got.get("exhausted"):
+                spent[w] = math.inf
+                continue
             if "error" in got:
                 errors[w] = got["error"]
             else:
@@ -1027,6 +1052,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--log", help="append each measurement's raw result to this JSON-lines file")
     ap.add_argument(
+        "--from-log",
+        help="print the tables from results logged earlier (comma-separated --log files, e.g. "
+        "of runs made apart) instead of measuring",
+    )
+    ap.add_argument(
         "--worker", choices=("plan", "peer", "peer-rss", "solver"), help=argparse.SUPPRESS
     )
     ap.add_argument("--side", choices=("linopy", "pyomo"), help=argparse.SUPPRESS)
@@ -1048,6 +1078,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"cap {args.mem_cap_gb} GB",
                 fix="--tables scale,peer,solver; --repeats ≥ 1; --mem-cap-gb > 0",
             )
+        args.replay = replay(args.from_log) if args.from_log else None
         worlds = _names(args.worlds)
         args.peer_solve = set(_names(args.peer_solve_worlds))
         peer_worlds, solver_worlds = _names(args.peer_worlds), _names(args.solver_worlds)
