@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +49,52 @@ def bench_risk() -> None:
     print(
         f"| `risk`, {N:,} draws | {med:.2f} | {min(times):.2f} | {peak:.0f} | "
         f"{N / med:,.0f} draws/s; per-draw loop {loop:.1f} s → {loop / med:.0f}× |"
+    )
+
+
+def bench_risk_scale() -> None:
+    """100,000 draws from the CLI (cold process, storing nothing), and a lean `simulate` of
+    100,000 parameter sets through the engine (peak memory of numpy's allocations)."""
+    cli = [sys.executable, "-m", "burdenshift", "risk", "--draws", "100000", "--json"]
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        subprocess.run([*cli, "--no-store"], check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    print(
+        f"| `burdenshift risk --draws 100000 --json`, cold CLI | {statistics.median(times):.2f} | "
+        f"{min(times):.2f} | | goal ≤ 10 s |"
+    )
+    world, sc = load_world(), load_scenario(None)
+    sp = draws.space(world, sc)
+    u = draws.monte_carlo(sp, 100_000, np.random.default_rng(1))
+    params = draws.to_params(world, sc, sp, u)
+    tracemalloc.start()
+    start = time.perf_counter()
+    simulate(world, sc, params, detail=False)
+    took = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(
+        f"| `simulate(..., detail=False)`, 100,000 parameter sets | {took:.2f} | | {peak:.0f} | "
+        "goal < 1 GB; chunks of 5,000 |"
+    )
+
+
+def bench_threads() -> None:
+    """risk on one thread against two, interleaved: how much the second core adds."""
+    world, sc = load_world(), load_scenario(None)
+    risk(world, sc, 2_000, 0)
+    took: dict[int, list[float]] = {1: [], 2: []}
+    for seed in range(3):
+        for threads in (1, 2):
+            start = time.perf_counter()
+            risk(world, sc, N, seed, threads=threads)
+            took[threads].append(time.perf_counter() - start)
+    one, two = statistics.median(took[1]), statistics.median(took[2])
+    print(f"| `risk`, {N:,} draws, 1 thread | {one:.2f} | {min(took[1]):.2f} | | |")
+    print(
+        f"| `risk`, {N:,} draws, 2 threads | {two:.2f} | {min(took[2]):.2f} | | {one / two:.2f}× |"
     )
 
 
@@ -116,6 +163,10 @@ if __name__ == "__main__":
     print("|---|---|---|---|---|")
     if "risk" in which:
         bench_risk()
+    if "threads" in which:
+        bench_threads()
+    if "scale" in which:
+        bench_risk_scale()
     if "sweep" in which:
         bench_sweep()
     if "plans" in which:
