@@ -313,6 +313,13 @@ def measure_solvers(name: str, mode: str, repeats: int, limit: float) -> dict[st
 # -- the Pyomo peer: the first stage (least shortfall) from the same PlanData ---------------
 
 
+def _makes(d: PlanData) -> np.ndarray:
+    """(line,) the index of the system each line makes."""
+    if hasattr(d, "makes"):
+        return np.asarray(d.system.get_indexer(d.makes.values))
+    return np.asarray(d.line_system.values.argmax(1))
+
+
 def pyomo_first_stage(d: PlanData) -> Any:
     """The least-shortfall stage of `plan` as a Pyomo model, row for row the families of
     `engine/plan/constraints` (the idle shortfall cap left out), from the arrays of `d`."""
@@ -324,7 +331,8 @@ def pyomo_first_stage(d: PlanData) -> Any:
     share = d.europe_share.values
     online = d.online.values  # (line, order year, year)
     expandable = d.expandable.values.astype(bool)
-    makes = d.line_system.values.argmax(1)
+    makes = _makes(d)  # (line,) index of the system each line makes
+    n_s = len(d.system)
     lag = d.lag.values.astype(int)
     national = d.mode == "national"
 
@@ -341,12 +349,16 @@ def pyomo_first_stage(d: PlanData) -> Any:
     feeds = {(li, t): [int(o) for o in np.flatnonzero(online[li, :, t])] for li in built_lines
              for t in years}  # fmt: skip
     if national:
-        reachable = (route.max(2).T @ d.line_system.values) > 0  # (ally, system)
+        reach = np.zeros((n_s, len(d.ally)))
+        np.add.at(reach, makes, route.max(2))
+        reachable = reach.T > 0  # (ally, system): some route to a line of the system
         variants = list(zip(*np.nonzero((d.new_variant.values > 0) & reachable), strict=True))
     else:
         variants = [
             (int(s),)
-            for s in np.flatnonzero((d.new_system.values > 0) & (d.line_system.values.sum(0) > 0))
+            for s in np.flatnonzero(
+                (d.new_system.values > 0) & (np.bincount(makes, minlength=n_s) > 0)
+            )
         ]
     variants = [tuple(int(i) for i in v) for v in variants]
     plants = [int(li) for li in np.flatnonzero(d.greenfield.values)]
