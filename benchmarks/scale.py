@@ -231,62 +231,78 @@ def validate(base: World, sc: Scenario, world: World, scenario: Scenario, scale:
 
 
 def solve_options(limit: float) -> Any:
-    """The plan's solve options with `limit` seconds per stage and per plan (inf: none)."""
+    """The plan's solve options with `limit` seconds per stage and three times that per plan
+    (inf: none)."""
     from dataclasses import fields
 
     from burdenshift.engine.plan import SolveOptions
 
     names = {f.name for f in fields(SolveOptions)}
-    given = {k: limit for k in ("time_limit", "total_time_limit") if k in names}
-    return SolveOptions(**given)
+    given = {"time_limit": limit, "total_time_limit": 3 * limit}
+    return SolveOptions(**{k: v for k, v in given.items() if k in names})
 
 
 def measure_plan(name: str, mode: str, options: dict[str, Any], limit: float) -> dict[str, Any]:
-    """One `plan` of a world with the steps timed; HiGHS `options` applied to every stage."""
+    """One `plan` of a world with the steps timed; HiGHS `options` applied to every stage. A
+    plan that fails (a limit, the size guard) is returned with what was measured and
+    'error'; a stage skipped for want of time has NaN for its HiGHS time."""
     from burdenshift.engine.plan import PlanStatus, plan
 
     world, scenario, world_s = load(name)
+    error, result = None, None
     with recording() as rec:
         rec.highs_options = dict(options)
         load_avg = os.getloadavg()[0]
         start, cpu = time.perf_counter(), time.process_time()
-        result = plan(world, scenario, mode, solve_options(limit))  # type: ignore[arg-type]
+        try:
+            result = plan(world, scenario, mode, solve_options(limit))  # type: ignore[arg-type]
+        except Exception as err:  # reported with the measurements so far
+            error = f"{type(err).__name__}: {err}"
         total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
-    if result.status not in (PlanStatus.OPTIMAL, PlanStatus.TIME_LIMIT):
-        raise AssertionError(f"{name}: the plan ended {result.status.value}")
+    if result is not None and result.status not in (PlanStatus.OPTIMAL, PlanStatus.TIME_LIMIT):
+        error = f"the plan ended {result.status.value}"
     runs, handover, updates = rec.of("run"), rec.of("hand-over"), rec.of("update")
-    (prep,), (built,) = rec.of("prepare"), rec.of("build")
-    if len(runs) != 3 or not handover or len(updates) != 2:
-        raise AssertionError(
-            f"{name}: expected one hand-over, two updates and three HiGHS runs, recorded "
-            f"{len(handover)}, {len(updates)} and {len(runs)} (has the plan's solve changed?)"
+    prep, built = rec.of("prepare"), rec.of("build")
+    if error is None and (len(runs) > 3 or len(handover) != 1 or len(updates) != len(runs) - 1):
+        error = (
+            f"expected one hand-over, an update before each later stage and at most three "
+            f"HiGHS runs, recorded {len(handover)}, {len(updates)} and {len(runs)} (has the "
+            "plan's solve changed?)"
         )
-    first = handover[0]
-    (_, prep_cpu), handover_cpu = rec.of("prepare", cpu=True)[0], rec.of("hand-over", cpu=True)
-    runs_cpu = rec.of("run", cpu=True)
-    return {
+    out: dict[str, Any] = {
         "world": name,
         "world_s": world_s,
         "systems": len(world.systems),
         "lines": len(world.lines),
         "years": len(scenario.years) - 1,
         **rec.sizes,
-        "prepare_s": prep[1] - prep[0],
-        # the linopy model: families of rows, the shortfall cap and the objective
-        "build_s": first[0] - prep[1],
-        "model_build_s": built[1] - built[0],
-        "handover_s": first[1] - first[0],
-        "update_s": [e - s for s, e in updates],
-        "highs_s": [e - s for s, e in runs],
         "plan_s": total,
-        "build_cpu_s": handover_cpu[0][0] - prep_cpu,
-        "highs_cpu_s": [e - s for s, e in runs_cpu],
         "plan_cpu_s": total_cpu,
         "load": load_avg,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    if prep and handover:
+        (_, prep_cpu), handover_cpu = rec.of("prepare", cpu=True)[0], rec.of("hand-over", True)
+        first = handover[0]
+        out |= {
+            "prepare_s": prep[0][1] - prep[0][0],
+            # the linopy model: families of rows, the shortfall cap and the objective
+            "build_s": first[0] - prep[0][1],
+            "model_build_s": built[0][1] - built[0][0],
+            "handover_s": first[1] - first[0],
+            "build_cpu_s": handover_cpu[0][0] - prep_cpu,
+        }
+    pad = [math.nan] * (3 - len(runs))
+    out["highs_s"] = [e - s for s, e in runs] + pad
+    out["highs_cpu_s"] = [e - s for s, e in rec.of("run", cpu=True)] + pad
+    out["update_s"] = [e - s for s, e in updates]
+    if error is not None:
+        return out | {"error": error}
+    assert result is not None
+    return out | {
         "status": result.status.value,
         "shortfall": result.shortfall,
         "cost_musd": result.cost_musd,
-        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -761,7 +777,9 @@ def replay(files: str) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
 
 
 def median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
+    """The median of the finite values (NaN: none)."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return statistics.median(finite) if finite else math.nan
 
 
 def power_law(xs: list[float], ys: list[float]) -> float:
@@ -794,7 +812,7 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
                 spent[w] = math.inf
                 continue
             if "error" in got:
-                errors[w] = got["error"]
+                errors[w] = failure(got)
             else:
                 runs[w].append(got)
             _progress(f"scale {w} repetition {rep + 1}: {got.get('error') or 'done'}")
@@ -817,10 +835,12 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
             "highs1_s": highs[0],
             "highs2_s": highs[1],
             "highs3_s": highs[2],
-            "highs_s": sum(highs),
+            "highs_s": float(np.nansum(highs)),
             "plan_s": median([x["plan_s"] for x in r]),
             "plan_cpu_s": median([x["plan_cpu_s"] for x in r]),
-            "build_share_cpu": median([x["build_cpu_s"] / sum(x["highs_cpu_s"]) for x in r]),
+            "build_share_cpu": median(
+                [x["build_cpu_s"] / float(np.nansum(x["highs_cpu_s"])) for x in r]
+            ),
             "peak_rss_mb": max(x["peak_rss_mb"] for x in r),
         }
         loads += [x["load"] for x in r]
@@ -877,6 +897,19 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
             f"{min(loads):.1f} to {max(loads):.1f}."
         )
     return head + "\n" + "\n".join(rows) + note
+
+
+def failure(got: dict[str, Any]) -> str:
+    """A failed measurement's error with what it measured before it failed."""
+    seen = [f"after {got['plan_s']:.0f} s" if "plan_s" in got else ""]
+    if "build_s" in got:
+        seen.append(f"build {got['build_s']:.2f} s")
+    if got.get("highs_s"):
+        seen.append("HiGHS " + " / ".join(fmt(x) or "—" for x in got["highs_s"]) + " s")
+    if "peak_rss_mb" in got:
+        seen.append(f"peak RSS {got['peak_rss_mb']:,.0f} MB")
+    seen = [x for x in seen if x]
+    return got["error"] + (f" ({', '.join(seen)})" if seen else "")
 
 
 def paired_ratio(
@@ -983,7 +1016,9 @@ def solver_table(worlds: list[str], args: argparse.Namespace) -> str:
 
 
 def limit_text(limit: float) -> str:
-    return "no time limit" if not math.isfinite(limit) else f"a {limit:g} s time limit"
+    if not math.isfinite(limit):
+        return "no time limit"
+    return f"a time limit of {limit:g} s per stage and {3 * limit:g} s per plan"
 
 
 def machine() -> str:
