@@ -372,6 +372,10 @@ def _loop(
     metrics: tuple, per_item: tuple, inputs: tuple, line_arrays: tuple, lead: A,
     financed: tuple, stocks: tuple, out: tuple,
 ) -> None:  # fmt: skip
+    """Per draw, year by year: capacity financed earlier arrives; the patterns order on what
+    lines can deliver (or grow into); new capacity is ordered on what today's output cannot
+    meet; lines deliver within their critical inputs; each buyer pays its share; money left
+    buys spare output; what was paid reaches the stocks `lag` years on."""
     common, n_patterns, pattern = patterns
     diff_ptr, diff_line, _, diff_code, _, _, _, cell_ptr = diffs
     short, full = weights
@@ -394,12 +398,10 @@ def _loop(
     for t in range(n_t):
         n_cell = max(n_cell, cell_ptr[t + 1] - cell_ptr[t])
     wm, wg, wc = np.zeros((5, n_metric)), np.zeros((4, n_g_max)), np.zeros((3, n_cell))
-    money, pb1, pb2, pb3 = (
-        np.zeros(n_g_max),
-        np.zeros(n_g_max),
-        np.zeros(n_g_max),
-        np.zeros(n_g_max),
-    )
+    # per pattern: its money, and what it pays per unit of money for deliveries, for new
+    # capacity and for spare output
+    wp = np.zeros((4, n_g_max))
+    money, pb1, pb2, pb3 = wp[0], wp[1], wp[2], wp[3]
     # per line: the orders' results (asked, ipm, rv, override), then the year's own arrays
     lw = np.empty((14, n_line))
     asked, override = lw[0], lw[3]
