@@ -38,6 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from burdenshift.domain.checks import check_all
 from burdenshift.domain.entities import (
     GreenfieldFamily,
@@ -50,7 +52,7 @@ from burdenshift.domain.entities import (
 from burdenshift.domain.figures import Figure
 from burdenshift.domain.reader import RawData
 from burdenshift.domain.world import World, build_world
-from burdenshift.errors import InputError
+from burdenshift.errors import InputError, from_validation
 
 if TYPE_CHECKING:
     from burdenshift.scenario.schema import Scenario
@@ -176,7 +178,10 @@ def scaled_scenario(scenario: Scenario, world: World, horizon_years: int | None)
         return scenario
     data = scenario.model_dump()
     data["horizon"] = scaled_horizon(world, horizon_years)
-    return type(scenario).model_validate(data)
+    try:
+        return type(scenario).model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc, field_prefix="scale") from None
 
 
 def scaled(world: World, scenario: Scenario, scale: Scale | str) -> tuple[World, Scenario]:

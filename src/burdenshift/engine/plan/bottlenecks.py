@@ -47,7 +47,8 @@ def no_producer(d: PlanData, shortfall_by_area: xr.DataArray | None) -> list[Bot
     if shortfall_by_area is None:
         return []
     reachable = (d.route.max(["ally", "year"]) > 0) & (d.ceiling * d.europe_share > 0)
-    systems = (d.line_system.where(reachable, 0).sum("line") > 0).astype(float)
+    made = d.system.isin(d.makes.values[reachable.values])
+    systems = xr.DataArray(made.astype(float), coords=[d.system])
     supplied = ((d.value > 0).astype(float) * systems).sum("system") @ d.weight  # (area,)
     out = []
     for a in d.area:

@@ -58,8 +58,10 @@ class PlanData:
     """(line, ally) 1 for the ally where the line stands."""
     route: xr.DataArray
     """(line, ally, year) share of orders on a route that may be delivered (0 closed, 1 open)."""
-    line_system: xr.DataArray
-    """(line, system) one-hot."""
+    makes: xr.DataArray
+    """(line,) the system each line makes (its label): constraints group lines by it."""
+    sited: xr.DataArray
+    """(line,) the ally where each line stands (its code, the US included)."""
     lag: xr.DataArray
     """(line,) whole years from an order (paid) to delivery into stock."""
     prior_arrivals: xr.DataArray
@@ -76,7 +78,11 @@ class PlanData:
     stock0: xr.DataArray
     """(system,) European holdings in the base year."""
     value: xr.DataArray
-    """(system, metric) capability per item."""
+    """(system, metric) capability per item, for reports (the model groups by `counts_toward`)."""
+    per_item: xr.DataArray
+    """(system,) capability per item in the metric the system counts toward."""
+    counts_toward: xr.DataArray
+    """(system,) the metric each system counts toward (its label)."""
     ready: xr.DataArray
     """(system, year) share of Europe's stock ready for war (availability, US-made dependence)."""
     sent: xr.DataArray
@@ -85,7 +91,11 @@ class PlanData:
     requirement: xr.DataArray
     """(metric, year)."""
     weight: xr.DataArray
-    """(metric, area) metric weights."""
+    """(metric, area) metric weights, for reports (the model groups by `metric_area`)."""
+    metric_weight: xr.DataArray
+    """(metric,) each metric's weight in its area."""
+    metric_area: xr.DataArray
+    """(metric,) the area each metric belongs to (its label)."""
     target: xr.DataArray
     """(area, year) the target share from the deadline on; before it, the interim benchmark on
     a straight line from today's coverage to the target at the deadline."""
@@ -107,6 +117,14 @@ class PlanData:
     variant_cost: float
     discount: xr.DataArray
     """(year,) discount factor."""
+
+    @property
+    def line_system(self) -> xr.DataArray:
+        """(line, system) one-hot of `makes`, built on each call: its size is lines × systems,
+        so the model never uses it (a peer formulation or a report on a small world may)."""
+        table = np.zeros((len(self.line), len(self.system)))
+        table[np.arange(len(self.line)), self.system.get_indexer(self.makes.values)] = 1.0
+        return xr.DataArray(table, coords=[self.line, self.system])
 
 
 def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
@@ -134,7 +152,8 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
     # capacity paid in year t is ordered at the turn of the year and produces from t - 1 + lead
     online = (order[None, :, None] - 1 + lead[:, None, None]) <= order[None, None, :]
     route = np.stack(
-        [counting.route_access(world, scenario, p, int(y))[0][:, a_idx] for y in years], axis=-1
+        [counting.route_access(world, scenario, p, int(y))[0][:, a_idx] for y in years],
+        axis=-1,
     )
     if mode == "national":
         # national procurement: own lines, US lines (FMS), and other allies' lines only for
@@ -142,8 +161,6 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         own = world.line_country[:, None] == a_idx[None, :]
         follow_on = held[:, world.line_system].T  # (line, ally)
         route = route * (own | world.line_is_us[:, None] | follow_on)[:, :, None]
-    line_system = np.zeros((len(line), len(system)))
-    line_system[np.arange(len(line)), world.line_system] = 1.0
     growth = (1.0 + world.input_max_growth_share)[:, None] ** (order - world.base_year)[None, :]
     money = counting.procurement_money(world, scenario, all_years)[a_idx, 1:]
     money = money * p.budget_multiplier[0, a_idx][:, None]
@@ -185,7 +202,8 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         ),
         host=da((world.line_country[:, None] == a_idx[None, :]).astype(float), line, ally),
         route=da(route, line, ally, years),
-        line_system=da(line_system, line, system),
+        makes=da(np.asarray(world.systems, dtype=object)[world.line_system], line),
+        sited=da(np.asarray(world.allies, dtype=object)[world.line_country], line),
         lag=da(world.line_lag_years, line),
         prior_arrivals=da(_prior(world, all_years), system, years),
         uses=da(world.input_use * (~world.line_is_us)[:, None], line, inputs),
@@ -195,10 +213,14 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
         retire=da(1.0 / world.service_life_years, system),
         stock0=da(stock0, system),
         value=da(world.system_to_metric(), system, metric),
+        per_item=da(world.value_per_unit, system),
+        counts_toward=da(np.asarray(world.metrics, dtype=object)[world.system_metric], system),
         ready=da(ready, system, years),
         sent=da(sent, system, years),
         requirement=da(req, metric, years),
         weight=da(world.metric_to_area(), metric, area),
+        metric_weight=da(world.metric_weight, metric),
+        metric_area=da(np.asarray(world.areas, dtype=object)[world.metric_area], metric),
         target=da(_interim(world, scenario, order), area, years),
         year_weight=da(np.where(order >= scenario.deadline, 1.0, BEFORE_DEADLINE_WEIGHT), years),
         penalty=da(world.integration_penalty[:, None] * left[None, :], area, years),
@@ -225,7 +247,8 @@ def _interim(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:
     target = counting.targets(world, scenario)
     now = np.asarray(
         counting.area_mean(
-            world, counting.coverage(_base_capability(world, scenario), _base_req(world, scenario))
+            world,
+            counting.coverage(_base_capability(world, scenario), _base_req(world, scenario)),
         )
     )
     span = max(scenario.deadline - world.base_year, 1)

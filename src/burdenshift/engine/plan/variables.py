@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import linopy
+import xarray as xr
 
 from burdenshift.engine.plan.prepared import PlanData
 
@@ -23,11 +24,13 @@ def add_variables(m: linopy.Model, d: PlanData) -> None:
     m.add_variables(lower=0, upper=1, coords=[d.metric, d.years], name="cover")
     m.add_variables(lower=0, coords=[d.area, d.years], name="shortfall")
     if d.mode == "national":
-        reachable = (d.route.max("year") @ d.line_system) > 0  # (ally, system)
+        by_system = d.route.max("year").groupby(d.makes.rename("system")).max()
+        reachable = by_system.reindex(system=d.system, fill_value=0) > 0  # (system, ally)
         mask = (d.new_variant > 0) & reachable
         coords = [d.ally, d.system]
     else:
-        mask = (d.new_system > 0) & (d.line_system.sum("line") > 0)
+        made = xr.DataArray(d.system.isin(d.makes.values), coords=[d.system])
+        mask = (d.new_system > 0) & made
         coords = [d.system]
     m.add_variables(binary=True, coords=coords, name="variant", mask=mask)
     m.add_variables(binary=True, coords=[d.line], name="plant", mask=d.greenfield.astype(bool))

@@ -58,14 +58,14 @@ def rounded(deliveries: xr.DataArray) -> xr.DataArray:
 def stocks(deliveries: xr.DataArray, d: PlanData) -> xr.DataArray:
     """(system, year) European stocks a set of deliveries gives, by the stock balance the plan
     uses (lags, retirements, prior orders, transfers and training use)."""
-    per_line = deliveries.sum("ally")
-    arriving = xr.zeros_like(d.prior_arrivals)
-    for i, line in enumerate(d.line.values):
-        lag = int(d.lag.values[i])
-        made = per_line.sel(line=line)
-        if lag:
-            made = made.shift(year=lag).fillna(0)
-        arriving = arriving + made * d.line_system.sel(line=line)
+    per_line = deliveries.sum("ally").transpose("line", "year").values
+    lag = d.lag.values.astype(int)
+    landed = np.zeros_like(per_line)  # each line's deliveries in the year they arrive
+    for k in np.unique(lag[lag < per_line.shape[1]]):
+        landed[lag == k, k:] = per_line[lag == k, : per_line.shape[1] - k]
+    summed = np.zeros((len(d.system), per_line.shape[1]))
+    np.add.at(summed, d.system.get_indexer(d.makes.values), landed)  # by the system each makes
+    arriving = xr.DataArray(summed, coords=[d.system, d.years])
     keep = (1.0 - d.retire).values[:, None]
     flow = (arriving + d.prior_arrivals - d.sent).transpose("system", "year").values
     out = np.empty_like(flow)

@@ -27,6 +27,13 @@ def capital(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     return build * d.capex
 
 
+def hosted(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
+    """(ally, year) USD_m of new capacity on the lines standing in each buyer, by the year it is
+    paid: the lines grouped by the ally where each stands (no line × ally product)."""
+    by_site = capital(m, d).groupby(d.sited.rename("ally")).sum()
+    return by_site.reindex(ally=d.ally).fillna(0)
+
+
 def variants(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """National: (ally,) / pooled: scalar USD_m of one-off variant costs."""
     return (m.variables["variant"].fillna(0) * d.variant_cost).sum("system")
@@ -35,9 +42,9 @@ def variants(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
 def add(m: linopy.Model, d: PlanData) -> None:
     per_year = 1.0 / len(d.years)
     if d.mode == "national":
-        host = (capital(m, d) * d.host).sum("line")
         m.add_constraints(
-            purchases(m, d) + host + variants(m, d) * per_year <= d.money, name="budget"
+            purchases(m, d) + hosted(m, d) + variants(m, d) * per_year <= d.money,
+            name="budget",
         )
     else:
         spend = purchases(m, d).sum("ally") + capital(m, d).sum("line")

@@ -13,6 +13,7 @@ with stock[s, base year] = today's European holdings (a constant on the first pl
 from __future__ import annotations
 
 import linopy
+import numpy as np
 import xarray as xr
 
 from burdenshift.engine.plan.prepared import PlanData
@@ -20,20 +21,26 @@ from burdenshift.engine.plan.prepared import PlanData
 
 def delivered_by_system(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """(system, year) items arriving in Europe's stocks: what each line delivered `lag` years
-    before. Lines are grouped by their lag and summed per system by grouping on the system each
-    makes (no dense line × system product)."""
-    per_line = m.variables["deliveries"].fillna(0).sum("ally")
-    makes = d.line_system.idxmax("system").rename("system")
-    total = None
-    for lag in sorted({int(x) for x in d.lag.values}):
-        lines = d.line[(d.lag == lag).values]
-        part = per_line.sel(line=lines)
-        if lag:
-            part = part.shift(year=lag)
-        grouped = part.groupby(makes.sel(line=lines)).sum().reindex(system=d.system).fillna(0)
-        total = grouped if total is None else total + grouped
-    assert total is not None
-    return total.simplify()
+    before, summed per system by grouping the lines on the system each makes (no dense
+    line × system product)."""
+    per_line = m.variables["deliveries"].fillna(0).sum("ally")  # (line, year) paid
+    n_years = len(d.years)
+    paid = np.arange(n_years)[None, :] - d.lag.values.astype(int)[:, None]  # (line, year)
+    # pick (line, year paid) for each (line, year of arrival) in one pointwise selection
+    rows = ("paid_line", "paid_year")
+    line_at = np.broadcast_to(np.arange(len(d.line))[:, None], paid.shape)
+    arriving = (
+        per_line.isel(
+            line=xr.DataArray(line_at, dims=rows),
+            year=xr.DataArray(np.maximum(paid, 0), dims=rows),
+        )
+        .drop_vars(["line", "year"])
+        .rename(paid_line="line", paid_year="year")
+        .assign_coords(line=d.line, year=d.years)
+        .where(xr.DataArray(paid >= 0, coords=[d.line, d.years]))
+    )
+    grouped = arriving.groupby(d.makes.rename("system")).sum()
+    return grouped.reindex(system=d.system).fillna(0).simplify()
 
 
 def add(m: linopy.Model, d: PlanData) -> None:

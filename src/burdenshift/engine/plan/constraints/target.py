@@ -24,7 +24,8 @@ from burdenshift.engine.plan.prepared import PlanData
 def covered(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """(area, year) coverage after the integration penalty."""
     cover = m.variables["cover"]
-    area = (cover * d.weight).sum("metric")
+    weighted = cover * d.metric_weight
+    area = weighted.groupby(d.metric_area.rename("area")).sum().reindex(area=d.area).fillna(0)
     c2 = (cover * d.c2_weight).sum("metric")
     joint = d.c2_base * area + d.area_base * c2 - d.area_base * d.c2_base
     return (area * (1.0 - d.penalty) + d.penalty * joint).simplify()
@@ -41,15 +42,20 @@ def achieved(m: linopy.Model, d: PlanData) -> xr.DataArray:
 
 def achieved_from(stock: xr.DataArray, d: PlanData) -> xr.DataArray:
     """(area, year) coverage of (system, year) stocks, with the exact integration penalty."""
-    capability = (stock * d.ready * d.value).sum("system")
+    credit = stock * d.ready * d.per_item  # (system, year)
+    by_metric = credit.groupby(d.counts_toward.rename("metric")).sum()
+    capability = by_metric.reindex(metric=d.metric, fill_value=0.0)
     per_metric = xr.apply_ufunc(coverage, capability, d.requirement)
-    area = (per_metric * d.weight).sum("metric")
+    weighted = per_metric * d.metric_weight
+    area = weighted.groupby(d.metric_area.rename("area")).sum().reindex(area=d.area, fill_value=0)
     c2 = (per_metric * d.c2_weight).sum("metric")
     return area * (1.0 - d.penalty * np.maximum(0.0, 1.0 - c2))
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    capability = (m.variables["stock"] * (d.ready * d.value)).sum("system").simplify()
+    credit = m.variables["stock"] * (d.ready * d.per_item)  # (system, year)
+    by_metric = credit.groupby(d.counts_toward.rename("metric")).sum()
+    capability = by_metric.reindex(metric=d.metric).fillna(0)
     m.add_constraints(
         m.variables["cover"] * d.requirement <= capability,
         name="coverage",

@@ -3,24 +3,36 @@
 National:  Σ_t Σ_{l makes s} deliveries[l, a, t] ≤ M[s] · variant[a, s]   (new to ally a)
 Pooled:    Σ_t Σ_{l makes s} Σ_a deliveries[l, a, t] ≤ M[s] · variant[s]  (new to Europe)
 
-M[s] is the most the lines of s could deliver over the horizon.
+M[s] is the most the lines of s could deliver over the horizon. The sums over the lines of s
+group the lines by the system each makes (no line × system product).
 """
 
 from __future__ import annotations
 
 import linopy
+import xarray as xr
 
 from burdenshift.engine.plan.prepared import PlanData
 
 
+def by_system(values: xr.DataArray, d: PlanData) -> xr.DataArray:
+    """(system, ...) a per-line array summed over the lines of each system (0: no line)."""
+    return values.groupby(d.makes.rename("system")).sum().reindex(system=d.system, fill_value=0)
+
+
 def add(m: linopy.Model, d: PlanData) -> None:
     variant = m.variables["variant"]
-    per_system = m.variables["deliveries"].fillna(0).sum("year") * d.line_system
-    big = ((d.ceiling * d.europe_share) * d.line_system).sum("line") * len(d.years)
+    per_line = m.variables["deliveries"].fillna(0).sum("year")  # (line, ally)
     if d.mode == "national":
-        bought = per_system.sum("line")  # (ally, system)
         mask = d.new_variant > 0
     else:
-        bought = per_system.sum(["line", "ally"])
+        per_line = per_line.sum("ally")
         mask = d.new_system > 0
-    m.add_constraints(bought <= big * variant.fillna(0), name="variant-use", mask=mask & (big > 0))
+    bought = per_line.groupby(d.makes.rename("system")).sum().reindex(system=d.system).fillna(0)
+    big = by_system(d.ceiling * d.europe_share, d) * len(d.years)
+    # the variant's term first, so that the rows keep the variant's (ally, system) order
+    m.add_constraints(
+        -big * variant.fillna(0) + bought <= 0,
+        name="variant-use",
+        mask=mask & (big > 0),
+    )

@@ -1,0 +1,320 @@
+"""plan at scale: the grouped formulation against the dense one it replaced, build memory that
+grows linearly with the world, and the synthetic worlds the scale benchmarks build."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import linopy
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from burdenshift.domain.checks import check_all
+from burdenshift.domain.scaled import (
+    BENCHMARK_SCALES,
+    Scale,
+    parse_scale,
+    scaled,
+    scaled_world,
+)
+from burdenshift.engine import counting
+from burdenshift.engine.plan import PlanStatus, SolveOptions, model, objective, plan
+from burdenshift.engine.plan.constraints import (
+    budget,
+    capacity,
+    export,
+    greenfield,
+)
+from burdenshift.engine.plan.prepared import PlanData, prepare
+from burdenshift.engine.plan.solve import solve
+from burdenshift.engine.plan.variables import add_variables
+from burdenshift.errors import InputError
+from burdenshift.scenario.schema import Scenario
+
+REWRITTEN = ("stock-balance", "input-supply", "budget", "budget-pooled", "coverage", "target")
+"""Families whose sums over lines, systems or metrics group instead of multiplying by a table
+(with `variant-use`)."""
+CAP_SLACK = 1e-7
+"""The shortfall cap of the cost stage: the best shortfall found, plus this share of it."""
+
+
+def _tiny() -> Scenario:
+    return Scenario(
+        horizon=(2026, 2028),
+        deadline=2027,
+        export={"us_licences": "capped", "licence_cap_share": 0.5},
+    )
+
+
+# -- the dense formulation, as it was: one-hot tables multiplied into the expressions ---------
+
+
+def _one_hot(labels: xr.DataArray, index: pd.Index) -> xr.DataArray:
+    """(labels' dim, index) 1 where the label is the index entry."""
+    table = (np.asarray(labels, dtype=object)[:, None] == np.asarray(index, dtype=object)).astype(
+        float
+    )
+    return xr.DataArray(table, coords=[labels.indexes[labels.dims[0]], index])
+
+
+def _dense_reference(d: PlanData) -> linopy.Model:
+    """The model with the rewritten families written as dense products over two entity
+    dimensions (line × system, line × ally, system × metric, metric × area)."""
+    linopy.options["semantics"] = "v1"
+    m = linopy.Model(force_dim_names=True)
+    add_variables(m, d)
+    line_system = _one_hot(d.makes, d.system)
+    deliveries = m.variables["deliveries"].fillna(0)
+    per_line = deliveries.sum("ally")
+
+    # stock balance: each lag's lines shifted, then multiplied by the line × system table
+    arriving = None
+    for lag in sorted({int(x) for x in d.lag.values}):
+        lines = d.line[(d.lag == lag).values]
+        part = per_line.sel(line=lines)
+        part = part.shift(year=lag).fillna(0) if lag else part
+        term = (part * line_system.sel(line=lines)).sum("line")
+        arriving = term if arriving is None else arriving + term
+    assert arriving is not None
+    stock = m.variables["stock"]
+    keep = 1.0 - d.retire
+    first = xr.DataArray(d.years == d.years[0], coords=[d.years])
+    initial = (keep * d.stock0).where(first, 0.0) - d.sent + d.prior_arrivals
+    m.add_constraints(
+        stock - keep * stock.shift(year=1).fillna(0) - arriving == initial, name="stock-balance"
+    )
+    capacity.add(m, d)
+    used = (per_line * d.uses).sum("line")
+    m.add_constraints(used <= d.supply, name="input-supply", mask=d.uses.sum("line") > 0)
+    per_year = 1.0 / len(d.years)
+    if d.mode == "national":
+        host = (budget.capital(m, d) * d.host).sum("line")
+        spend = budget.purchases(m, d) + host + budget.variants(m, d) * per_year
+        m.add_constraints(spend <= d.money, name="budget")
+    else:
+        spend = budget.purchases(m, d).sum("ally") + budget.capital(m, d).sum("line")
+        spend = spend + budget.variants(m, d) * per_year
+        m.add_constraints(spend <= d.money.sum("ally"), name="budget-pooled")
+    export.add(m, d)
+    value = _one_hot(d.counts_toward, d.metric) * d.per_item  # (system, metric)
+    capability = (m.variables["stock"] * (d.ready * value)).sum("system")
+    cover = m.variables["cover"]
+    m.add_constraints(cover * d.requirement <= capability, name="coverage", mask=d.requirement > 0)
+    weight = _one_hot(d.metric_area, d.area) * d.metric_weight  # (metric, area)
+    area = (cover * weight).sum("metric")
+    c2 = (cover * d.c2_weight).sum("metric")
+    joint = d.c2_base * area + d.area_base * c2 - d.area_base * d.c2_base
+    covered = area * (1.0 - d.penalty) + d.penalty * joint
+    m.add_constraints(covered + m.variables["shortfall"] >= d.target, name="target")
+    variant = m.variables["variant"]
+    per_system = deliveries.sum("year") * line_system
+    big = ((d.ceiling * d.europe_share) * line_system).sum("line") * len(d.years)
+    if d.mode == "national":
+        bought, mask = per_system.sum("line"), d.new_variant > 0
+    else:
+        bought, mask = per_system.sum(["line", "ally"]), d.new_system > 0
+    m.add_constraints(bought <= big * variant.fillna(0), name="variant-use", mask=mask & (big > 0))
+    greenfield.add(m, d)
+    return m
+
+
+def _rows(m: linopy.Model, name: str) -> tuple[pd.Series, pd.DataFrame, bool]:
+    """A family's non-zero coefficients by (row, var), its rows with one (sign, rhs), and
+    whether every row without one holds trivially (0 ≤ rhs, 0 = rhs or 0 ≥ rhs). Rows are
+    named by their coordinates, whatever the order of the dimensions."""
+    con = m.constraints[name]
+    dims = sorted(str(x) for x in con.labels.dims)
+    labels = con.labels.transpose(*dims).values.ravel()
+    live = np.flatnonzero(labels >= 0)
+    grid = np.unravel_index(live, con.labels.transpose(*dims).shape)
+    columns = [con.labels.coords[x].values[i] for x, i in zip(dims, grid, strict=True)]
+    keys = pd.Series(list(zip(*columns, strict=True)), dtype=object).to_numpy()
+    term = con.term_dim
+    coeffs = con.coeffs.transpose(*dims, term).values.reshape(len(labels), -1)[live]
+    var = con.vars.transpose(*dims, term).values.reshape(len(labels), -1)[live]
+    at = np.repeat(np.arange(len(live)), coeffs.shape[1])
+    keep = (var.ravel() >= 0) & (coeffs.ravel() != 0)
+    terms = pd.DataFrame(
+        {"row": keys[at[keep]], "var": var.ravel()[keep], "coeff": coeffs.ravel()[keep]}
+    )
+    terms = terms.groupby(["row", "var"])["coeff"].sum()
+    terms = terms[terms != 0].sort_index()
+    rhs = con.rhs.broadcast_like(con.labels).transpose(*dims).values.ravel()[live]
+    sign = con.sign.broadcast_like(con.labels).transpose(*dims).values.ravel()[live]
+    filled = pd.Index(keys).isin(terms.index.get_level_values("row"))
+    s, r = sign[~filled], rhs[~filled]
+    trivial = bool(np.all(np.where(s == "=", r == 0, np.where(s == "<=", r >= 0, r <= 0))))
+    rows = pd.DataFrame({"sign": sign[filled], "rhs": rhs[filled]}, index=keys[filled])
+    return terms, rows.sort_index(), trivial
+
+
+def _assert_same_rows(new: linopy.Model, ref: linopy.Model) -> None:
+    """The rewritten families have the same non-zero coefficients, signs and right-hand sides
+    as the dense products; a row the dense product filled with zero coefficients only holds
+    trivially. The other families are built by the same code in both models."""
+    assert set(new.constraints) == set(ref.constraints)
+    for name in set(new.constraints) & {*REWRITTEN, "variant-use"}:
+        t_new, r_new, trivial_new = _rows(new, name)
+        t_ref, r_ref, trivial_ref = _rows(ref, name)
+        assert t_new.index.equals(t_ref.index), name
+        np.testing.assert_allclose(t_new.values, t_ref.values, rtol=1e-12, err_msg=name)
+        assert r_new.index.equals(r_ref.index), name
+        assert (r_new["sign"] == r_ref["sign"]).all(), name
+        np.testing.assert_allclose(r_new["rhs"], r_ref["rhs"], rtol=1e-12, err_msg=name)
+        assert trivial_new and trivial_ref, name
+
+
+def _optimum(m: linopy.Model, d: PlanData, options: SolveOptions) -> tuple[float, float]:
+    """The plan's two stages on a built model: the least shortfall, then the least cost
+    holding it."""
+    objective.add_cap(m, d)
+    m.add_objective(objective.shortfall(m, d))
+    assert solve(m, options) is PlanStatus.OPTIMAL
+    shortfall = float(m.objective.value)
+    objective.set_cap(m, shortfall + CAP_SLACK * max(1.0, shortfall))
+    m.add_objective(objective.cost(m, d), overwrite=True)
+    assert solve(m, options) is PlanStatus.OPTIMAL
+    return shortfall, float(m.objective.value)
+
+
+def _variant_mask(d: PlanData) -> np.ndarray:
+    """The variant binaries' mask computed with the dense line × system table."""
+    line_system = _one_hot(d.makes, d.system)
+    if d.mode == "national":
+        reachable = (d.route.max("year") @ line_system) > 0
+        return ((d.new_variant > 0) & reachable).transpose("ally", "system").values
+    return ((d.new_system > 0) & (line_system.sum("line") > 0)).values
+
+
+@pytest.mark.parametrize("mode", ["national", "pooled"])
+def test_tiny_world_same_optimum_as_the_dense_formulation(tiny_world, mode):
+    d = prepare(tiny_world, _tiny(), mode)
+    new, ref = model.build(d), _dense_reference(d)
+    _assert_same_rows(new, ref)
+    options = SolveOptions(mip_gap=1e-9)
+    short, cost = _optimum(ref, d, options)
+    assert _optimum(new, d, options) == pytest.approx((short, cost), rel=1e-9)
+    # the public plan reaches the reference's optimum and builds what it builds
+    result = plan(tiny_world, _tiny(), mode, options)
+    # the cost stage may use the cap's slack on the shortfall
+    assert short - 1e-9 <= result.shortfall <= short + 2 * CAP_SLACK * max(1.0, short)
+    assert result.cost_musd == pytest.approx(cost, rel=1e-7)
+    assert float(result.build.sum()) == pytest.approx(
+        float(ref.variables["build"].solution.fillna(0).sum()), abs=1e-6
+    )
+
+
+@pytest.mark.parametrize("mode", ["national", "pooled"])
+def test_default_world_same_rows_as_the_dense_formulation(default_world, mode):
+    """Each family's non-zero coefficients are those of the dense products (which held a zero
+    for every line of another system, or another ally's line): the same programme."""
+    d = prepare(default_world, Scenario(), mode)
+    new = model.build(d)
+    _assert_same_rows(new, _dense_reference(d))
+    mask = new.variables["variant"].labels.values >= 0
+    assert np.array_equal(mask, _variant_mask(d))
+    # the default world has lags, shared inputs, hosts and variants: the groups are not trivial
+    assert len(set(d.lag.values.tolist())) > 1 and int((d.uses > 0).sum()) > len(d.input)
+    assert len(set(d.makes.values)) < len(d.line) and mask.any()
+
+
+def test_default_world_same_optimum_as_the_dense_formulation(default_world):
+    """Pooled, the mode that solves fastest: both stages reach the dense model's optimum."""
+    d = prepare(default_world, Scenario(), "pooled")
+    options = SolveOptions(mip_gap=1e-6)
+    short, cost = _optimum(model.build(d), d, options)
+    short_ref, cost_ref = _optimum(_dense_reference(d), d, options)
+    assert short == pytest.approx(short_ref, rel=1e-6, abs=1e-9)
+    assert cost == pytest.approx(cost_ref, rel=2e-6)
+    assert short > 0 and cost > 0
+
+
+# -- memory ------------------------------------------------------------------------------
+
+
+def _build_peak(d: PlanData) -> float:
+    """Peak bytes traced while building the model."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        model.build(d)
+        return float(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+
+
+def test_build_memory_grows_linearly_to_s5(default_world):
+    """S5 has five times the systems and lines: its build may take at most 1.5 × five times
+    the default's peak (the dense products took 23 times: 156 MB, then 3.6 GB)."""
+    base = prepare(default_world, Scenario(), "national")
+    s5_world, s5_scenario = scaled(default_world, Scenario(), "S5")
+    s5 = prepare(s5_world, s5_scenario, "national")
+    assert len(s5.line) == 5 * len(base.line) and len(s5.system) == 5 * len(base.system)
+    model.build(base)  # imports and caches before measuring
+    peak, peak_s5 = _build_peak(base), _build_peak(s5)
+    slack = 20e6
+    assert peak_s5 <= 5 * 1.5 * peak + slack, (peak / 1e6, peak_s5 / 1e6)
+    assert peak_s5 > 2 * peak  # the measurement sees the larger model at all
+
+
+# -- the synthetic worlds ------------------------------------------------------------------
+
+
+def _europe_capability(world) -> np.ndarray:
+    """(metric,) Europe's holdings in capability units."""
+    europe = world.europe_mask()
+    return (world.holdings[europe].sum(0)) @ world.system_to_metric()
+
+
+def test_scaled_worlds_keep_the_totals_of_the_data(default_world):
+    sc = Scenario()
+    years = np.array(sc.years)
+    for scale in (Scale(systems=3), Scale(lines=4), Scale(systems=2, lines=2)):
+        world = scaled_world(default_world, scale.systems, scale.lines)
+        assert world.raw is not None and not check_all(world.raw)
+        n = scale.systems * scale.lines
+        assert len(world.systems) == scale.systems * len(default_world.systems)
+        assert len(world.lines) == n * len(default_world.lines)
+        assert len(set(world.lines)) == len(world.lines)
+        assert int(world.line_greenfield.sum()) == n * int(default_world.line_greenfield.sum())
+        np.testing.assert_allclose(_europe_capability(world), _europe_capability(default_world))
+        np.testing.assert_allclose(
+            counting.requirement(world, sc, years), counting.requirement(default_world, sc, years)
+        )
+        for name in ("capacity_per_year", "capacity_ceiling_per_year", "line_min_capacity"):
+            assert getattr(world, name).sum() == pytest.approx(getattr(default_world, name).sum())
+        np.testing.assert_allclose(world.input_supply_per_year, default_world.input_supply_per_year)
+        # a clone of a line makes a clone of its system, in the same country, for the same price
+        tag = ".s2" if scale.systems > 1 else ".l2"
+        i, j = world.lines.index(f"{default_world.lines[0]}{tag}"), 0
+        assert world.line_country[i] == default_world.line_country[j]
+        assert world.unit_cost_musd[world.line_system[i]] == pytest.approx(
+            default_world.unit_cost_musd[default_world.line_system[j]]
+        )
+        assert world.capacity_per_year[i] == pytest.approx(default_world.capacity_per_year[j] / n)
+
+
+def test_scale_names_and_horizon(default_world):
+    assert [s.name for s in BENCHMARK_SCALES] == [
+        "default",
+        "S2",
+        "S5",
+        "S10",
+        "S20",
+        "L10",
+        "H20",
+    ]
+    assert parse_scale("S10H20") == Scale(systems=10, horizon_years=20)
+    assert parse_scale(Scale(lines=3).name) == Scale(lines=3)
+    world, sc = scaled(default_world, Scenario(), "H20")
+    assert world is default_world
+    assert sc.horizon == (default_world.base_year, default_world.base_year + 20)
+    assert sc.deadline == Scenario().deadline
+    for bad in ("S0", "X3", "S10L", "S101", ""):
+        with pytest.raises(InputError):
+            parse_scale(bad)
+    with pytest.raises(InputError):
+        scaled(default_world, Scenario(), "H31")  # beyond the longest horizon a run may cover
