@@ -990,11 +990,17 @@ def plan(
     deadline: int | None = None,
     time_limit: float | None = None,
     mip_gap: float = 1e-4,
+    total_time_limit: float | None = None,
+    memory_mb: float | None = None,
 ) -> PlanResult:
     """The cheapest phased plan to the target (linopy + HiGHS): yearly benchmarks, expansions,
     deliveries, US purchases, money and the bottlenecks that bind. `mode`: national or pooled
-    (default: the scenario's procurement); `time_limit`: seconds per solver stage. To set a
-    national against a pooled plan, run both and `compare` them.
+    (default: the scenario's procurement); `time_limit`: seconds per solver stage (default
+    300, as `plan --time-limit`), `total_time_limit`: seconds for the whole plan (default 600);
+    a limit reached returns the best plan found, status `time_limit`, its `mip_gap` in the
+    payload. `memory_mb`: the MB the model may use (default $BURDENSHIFT_PLAN_MEMORY_MB, else
+    the memory available); a bigger estimate is refused. To set a national against a pooled
+    plan, run both and `compare` them.
 
     >>> p = plan(load_world(), mode="pooled")
     >>> p.status, p.benchmarks.attrs["units"]
@@ -1009,14 +1015,17 @@ def plan(
 
     if mode not in (None, "national", "pooled"):
         raise InputError(f"unknown mode '{mode}'", field="mode", fix="use national or pooled")
-    if time_limit is not None and time_limit <= 0:
-        raise InputError(
-            f"time limit {time_limit} is not positive", field="time_limit", fix="give seconds > 0"
-        )
+    for name, value, what, unit in (
+        ("time_limit", time_limit, "time limit", "seconds"),
+        ("total_time_limit", total_time_limit, "total time limit", "seconds"),
+        ("memory_mb", memory_mb, "memory", "MB"),
+    ):
+        if value is not None and not value > 0:
+            raise InputError(f"{what} {value} is not positive", field=name, fix=f"give {unit} > 0")
     sc = _scenario(scenario, deadline)
     w = applied_world(_world(world), sc)
     chosen = mode or sc.procurement
-    options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap)
+    options = SolveOptions(time_limit, mip_gap, total_time_limit, memory_mb)
     raw, wall = _timed(lambda: run(w, sc, chosen, options))  # type: ignore[arg-type]
     if raw.status in (PlanStatus.INFEASIBLE, PlanStatus.UNBOUNDED):
         raise InputError(

@@ -412,6 +412,7 @@ def print_plan(result: dict[str, Any], bottlenecks: bool = True) -> None:
         + "; ".join(money)
         + " (constant 2025 USD)."
     )
+    console.print(plan_solve_line(result))
     whole = result.get("whole_items")
     if whole:
         big = whole["largest_benchmark_change"]
@@ -448,6 +449,34 @@ def print_plan(result: dict[str, Any], bottlenecks: bool = True) -> None:
                 plain(row["explanation"]),
             )
         console.print(b)
+
+
+def plan_solve_line(result: dict[str, Any]) -> Text:
+    """Whether the plan is proven optimal, its MIP gap, and the limit that stopped a stage."""
+    gap = result.get("mip_gap")
+    shown = "unknown" if gap is None else f"{gap:.2%}"
+    solve = result.get("solve") or {}
+    stopped = solve.get("stopped_by") or "--time-limit"
+    seconds = solve.get("total_time_limit_s" if "total" in stopped else "time_limit_s")
+    limit = f"{stopped} {seconds:g} s" if seconds is not None else stopped
+    limit += " for the whole plan" if "total" in stopped else " per solver stage"
+    stages = {s["stage"]: s["status"] for s in solve.get("stages", [])}
+    notes = []
+    if stages.get("cost") == "skipped":
+        notes.append("no time was left to minimise its cost")
+    if not solve.get("bottlenecks_found", True):
+        notes.append(f"what binds is not ranked: the duals' LP did not finish within {limit}")
+    note = "".join(f"; {n}" for n in notes)
+    if result["status"] != "time_limit":
+        tolerance = solve.get("mip_gap_tolerance")
+        within = f" (the solver stops at {tolerance:.2%})" if tolerance is not None else ""
+        return Text(f"Proven optimal: MIP gap {shown}{within}{note}.")
+    text = Text("Not proven optimal", style="bold")
+    text.append(
+        f": the time limit ({limit}) stopped the solver; MIP gap {shown}. The plan is the best "
+        f"found{note}. Raise {stopped} for a proven optimum."
+    )
+    return text
 
 
 def print_plan_difference(diff: dict[str, Any]) -> None:

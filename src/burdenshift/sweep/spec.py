@@ -76,6 +76,9 @@ class RiskOptions(_Strict):
 class PlanOptions(_Strict):
     mode: Literal["national", "pooled"] | None = None
     time_limit: float | None = Field(default=None, gt=0, le=MAX_TIME_LIMIT)
+    """Seconds per solver stage (default as `burdenshift plan --time-limit`)."""
+    total_time_limit: float | None = Field(default=None, gt=0, le=3 * MAX_TIME_LIMIT)
+    """Seconds per plan (default as `burdenshift plan --total-time-limit`)."""
     chain: int = Field(default=8, ge=1, le=MAX_TASKS)
     """Plan tasks solved one after another on one kept solver model (warm start); 1 solves
     each plan cold. Chains follow task order, never scheduling."""
@@ -342,8 +345,9 @@ def expand(
 def _options(sweep: SweepFile, engine: str, varied: list[str]) -> dict[str, Any]:
     if engine == "risk":
         return {**sweep.risk.model_dump(), "varied": varied}
-    if engine == "plan":
-        return sweep.plan.model_dump()
+    if engine == "plan":  # a total limit left unset keeps the task ids of earlier sweeps
+        unset = {"total_time_limit"} if sweep.plan.total_time_limit is None else set()
+        return sweep.plan.model_dump(exclude=unset)
     return {}
 
 

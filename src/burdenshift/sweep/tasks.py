@@ -106,7 +106,10 @@ def run_task(
         from burdenshift.engine.plan import SolveOptions, plan
 
         mode = options.get("mode") or scenario.procurement
-        opts = SolveOptions(time_limit=options.get("time_limit"))
+        opts = SolveOptions(
+            time_limit=options.get("time_limit"),
+            total_time_limit=options.get("total_time_limit"),
+        )
         kept = solvers[mode] if solvers is not None else None
         builds = kept.builds if kept is not None else 0
         result = plan(world, scenario, mode, opts, solver=kept).as_dict()

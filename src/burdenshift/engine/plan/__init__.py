@@ -3,7 +3,9 @@ buys what from whom, each year — and what binds. A linopy model solved by HiGH
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,17 +14,20 @@ import xarray as xr
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
 from burdenshift.engine.assess import first_year_held
-from burdenshift.engine.plan import bottlenecks, model, objective, whole
+from burdenshift.engine.plan import bottlenecks, limits, model, objective, whole
 from burdenshift.engine.plan.constraints import budget, target
 from burdenshift.engine.plan.prepared import Mode, PlanData, prepare
 from burdenshift.engine.plan.solve import (
+    LIMIT_OPTIONS,
     SHORTFALL_TOLERANCE,
     Cancelled,
     PlanSolver,
     PlanStatus,
     SolveOptions,
+    Stage,
     Watch,
     diagnose,
+    no_plan_in_time,
 )
 from burdenshift.scenario.schema import Scenario
 
@@ -64,12 +69,49 @@ class Plan:
     """Per area: share of Europe's capability today that is US-made."""
     whole: whole.WholeItems | None = None
     """The deliveries in whole items per buyer, and what the rounding changes."""
+    stages: list[Stage] = field(default_factory=list)
+    """How each solver stage ended: status, seconds, the limit it had, its MIP gap."""
+    options: SolveOptions = field(default_factory=SolveOptions)
+    size: limits.ModelSize | None = None
+
+    @property
+    def mip_gap(self) -> float | None:
+        """The plan's relative MIP gap: the larger of the two MIP stages' (the least shortfall,
+        the least cost holding it); None when either is unknown (a stage stopped before a bound
+        was found, or was left out for want of time)."""
+        gaps = [s.mip_gap for s in self.stages if s.name in ("shortfall", "cost")]
+        if len(gaps) < 2 or any(g is None for g in gaps):
+            return None
+        return max(g for g in gaps if g is not None)
+
+    @property
+    def stopped_by(self) -> str | None:
+        """The option whose limit stopped a stage (`--time-limit`, `--total-time-limit`)."""
+        for s in self.stages:
+            if s.status in (PlanStatus.TIME_LIMIT.value, "skipped"):
+                return LIMIT_OPTIONS[s.limit]
+        return None
+
+    def solve_dict(self) -> dict[str, Any]:
+        """The limits the plan ran under and how each stage ended."""
+        duals = next((s for s in self.stages if s.name == "duals"), None)
+        return {
+            "time_limit_s": _finite(self.options.stage_seconds),
+            "total_time_limit_s": _finite(self.options.total_seconds),
+            "mip_gap_tolerance": self.options.mip_gap,
+            "stopped_by": self.stopped_by,
+            "bottlenecks_found": duals is not None and duals.status == PlanStatus.OPTIMAL.value,
+            "estimated_memory_mb": round(self.size.bytes / 1e6) if self.size else None,
+            "stages": [s.as_dict() for s in self.stages],
+        }
 
     def as_dict(self) -> dict[str, Any]:
         years = [int(y) for y in self.benchmarks.coords["year"].values]
         return {
             "status": self.status.value,
             "mode": self.mode,
+            "mip_gap": self.mip_gap,
+            "solve": self.solve_dict(),
             "objective": {"shortfall": self.shortfall, "cost_musd": self.cost_musd},
             "areas": [
                 {
@@ -142,16 +184,35 @@ def plan(
     """Three solves on one kept HiGHS model: the least shortfall (MIP), the least cost holding
     it (MIP, started from the first solution), and the shortfall again as an LP with the chosen
     variants fixed, for the duals. Pass a `solver` kept from an earlier plan to re-solve its
-    model in place (sweeps); `watch` reports progress in [0, 1] and can cancel."""
+    model in place (sweeps); `watch` reports progress in [0, 1] and can cancel.
+
+    Limits (`options`): each stage stops at its time limit and the plan at its total, counted
+    from the call; a stage stopped by either gives the best plan found, marked TIME_LIMIT with
+    its MIP gap (a stage with no time left is skipped: the least-cost stage leaves the least-
+    shortfall plan as found, the duals' LP leaves the bottlenecks to the areas no line
+    supplies). A limit reached before any plan is found raises an InputError naming it. A model
+    whose estimated memory exceeds the memory available is refused before it is built."""
     opts = options or SolveOptions()
+    clock = _Clock(opts)
     kept = solver or PlanSolver()
     watch = _monotone(watch)
     d = prepare(world, scenario, mode)
+    size = limits.check_size(d, opts.memory_mb)
     m = model.build(d)
     objective.add_cap(m, d)
     m.add_objective(objective.shortfall(m, d))
     _report(watch, 0.1)
-    status = kept.run(m, opts, _stage(watch, 0.1, 0.5))
+    stages: list[Stage] = []
+    seconds, limit = clock.next()
+    spent = clock.spent()
+    if seconds <= 0:
+        raise no_plan_in_time(clock.skipped("shortfall", limit), opts, spent)
+    status = kept.run(
+        m, opts, _stage(watch, 0.1, 0.5), seconds=seconds, limit=limit, name="shortfall"
+    )
+    stages.append(clock.ended(kept))
+    if status is PlanStatus.TIME_LIMIT and not stages[-1].found:
+        raise no_plan_in_time(stages[-1], opts, spent)
     _report(watch, 0.5)
     if status in (PlanStatus.INFEASIBLE, PlanStatus.UNBOUNDED):
         diagnosis = (
@@ -159,23 +220,46 @@ def plan(
             if status is PlanStatus.INFEASIBLE
             else ["the cost is unbounded below: check for negative prices or capital costs"]
         )
-        return _failed(status, d, diagnosis)
+        return replace(_failed(status, d, diagnosis), stages=stages, options=opts, size=size)
     best = float(m.objective.value)
     objective.set_cap(m, best + SHORTFALL_TOLERANCE * max(1.0, best))
-    m.add_objective(objective.cost(m, d), overwrite=True)
-    if kept.run(m, opts, _stage(watch, 0.5, 0.9)) is PlanStatus.TIME_LIMIT:
+    cost = objective.cost(m, d)
+    m.add_objective(cost, overwrite=True)
+    seconds, limit = clock.next()
+    if seconds > 0:
+        second = kept.run(
+            m, opts, _stage(watch, 0.5, 0.9), seconds=seconds, limit=limit, name="cost"
+        )
+        stages.append(clock.ended(kept))
+        if second is PlanStatus.TIME_LIMIT:
+            status = PlanStatus.TIME_LIMIT
+            if not stages[-1].found:  # HiGHS starts from the first stage's plan: not seen
+                raise no_plan_in_time(stages[-1], opts)
+        cost_musd = float(m.objective.value)
+    else:  # no time left: the least-shortfall plan as found, its cost not minimised
+        stages.append(clock.skipped("cost", limit))
         status = PlanStatus.TIME_LIMIT
+        cost_musd = float(cost.solution.sum())
     _report(watch, 0.9)
-    result = _extract(m, d, world, status)
-    for name in ("variant", "plant"):  # binaries fixed at the plan's choice: an LP, with duals
-        chosen = m.variables[name]
-        chosen.fix(chosen.solution.fillna(0))
-        chosen.relax()
-    objective.set_cap(m, objective.CAP_OFF)
-    m.add_objective(objective.shortfall(m, d), overwrite=True)
-    kept.run(m, opts, _stage(watch, 0.9, 1.0))
-    names = {lid: _line_name(world, i) for i, lid in enumerate(world.lines)}
-    found = bottlenecks.no_producer(d, result.shortfall_by_area) + bottlenecks.find(m, d, names)
+    result = _extract(m, d, world, status, cost_musd)
+    found = bottlenecks.no_producer(d, result.shortfall_by_area)
+    seconds, limit = clock.next()
+    if seconds > 0:
+        for name in ("variant", "plant"):  # binaries fixed at the plan's choice: an LP, duals
+            chosen = m.variables[name]
+            chosen.fix(chosen.solution.fillna(0))
+            chosen.relax()
+        objective.set_cap(m, objective.CAP_OFF)
+        m.add_objective(objective.shortfall(m, d), overwrite=True)
+        duals = kept.run(
+            m, opts, _stage(watch, 0.9, 1.0), seconds=seconds, limit=limit, name="duals"
+        )
+        stages.append(clock.ended(kept))
+        if duals is PlanStatus.OPTIMAL:  # the duals of an LP stopped part-way say nothing
+            names = {lid: _line_name(world, i) for i, lid in enumerate(world.lines)}
+            found += bottlenecks.find(m, d, names)
+    else:
+        stages.append(clock.skipped("duals", limit))
     _report(watch, 1.0)
     weak = counting.weak_share(world, world.europe_mask(scenario.europe_includes_canada))
     flags = {a: bool(w > counting.WEAK_THRESHOLD) for a, w in zip(world.areas, weak, strict=True)}
@@ -183,11 +267,43 @@ def plan(
     return Plan(
         **{
             **result.__dict__,
+            "status": status,
             "bottlenecks": found,
             "low_confidence": flags,
             "us_made_share": {a: float(u) for a, u in zip(world.areas, us_made, strict=True)},
+            "stages": stages,
+            "options": opts,
+            "size": size,
         }
     )
+
+
+class _Clock:
+    """The seconds each stage may take: its own limit, or what is left of the plan's."""
+
+    def __init__(self, options: SolveOptions) -> None:
+        self.start = time.perf_counter()
+        self.stage = options.stage_seconds
+        self.total = options.total_seconds
+
+    def spent(self) -> float:
+        return time.perf_counter() - self.start
+
+    def next(self) -> tuple[float, str]:
+        left = self.total - self.spent()
+        return (self.stage, "stage") if self.stage <= left else (max(left, 0.0), "total")
+
+    def ended(self, kept: PlanSolver) -> Stage:
+        """The stage the kept solver last ran, with when it ended."""
+        assert kept.last is not None
+        return replace(kept.last, ended_s=self.spent())
+
+    def skipped(self, name: str, limit: str) -> Stage:
+        return Stage(name, "skipped", 0.0, 0.0, limit, None, ended_s=self.spent())
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def _backlog(deliveries: xr.DataArray, d: PlanData) -> dict[str, dict[str, float]]:
@@ -255,7 +371,7 @@ def _line_name(world: World, i: int) -> str:
     )
 
 
-def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
+def _extract(m: Any, d: PlanData, world: World, status: PlanStatus, cost_musd: float) -> Plan:
     cover = target.achieved(m, d)
     shortfall = m.variables["shortfall"].solution
     years = np.asarray(d.years)
@@ -292,7 +408,7 @@ def _extract(m: Any, d: PlanData, world: World, status: PlanStatus) -> Plan:
         mode=d.mode,
         shortfall=float(shortfall.sum()),
         shortfall_by_area=shortfall.sum("year"),
-        cost_musd=float(m.objective.value),
+        cost_musd=cost_musd,
         benchmarks=benchmarks,
         earliest_year=earliest,
         build=m.variables["build"].solution.fillna(0),

@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,7 @@ import numpy as np
 from linopy.persistent import RebuildReason
 from linopy.solvers import Solver
 
+from burdenshift.engine.plan.limits import STAGE_TIME_LIMIT, TOTAL_TIME_LIMIT
 from burdenshift.errors import Cancelled, InputError
 
 SHORTFALL_TOLERANCE = 1e-7
@@ -34,8 +36,73 @@ class PlanStatus(StrEnum):
 
 @dataclass(frozen=True)
 class SolveOptions:
-    time_limit: float | None = None
+    """How long and how far the solver may go. None takes the default: `STAGE_TIME_LIMIT`
+    seconds per stage, `TOTAL_TIME_LIMIT` per plan (`math.inf` lifts a limit), the memory
+    available for the model (`limits.check_size`)."""
+
+    time_limit: float | None = STAGE_TIME_LIMIT
+    """Seconds each solver stage may take."""
     mip_gap: float = 1e-4
+    """Relative MIP gap at which a stage stops as optimal."""
+    total_time_limit: float | None = TOTAL_TIME_LIMIT
+    """Seconds the whole plan may take, from preparing the data to the last stage."""
+    memory_mb: float | None = None
+    """MB the model may use (default: `limits.MEMORY_ENV`, else the memory available)."""
+
+    def __post_init__(self) -> None:
+        if self.time_limit is None:
+            object.__setattr__(self, "time_limit", STAGE_TIME_LIMIT)
+        if self.total_time_limit is None:
+            object.__setattr__(self, "total_time_limit", TOTAL_TIME_LIMIT)
+
+    @property
+    def stage_seconds(self) -> float:
+        return float(STAGE_TIME_LIMIT if self.time_limit is None else self.time_limit)
+
+    @property
+    def total_seconds(self) -> float:
+        return float(TOTAL_TIME_LIMIT if self.total_time_limit is None else self.total_time_limit)
+
+
+LIMIT_OPTIONS = {"stage": "--time-limit", "total": "--total-time-limit"}
+"""The option that sets each limit, named in messages (the web names its own fields)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """How one solver stage ended."""
+
+    name: str
+    """shortfall, cost or duals."""
+    status: str
+    """optimal, time_limit, infeasible, unbounded, or skipped (no time was left)."""
+    seconds: float
+    limit_s: float
+    """The seconds it was given: the stage's limit or what was left of the plan's."""
+    limit: str
+    """Which limit that was: stage or total."""
+    mip_gap: float | None
+    """Relative gap between the best plan and the bound when the stage ended (0 for an LP
+    solved to optimality); None where unknown (no bound, or the stage did not run)."""
+    found: bool = True
+    """A plan (a finite objective) exists at the end of the stage."""
+    ended_s: float | None = None
+    """Seconds into the plan when the stage ended (or was skipped)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Without the seconds taken: a plan's JSON is the same however busy the machine was
+        (a sweep's workers give the serial results exactly), unless a limit stopped it."""
+        return {
+            "stage": self.name,
+            "status": self.status,
+            "limit_s": _finite(self.limit_s),
+            "limit": self.limit,
+            "mip_gap": self.mip_gap,
+        }
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 _quiet_lock = threading.Lock()
@@ -89,14 +156,29 @@ class PlanSolver:
         self.builds = 0
         self.updates = 0
         """How often the kept model was built afresh, and changed in place."""
+        self.last: Stage | None = None
+        """How the last stage ended."""
 
-    def run(self, m: linopy.Model, options: SolveOptions, watch: Watch | None = None) -> PlanStatus:
+    def run(
+        self,
+        m: linopy.Model,
+        options: SolveOptions,
+        watch: Watch | None = None,
+        *,
+        seconds: float | None = None,
+        limit: str = "stage",
+        name: str = "solve",
+    ) -> PlanStatus:
+        """One stage on the kept model, for at most `seconds` (default the options' stage
+        limit; `limit` says which limit that is). A stage stopped by its limit returns
+        TIME_LIMIT whether or not it found a plan: `last.found` says which."""
+        allowed = options.stage_seconds if seconds is None else float(seconds)
         settings: dict[str, Any] = {
             "output_flag": False,
             "log_to_console": False,
-            "time_limit": float(options.time_limit) if options.time_limit else math.inf,
             "mip_rel_gap": options.mip_gap,
         }
+        began = time.perf_counter()
         with _quiet():  # the banner comes with a new HiGHS model; the solve itself is silent
             if self._solver is None:
                 self._solver = Solver.from_name(
@@ -111,6 +193,10 @@ class PlanSolver:
                 else:
                     self.updates += 1
             h = self._solver.solver_model
+            # HiGHS keeps one run clock over every solve of a model and checks its time limit
+            # against it: the stage's limit counts from where the clock stands now
+            now = h.getRunTime()
+            settings["time_limit"] = now + allowed if math.isfinite(allowed) else math.inf
             for key, value in settings.items():
                 h.setOptionValue(key, value)
         mip = bool(m.binaries.nvars)  # relaxed binaries leave the set
@@ -118,15 +204,27 @@ class PlanSolver:
             h.setSolution(_start_of(self._start))
         hooks = _hook(h, options, watch)
         try:
-            self._solver.solve(assign=True)
+            result = self._solver.solve(assign=True)
         finally:
             _unhook(h, hooks)
         condition = str(m.termination_condition)
-        if mip and condition in ("optimal", "time_limit"):
+        value = m.objective.value
+        found = value is not None and math.isfinite(value)
+        if mip and found and condition in ("optimal", "time_limit"):
             self._start = np.asarray(h.getSolution().col_value, dtype=float)
         if watch is not None and watch.cancelled is not None and watch.cancelled():
             raise Cancelled
-        return _status(m, condition)
+        status = _status(m, condition)
+        gap: float | None = None
+        if status is PlanStatus.OPTIMAL and not mip:
+            gap = 0.0
+        elif mip and found:
+            reported = result.report.mip_gap if result.report is not None else None
+            gap = float(reported) if reported is not None and math.isfinite(reported) else None
+        self.last = Stage(
+            name, status.value, time.perf_counter() - began, allowed, limit, gap, found
+        )
+        return status
 
 
 def _start_of(values: np.ndarray) -> highspy.HighsSolution:
@@ -169,21 +267,38 @@ def _unhook(h: highspy.Highs, hooks: list[tuple[Any, Any]]) -> None:
 
 
 def solve(m: linopy.Model, options: SolveOptions) -> PlanStatus:
-    """One solve on a model of its own."""
-    return PlanSolver().run(m, options)
+    """One solve on a model of its own; a limit reached before any plan is an InputError."""
+    solver = PlanSolver()
+    status = solver.run(m, options)
+    if status is PlanStatus.TIME_LIMIT and solver.last is not None and not solver.last.found:
+        raise no_plan_in_time(solver.last, options)
+    return status
+
+
+def no_plan_in_time(stage: Stage, options: SolveOptions, spent: float = 0.0) -> InputError:
+    """The error of a limit reached before the solver found any plan: which limit, how to
+    raise it. `spent`: seconds of the plan gone before the stage (preparing, building)."""
+    option = LIMIT_OPTIONS[stage.limit]
+    if stage.limit == "total":
+        total = options.total_seconds
+        what = f"the plan's total time limit ({option} {total:g} s)"
+        suggestion = f"{option} {max(2 * total, 2 * spent, 60):.0f}"
+    else:
+        limit = options.stage_seconds
+        what = f"the time limit per solver stage ({option} {limit:g} s)"
+        suggestion = f"{option} {max(2 * limit, STAGE_TIME_LIMIT):.0f}"
+    if stage.status == "skipped":
+        when = f"was used up before the solver started ({spent:.1f} s went to preparing and "
+        when += "building the model)"
+    else:
+        when = f"was reached in the {stage.name} stage before the solver found any plan"
+    return InputError(f"{what} {when}", field=option, fix=f"allow more time (e.g. {suggestion})")
 
 
 def _status(m: linopy.Model, condition: str) -> PlanStatus:
     if condition == "optimal":
         return PlanStatus.OPTIMAL
     if "time_limit" in condition or "iteration_limit" in condition:
-        value = m.objective.value
-        if value is None or not math.isfinite(value):
-            raise InputError(
-                "the solver reached its time limit before finding any plan",
-                field="--time-limit",
-                fix="allow more time (e.g. --time-limit 300)",
-            )
         return PlanStatus.TIME_LIMIT
     if "unbounded" in condition:
         return PlanStatus.UNBOUNDED
