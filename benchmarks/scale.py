@@ -801,6 +801,7 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
     runs: dict[str, list[dict[str, Any]]] = {w: [] for w in worlds}
     errors: dict[str, str] = {}
     spent = dict.fromkeys(worlds, 0.0)
+    partial: dict[str, dict[str, Any]] = {}
     for rep in range(args.repeats):
         for w in worlds:
             if w in errors or (runs[w] and spent[w] > args.world_budget):
@@ -813,6 +814,7 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
                 continue
             if "error" in got:
                 errors[w] = failure(got)
+                partial[w] = got
             else:
                 runs[w].append(got)
             _progress(f"scale {w} repetition {rep + 1}: {got.get('error') or 'done'}")
@@ -896,7 +898,65 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
             " The machine's 1-minute load average at the start of each plan: "
             f"{min(loads):.1f} to {max(loads):.1f}."
         )
-    return head + "\n" + "\n".join(rows) + note
+    return head + "\n" + "\n".join(rows) + note + "\n\n" + cpu_table(worlds, runs, partial)
+
+
+def cpu_table(
+    worlds: list[str], runs: dict[str, list[dict[str, Any]]], partial: dict[str, dict[str, Any]]
+) -> str:
+    """The same plans in CPU seconds of the measuring process (HiGHS's threads included):
+    on a loaded machine a process waits for a core, and the wall clock counts the wait."""
+    rows, summary = [], {}
+    for w in worlds:
+        if w in partial:
+            got = partial[w]
+            highs = [fmt(x) for x in got.get("highs_cpu_s", [])]
+            highs = [f"{h} (stopped)" if h else "" for h in highs]
+            rows.append(
+                f"| {w} | {fmt(got.get('build_cpu_s', math.nan))} | " + " | ".join(highs)
+                + f" | {fmt(got.get('plan_cpu_s', math.nan))} | | failed |"
+            )  # fmt: skip
+            continue
+        r = runs[w]
+        if not r:
+            continue
+        highs = [median([x["highs_cpu_s"][k] for x in r]) for k in range(3)]
+        build = median([x["build_cpu_s"] for x in r])
+        summary[w] = {
+            "variables": r[0]["variables"],
+            "build": build,
+            "highs1": highs[0],
+            "highs2": highs[1],
+            "highs3": highs[2],
+            "plan": median([x["plan_cpu_s"] for x in r]),
+        }
+        rows.append(
+            f"| {w} | {fmt(build)} | {fmt(highs[0])} | {fmt(highs[1])} | {fmt(highs[2])} "
+            f"| {fmt(summary[w]['plan'])} | {100 * build / float(np.nansum(highs)):.0f} % "
+            f"| {r[0].get('status', '')} |"
+        )
+    s_worlds = [w for w in summary if w == "default" or (w.startswith("S") and w[1:].isdigit())]
+    if len(s_worlds) >= 2:
+        xs = [summary[w]["variables"] for w in s_worlds]
+        exp = {
+            k: fmt(power_law(xs, [summary[w][k] for w in s_worlds]))
+            for k in ("build", "highs1", "highs2", "highs3", "plan")
+        }
+        rows.append(
+            f"| exponent (S worlds: {', '.join(s_worlds)}) | {exp['build']} | {exp['highs1']} "
+            f"| {exp['highs2']} | {exp['highs3']} | {exp['plan']} | | |"
+        )
+    head = (
+        "| world | build CPU s | HiGHS CPU s: least shortfall | HiGHS CPU s: least cost "
+        "| HiGHS CPU s: duals LP | plan CPU s | build / HiGHS | status |\n|---|" + "---|" * 7
+    )
+    return (
+        head
+        + "\n"
+        + "\n".join(rows)
+        + "\n\nCPU seconds of the same runs (user + system, all threads of the process). "
+        "'stopped': the stage reached its time limit (wall clock) after this much CPU time."
+    )
 
 
 def failure(got: dict[str, Any]) -> str:
@@ -906,6 +966,9 @@ def failure(got: dict[str, Any]) -> str:
         seen.append(f"build {got['build_s']:.2f} s")
     if got.get("highs_s"):
         seen.append("HiGHS " + " / ".join(fmt(x) or "—" for x in got["highs_s"]) + " s")
+    if got.get("highs_cpu_s"):
+        cpu = " / ".join(fmt(x) or "—" for x in got["highs_cpu_s"])
+        seen.append(f"HiGHS CPU {cpu} s")
     if "peak_rss_mb" in got:
         seen.append(f"peak RSS {got['peak_rss_mb']:,.0f} MB")
     seen = [x for x in seen if x]
