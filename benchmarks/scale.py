@@ -822,10 +822,15 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
     loads: list[float] = []
     summary: dict[str, dict[str, float]] = {}
     for w in worlds:
-        if w in errors:
+        r = runs[w]
+        failed = w in errors
+        if failed and "build_s" in partial[w] and "variables" in partial[w]:
+            r = [partial[w]]  # sizes, build and memory are known; the solve is not
+        elif failed:
             rows.append(f"| {w} | failed: {errors[w]} |" + " |" * 16)
             continue
-        r = runs[w]
+        if not r:
+            continue
         highs = [median([x["highs_s"][k] for x in r]) for k in range(3)]
         s = {
             "variables": r[0]["variables"],
@@ -844,29 +849,46 @@ def scaling_table(worlds: list[str], args: argparse.Namespace) -> str:
                 [x["build_cpu_s"] / float(np.nansum(x["highs_cpu_s"])) for x in r]
             ),
             "peak_rss_mb": max(x["peak_rss_mb"] for x in r),
+            "solved": not failed and all(x.get("status") == "optimal" for x in r),
         }
         loads += [x["load"] for x in r]
         summary[w] = s
         first = r[0]
         stopped = sum(x.get("status") == "time_limit" for x in r)
-        limited = f" (time limit in {stopped} of {len(r)})" if stopped else ""
+        if failed:
+            outcome = "no plan: " + short(partial[w]["error"])
+            cells = [f"> {fmt(h)}" if math.isfinite(h) else "" for h in highs]
+            share = f"< {100 * s['build_s'] / s['highs_s']:.0f} %"
+        else:
+            outcome = fmt(first["shortfall"], 4)
+            if stopped:
+                outcome += f" (time limit in {stopped} of {len(r)})"
+            cells = [fmt(h) for h in highs]
+            share = f"{100 * s['build_s'] / s['highs_s']:.0f} %"
+        share += f" ({100 * s['build_share_cpu']:.0f} %)" if not failed else ""
         rows.append(
             f"| {w} | {first['systems']:,} | {first['lines']:,} | {first['years']} "
             f"| {s['variables']:,} | {s['rows']:,} | {s['binaries']:,} | {s['nonzeros']:,} "
             f"| {fmt(median([x['prepare_s'] for x in r]))} | {fmt(s['build_s'])} "
-            f"| {fmt(s['handover_s'])} | {fmt(highs[0])} | {fmt(highs[1])} | {fmt(highs[2])} "
-            f"| {fmt(s['plan_s'])} | {fmt(s['plan_cpu_s'])} "
-            f"| {100 * s['build_s'] / s['highs_s']:.0f} % ({100 * s['build_share_cpu']:.0f} %) "
-            f"| {s['peak_rss_mb']:,.0f} | {fmt(first['shortfall'], 4)}{limited} |"
+            f"| {fmt(s['handover_s'])} | {cells[0]} | {cells[1]} | {cells[2]} "
+            f"| {fmt(s['plan_s'])} | {fmt(s['plan_cpu_s'])} | {share} "
+            f"| {s['peak_rss_mb']:,.0f} | {outcome} |"
         )
-    s_worlds = [w for w in summary if w == "default" or (w.startswith("S") and w[1:].isdigit())]
-    keys = ["rows", "binaries", "nonzeros", "build_s", "handover_s", "highs1_s", "highs2_s"]
-    keys += ["highs3_s", "plan_s", "plan_cpu_s", "peak_rss_mb"]
-    xs = [summary[w]["variables"] for w in s_worlds]
-    exps = {k: power_law(xs, [summary[w][k] for w in s_worlds]) for k in keys}
-    if len(s_worlds) >= 2:
+    s_all = [w for w in summary if is_s_world(w)]
+    s_solved = [w for w in s_all if summary[w]["solved"]]
+    keys = ["rows", "binaries", "nonzeros", "build_s", "handover_s", "peak_rss_mb"]
+    solve_keys = ["highs1_s", "highs2_s", "highs3_s", "plan_s", "plan_cpu_s"]
+    exps = {
+        k: power_law(
+            [summary[w]["variables"] for w in ws], [summary[w][k] for w in ws]
+        )
+        for ws, ks in ((s_all, keys), (s_solved, solve_keys))
+        for k in ks
+    }  # fmt: skip
+    if len(s_all) >= 2:
         rows.append(
-            f"| exponent (S worlds: {', '.join(s_worlds)}) | | | | 1 | {fmt(exps['rows'])} "
+            f"| exponent (S worlds: {', '.join(s_all)}; solves: {', '.join(s_solved)}) "
+            f"| | | | 1 | {fmt(exps['rows'])} "
             f"| {fmt(exps['binaries'])} | {fmt(exps['nonzeros'])} | | {fmt(exps['build_s'])} "
             f"| {fmt(exps['handover_s'])} | {fmt(exps['highs1_s'])} | {fmt(exps['highs2_s'])} "
             f"| {fmt(exps['highs3_s'])} | {fmt(exps['plan_s'])} | {fmt(exps['plan_cpu_s'])} | "
@@ -907,9 +929,13 @@ def cpu_table(
     """The same plans in CPU seconds of the measuring process (HiGHS's threads included):
     on a loaded machine a process waits for a core, and the wall clock counts the wait."""
     rows, summary = [], {}
+    sizes: dict[str, float] = {}
+    builds: dict[str, float] = {}
     for w in worlds:
         if w in partial:
             got = partial[w]
+            if "build_cpu_s" in got and "variables" in got:
+                sizes[w], builds[w] = got["variables"], got["build_cpu_s"]
             highs = [fmt(x) for x in got.get("highs_cpu_s", [])]
             highs = [f"{h} (stopped)" if h else "" for h in highs]
             rows.append(
@@ -929,22 +955,25 @@ def cpu_table(
             "highs2": highs[1],
             "highs3": highs[2],
             "plan": median([x["plan_cpu_s"] for x in r]),
+            "solved": all(x.get("status") == "optimal" for x in r),
         }
+        sizes[w], builds[w] = r[0]["variables"], build
         rows.append(
             f"| {w} | {fmt(build)} | {fmt(highs[0])} | {fmt(highs[1])} | {fmt(highs[2])} "
             f"| {fmt(summary[w]['plan'])} | {100 * build / float(np.nansum(highs)):.0f} % "
             f"| {r[0].get('status', '')} |"
         )
-    s_worlds = [w for w in summary if w == "default" or (w.startswith("S") and w[1:].isdigit())]
-    if len(s_worlds) >= 2:
-        xs = [summary[w]["variables"] for w in s_worlds]
-        exp = {
-            k: fmt(power_law(xs, [summary[w][k] for w in s_worlds]))
-            for k in ("build", "highs1", "highs2", "highs3", "plan")
-        }
+    s_all = [w for w in worlds if is_s_world(w) and w in builds]
+    s_solved = [w for w in summary if is_s_world(w) and summary[w]["solved"]]
+    if len(s_all) >= 2:
+        exp = {"build": fmt(power_law([sizes[w] for w in s_all], [builds[w] for w in s_all]))}
+        for k in ("highs1", "highs2", "highs3", "plan"):
+            xs, ys = [sizes[w] for w in s_solved], [summary[w][k] for w in s_solved]
+            exp[k] = fmt(power_law(xs, ys))
         rows.append(
-            f"| exponent (S worlds: {', '.join(s_worlds)}) | {exp['build']} | {exp['highs1']} "
-            f"| {exp['highs2']} | {exp['highs3']} | {exp['plan']} | | |"
+            f"| exponent (build: {', '.join(s_all)}; solves: {', '.join(s_solved)}) "
+            f"| {exp['build']} | {exp['highs1']} | {exp['highs2']} | {exp['highs3']} "
+            f"| {exp['plan']} | | |"
         )
     head = (
         "| world | build CPU s | HiGHS CPU s: least shortfall | HiGHS CPU s: least cost "
@@ -957,6 +986,18 @@ def cpu_table(
         + "\n\nCPU seconds of the same runs (user + system, all threads of the process). "
         "'stopped': the stage reached its time limit (wall clock) after this much CPU time."
     )
+
+
+def is_s_world(name: str) -> bool:
+    """default or S<N>: the worlds of the power-law fit (default is S1)."""
+    return name == "default" or (name.startswith("S") and name[1:].isdigit())
+
+
+def short(error: str) -> str:
+    """An InputError's problem without its field and fix."""
+    text = error.split(" Fix:")[0]
+    text = text.split(": ", 1)[1] if text.startswith("InputError: ") else text
+    return text.split("': ", 1)[1] if text.startswith("field '") else text
 
 
 def failure(got: dict[str, Any]) -> str:
