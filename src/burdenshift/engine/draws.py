@@ -186,8 +186,10 @@ def monte_carlo(sp: Space, draws: int, rng: np.random.Generator) -> np.ndarray:
     return rng.random((draws, len(sp.columns)))
 
 
-CHUNK = 5_000
-"""Draws per vectorised pass: large enough to amortise, small enough to stay in cache."""
+CHUNK = 2_500
+"""Draws per pass: large enough to amortise a pass's fixed work, small enough that its arrays
+(tens of MB) come back from the allocator's heap instead of being mapped and faulted in afresh
+(10,000 draws of `risk` take a fifth less CPU time than in chunks of 5,000)."""
 
 
 @dataclass(frozen=True)
