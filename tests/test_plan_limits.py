@@ -285,18 +285,12 @@ def test_cli_refuses_a_model_too_big_in_one_paragraph():
     assert "Fix:" in err and "smaller world" in err
 
 
-def test_cli_json_reports_the_gap_and_the_limits():
-    proc = run_cli(
-        "plan",
-        "--json",
-        "--no-store",
-        "--data",
-        str(TINY),
-        "--time-limit",
-        "40",
-        "--total-time-limit",
-        "90",
-    )
+def test_cli_json_and_the_store_report_the_gap_and_the_limits(tmp_path):
+    from burdenshift.store.database import Store
+
+    db = tmp_path / "runs.duckdb"
+    limits_given = ["--time-limit", "40", "--total-time-limit", "90"]
+    proc = run_cli("plan", "--json", "--db", str(db), "--data", str(TINY), *limits_given)
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     assert payload["status"] == "optimal"
@@ -307,6 +301,13 @@ def test_cli_json_reports_the_gap_and_the_limits():
     assert [s["stage"] for s in solve["stages"]] == ["shortfall", "cost", "duals"]
     assert all(s["status"] == "optimal" and s["limit_s"] <= 40 for s in solve["stages"])
     assert solve["stopped_by"] is None and solve["bottlenecks_found"] is True
+    # the kept run: its status, the gap as a result row, the limits in its payload
+    store = Store(db)
+    (run,) = store.runs()
+    assert run["status"] == "optimal"
+    rows = [r for r in store.results(run["run_id"]) if r[5] == "mip_gap"]
+    assert [(r[6], r[7]) for r in rows] == [(gap, "share")]
+    assert store.payload(run["run_id"])["solve"] == solve
     table = run_cli("plan", "--no-store", "--data", str(TINY), env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
     assert re.search(r"Proven optimal: MIP gap \d+\.\d\d%", table.stdout)

@@ -95,6 +95,8 @@ def _plan(p: dict[str, Any]) -> list[Row]:
     out = [
         Row(metric="shortfall", value=_num(p["objective"]["shortfall"]), unit="share-years"),
         Row(metric="cost", value=_num(p["objective"]["cost_musd"]), unit="USD_m discounted"),
+        # the plan's relative MIP gap (null: unknown); runs kept before plans reported it lack it
+        Row(metric="mip_gap", value=_num(p.get("mip_gap")), unit="share"),
     ]
     for a in p["areas"]:
         out.append(

@@ -18,12 +18,12 @@ from burdenshift.errors import InputError
 
 STAGE_TIME_LIMIT = 300.0
 """Seconds per solver stage. On the default world the slowest stage (national, least
-shortfall) took 5.2 s (median of 3, quiet machine) and 14.6 s at worst while four other people
-worked on the same two cores; the pooled stages take under a second. 300 s is 20 times the worst
-and 60 times the median, so no study of the shipped data meets it, and a bigger world (the
-issue's S10 over a 2045 horizon solved in 100 s for all stages) still plans; a MIP that runs
-away returns its best plan after five minutes instead of holding the terminal or a sweep's
-worker for hours."""
+shortfall) took 5.2 s (median of three, load average below 1) and up to 15 s at a load average
+of 5–8 (two cores shared with other work); the pooled stages and the duals' LP take about a
+second. 300 s is 20 times the worst and 60 times the median, so no study of the shipped data
+meets it and bigger worlds still plan (S10 over a 2045 horizon solved in 100 s over all its
+stages); a MIP that runs away returns its best plan after five minutes instead of holding the
+terminal or a sweep's worker for hours."""
 TOTAL_TIME_LIMIT = 600.0
 """Seconds per plan, from preparing the data to the last stage: twice a stage's limit, so two
 long stages may each run to their limit and the duals' LP (a third of a second on the default
@@ -33,13 +33,16 @@ MEMORY_ENV = "BURDENSHIFT_PLAN_MEMORY_MB"
 """The memory a plan may use, MB, instead of the memory available (MemAvailable in
 /proc/meminfo): lower to keep room for other work, higher when the estimate is too cautious."""
 
-BASE_BYTES = 60e6
+BASE_BYTES = 50e6
 """Memory a plan needs whatever its size: HiGHS and linopy's fixed work, the solution arrays."""
-BYTES_PER_CELL = 5_000.0
-"""Build and solve memory per cell of the model's main arrays (see `estimate`), with headroom.
-Calibrated on the peak RSS growth of a national plan's build and first solve: default world
-210 MB for 97,600 cells (2.2 kB a cell), S2 670 MB for 194,900 (3.4 kB), L2 358 MB for 154,000
-(2.3 kB), a 20-year horizon 534 MB for 218,000 (2.5 kB); 5 kB is 1.5 times the largest."""
+BYTES_PER_CELL = 2_500.0
+"""Build and solve memory per cell of the model's main arrays (see `ModelSize.cells`), with
+headroom. Calibrated on the peak RSS growth of a national plan's build and first solve (up to
+60 s of it), each world in a process of its own, with the grouped formulation: default world
+155 MB for 97,400 cells (1.59 kB a cell), S2 302 MB for 194,900 (1.55 kB), L2 246 MB for
+157,200 (1.57 kB), a 20-year horizon 348 MB for 245,700 (1.42 kB), S5 538 MB for 487,100
+(1.10 kB), S10 1,257 MB for 974,300 (1.29 kB). Linear in the cells, as the model's non-zeros
+are; 2.5 kB is 1.5 times the largest, for a MIP's search tree growing over a longer solve."""
 
 
 @dataclass(frozen=True)
