@@ -649,6 +649,9 @@ def measure_peer(name: str, mode: str, repeats: int, solve: bool) -> dict[str, A
 
     world, scenario, _ = load(name)
     d = prepare(world, scenario, mode)  # type: ignore[arg-type]
+    import pyomo.contrib.appsi.solvers
+    import pyomo.environ  # noqa: F401  (imports are not Pyomo's build time: linopy's are done)
+
     runs: dict[str, list[dict[str, float]]] = {"linopy": [], "pyomo": []}
     for rep in range(repeats):
         for side in ("linopy", "pyomo") if rep % 2 == 0 else ("pyomo", "linopy"):
