@@ -669,6 +669,9 @@ def measure_peer_rss(name: str, mode: str, side: str) -> dict[str, Any]:
 
     world, scenario, _ = load(name)
     d = prepare(world, scenario, mode)  # type: ignore[arg-type]
+    if side == "pyomo":  # its imports are not its model's memory
+        import pyomo.contrib.appsi.solvers
+        import pyomo.environ  # noqa: F401
     before = current_rss_mb()
     peer_once(d, side, solve=False)
     return {"world": name, "side": side, "model_mb": peak_rss_mb() - before}
