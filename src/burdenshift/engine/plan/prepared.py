@@ -234,6 +234,32 @@ def prepare(world: World, scenario: Scenario, mode: Mode) -> PlanData:
     )
 
 
+def group_sum(values: xr.DataArray, labels: xr.DataArray, index: pd.Index) -> xr.DataArray:
+    """`values` summed over the dimension of `labels` (one label per entry) into `index`, the
+    dimension of the result (0 where no entry has the label)."""
+    return _grouped(values, labels, index, np.add, 0.0)
+
+
+def group_max(values: xr.DataArray, labels: xr.DataArray, index: pd.Index) -> xr.DataArray:
+    """The largest of `values` per label, as `group_sum` (-inf where no entry has it)."""
+    return _grouped(values, labels, index, np.maximum, -np.inf)
+
+
+def _grouped(
+    values: xr.DataArray, labels: xr.DataArray, index: pd.Index, ufunc: np.ufunc, empty: float
+) -> xr.DataArray:
+    (dim,) = labels.dims
+    values = values.transpose(dim, ...)
+    codes = index.get_indexer(np.asarray(labels.sel({dim: values[dim]}), dtype=object))
+    assert (codes >= 0).all(), "every label is an entry of the index"
+    out = np.full((len(index), *values.shape[1:]), empty)
+    ufunc.at(out, codes, values.values)
+    rest = {k: values.coords[k] for k in values.dims[1:] if k in values.coords}
+    return xr.DataArray(
+        out, coords={index.name: index, **rest}, dims=(index.name, *values.dims[1:])
+    )
+
+
 BEFORE_DEADLINE_WEIGHT = 0.1
 """A shortfall-year before the deadline counts a tenth of one from the deadline on: a planner
 who must meet the deadline accepts missing an interim benchmark if that buys the target at the
@@ -277,4 +303,4 @@ def _prior(world: World, years: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["NEVER", "Mode", "PlanData", "prepare"]
+__all__ = ["NEVER", "Mode", "PlanData", "group_max", "group_sum", "prepare"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import linopy
 import xarray as xr
 
-from burdenshift.engine.plan.prepared import PlanData
+from burdenshift.engine.plan.prepared import PlanData, group_max
 
 
 def add_variables(m: linopy.Model, d: PlanData) -> None:
@@ -24,8 +24,7 @@ def add_variables(m: linopy.Model, d: PlanData) -> None:
     m.add_variables(lower=0, upper=1, coords=[d.metric, d.years], name="cover")
     m.add_variables(lower=0, coords=[d.area, d.years], name="shortfall")
     if d.mode == "national":
-        by_system = d.route.max("year").groupby(d.makes.rename("system")).max()
-        reachable = by_system.reindex(system=d.system, fill_value=0) > 0  # (system, ally)
+        reachable = group_max(d.route.max("year"), d.makes, d.system) > 0  # (system, ally)
         mask = (d.new_variant > 0) & reachable
         coords = [d.ally, d.system]
     else:

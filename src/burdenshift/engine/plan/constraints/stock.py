@@ -40,7 +40,8 @@ def delivered_by_system(m: linopy.Model, d: PlanData) -> linopy.LinearExpression
         .where(xr.DataArray(paid >= 0, coords=[d.line, d.years]))
     )
     grouped = arriving.groupby(d.makes.rename("system")).sum()
-    return grouped.reindex(system=d.system).fillna(0).simplify()
+    # not simplified: each row keeps as many terms as the longest, which no compaction shrinks
+    return grouped.reindex(system=d.system).fillna(0)
 
 
 def add(m: linopy.Model, d: PlanData) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from burdenshift.engine.counting import coverage
-from burdenshift.engine.plan.prepared import PlanData
+from burdenshift.engine.plan.prepared import PlanData, group_sum
 
 
 def covered(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
@@ -42,12 +42,9 @@ def achieved(m: linopy.Model, d: PlanData) -> xr.DataArray:
 
 def achieved_from(stock: xr.DataArray, d: PlanData) -> xr.DataArray:
     """(area, year) coverage of (system, year) stocks, with the exact integration penalty."""
-    credit = stock * d.ready * d.per_item  # (system, year)
-    by_metric = credit.groupby(d.counts_toward.rename("metric")).sum()
-    capability = by_metric.reindex(metric=d.metric, fill_value=0.0)
+    capability = group_sum(stock * d.ready * d.per_item, d.counts_toward, d.metric)
     per_metric = xr.apply_ufunc(coverage, capability, d.requirement)
-    weighted = per_metric * d.metric_weight
-    area = weighted.groupby(d.metric_area.rename("area")).sum().reindex(area=d.area, fill_value=0)
+    area = group_sum(per_metric * d.metric_weight, d.metric_area, d.area)
     c2 = (per_metric * d.c2_weight).sum("metric")
     return area * (1.0 - d.penalty * np.maximum(0.0, 1.0 - c2))
 

@@ -10,14 +10,8 @@ group the lines by the system each makes (no line × system product).
 from __future__ import annotations
 
 import linopy
-import xarray as xr
 
-from burdenshift.engine.plan.prepared import PlanData
-
-
-def by_system(values: xr.DataArray, d: PlanData) -> xr.DataArray:
-    """(system, ...) a per-line array summed over the lines of each system (0: no line)."""
-    return values.groupby(d.makes.rename("system")).sum().reindex(system=d.system, fill_value=0)
+from burdenshift.engine.plan.prepared import PlanData, group_sum
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
@@ -29,7 +23,7 @@ def add(m: linopy.Model, d: PlanData) -> None:
         per_line = per_line.sum("ally")
         mask = d.new_system > 0
     bought = per_line.groupby(d.makes.rename("system")).sum().reindex(system=d.system).fillna(0)
-    big = by_system(d.ceiling * d.europe_share, d) * len(d.years)
+    big = group_sum(d.ceiling * d.europe_share, d.makes, d.system) * len(d.years)
     # the variant's term first, so that the rows keep the variant's (ally, system) order
     m.add_constraints(
         -big * variant.fillna(0) + bought <= 0,
