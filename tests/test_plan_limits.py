@@ -318,3 +318,23 @@ def test_cli_refuses_a_limit_that_is_not_positive(option):
     proc = run_cli("plan", "--no-store", option, "0")
     assert proc.returncode == 2
     assert option in proc.stderr and "not positive" in proc.stderr
+
+
+def test_sweep_plan_tasks_take_both_limits(tmp_path):
+    from burdenshift.sweep.spec import load_sweep
+    from burdenshift.sweep.tasks import run_task
+
+    (tmp_path / "tiny.yaml").write_text("horizon: [2026, 2028]\ndeadline: 2027\n")
+    body = "name: limits\nbase: tiny.yaml\nengines: [plan]\nplan: {%s}\n"
+    given, unset = tmp_path / "given.yaml", tmp_path / "unset.yaml"
+    given.write_text(body % "time_limit: 20, total_time_limit: 50")
+    unset.write_text(body % "chain: 8")
+    _, (task,) = load_sweep(given)
+    assert (task.options["time_limit"], task.options["total_time_limit"]) == (20, 50)
+    solve = run_task(task.__dict__, data=str(TINY))["result"]["solve"]
+    assert (solve["time_limit_s"], solve["total_time_limit_s"]) == (20, 50)
+    _, (plain,) = load_sweep(unset)
+    assert "total_time_limit" not in plain.options  # the task ids of earlier sweeps hold
+    solve = run_task(plain.__dict__, data=str(TINY))["result"]["solve"]
+    assert solve["time_limit_s"] == limits.STAGE_TIME_LIMIT
+    assert solve["total_time_limit_s"] == limits.TOTAL_TIME_LIMIT

@@ -188,10 +188,11 @@ def plan(
 
     Limits (`options`): each stage stops at its time limit and the plan at its total, counted
     from the call; a stage stopped by either gives the best plan found, marked TIME_LIMIT with
-    its MIP gap (a stage with no time left is skipped: the least-cost stage leaves the least-
-    shortfall plan as found, the duals' LP leaves the bottlenecks to the areas no line
-    supplies). A limit reached before any plan is found raises an InputError naming it. A model
-    whose estimated memory exceeds the memory available is refused before it is built."""
+    its MIP gap; a stage with no time left is skipped (the least-cost stage leaves the least-
+    shortfall plan as found). The status is the two MIP stages': a duals' LP that does not finish
+    leaves the bottlenecks to the areas no line supplies, `solve_dict` says so. A limit reached
+    before any plan is found raises an InputError naming it. A model whose estimated memory
+    exceeds the memory available is refused before it is built (`limits.check_size`)."""
     opts = options or SolveOptions()
     clock = _Clock(opts)
     kept = solver or PlanSolver()
