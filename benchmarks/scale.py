@@ -306,15 +306,18 @@ def measure_plan(name: str, mode: str, options: dict[str, Any], limit: float) ->
     }
 
 
-def measure_solvers(name: str, mode: str, repeats: int, limit: float) -> dict[str, Any]:
+def measure_solvers(
+    name: str, mode: str, repeats: int, limit: float, choices: tuple[str, ...] = CHOICES
+) -> dict[str, Any]:
     """HiGHS's time per stage for each LP solver choice, choices rotating per repetition."""
     from burdenshift.engine.plan import PlanStatus, plan
 
     world, scenario, _ = load(name)
-    times: dict[str, list[list[float]]] = {c: [] for c in CHOICES}
+    times: dict[str, list[list[float]]] = {c: [] for c in choices}
+    cpu: dict[str, list[list[float]]] = {c: [] for c in choices}
     objectives: dict[str, tuple[float, float]] = {}
     for rep in range(repeats):
-        order = CHOICES[rep % len(CHOICES) :] + CHOICES[: rep % len(CHOICES)]
+        order = choices[rep % len(choices) :] + choices[: rep % len(choices)]
         for choice in order:
             with recording() as rec:
                 rec.highs_options = {"solver": choice, "mip_lp_solver": choice}
@@ -322,8 +325,9 @@ def measure_solvers(name: str, mode: str, repeats: int, limit: float) -> dict[st
             if result.status is not PlanStatus.OPTIMAL:
                 raise AssertionError(f"{name}, {choice}: the plan ended {result.status.value}")
             times[choice].append([e - s for s, e in rec.of("run")])
+            cpu[choice].append([e - s for s, e in rec.of("run", cpu=True)])
             objectives[choice] = (result.shortfall, result.cost_musd)
-    return {"world": name, "times": times, "objectives": objectives}
+    return {"world": name, "times": times, "cpu": cpu, "objectives": objectives}
 
 
 # -- the Pyomo peer: the first stage (least shortfall) from the same PlanData ---------------
@@ -690,7 +694,9 @@ def worker(args: argparse.Namespace) -> None:
         elif args.worker == "peer-rss":
             out = measure_peer_rss(args.world, args.mode, args.side)
         else:
-            out = measure_solvers(args.world, args.mode, args.repeats, args.time_limit)
+            out = measure_solvers(
+                args.world, args.mode, args.repeats, args.time_limit, tuple(args.choices.split(","))
+            )
     Path(args.out).write_text(json.dumps(out))
 
 
@@ -743,6 +749,8 @@ def spawn(
             str(args.mem_cap_gb),
             "--time-limit",
             str(args.time_limit),
+            "--choices",
+            args.choices,
             "--side",
             side,
             "--out",
@@ -1093,24 +1101,38 @@ def solver_table(worlds: list[str], args: argparse.Namespace) -> str:
     rows, verdicts = [], []
     for w in worlds:
         got = spawn("solver", w, args, repeats=args.repeats)
+        while args.replay is not None and not got.get("exhausted"):  # choices run apart
+            more = spawn("solver", w, args)
+            if "error" in more:
+                break
+            for key in ("times", "cpu", "objectives"):
+                got.setdefault(key, {}).update(more.get(key, {}))
         _progress(f"solver {w}: {got.get('error') or 'done'}")
         if "error" in got:
             rows.append(f"| {w} | failed: {got['error']} |" + " |" * 5)
             continue
         times, objs = got["times"], got["objectives"]
+        cpu = got.get("cpu", {})
+        choices = [c for c in CHOICES if c in times]
         shortfalls = [v[0] for v in objs.values()]
         costs = [v[1] for v in objs.values()]
         same = (max(shortfalls) - min(shortfalls)) <= 1e-6 * max(1.0, abs(shortfalls[0])) and (
             max(costs) - min(costs)
         ) <= 1e-3 * max(1.0, abs(costs[0]))
         for k, stage in enumerate(STAGES):
-            med = {c: median([rep[k] for rep in times[c]]) for c in CHOICES}
-            fastest = min(med, key=med.__getitem__)
+            med = {c: median([rep[k] for rep in times[c]]) for c in choices}
+            on_cpu = {c: median([rep[k] for rep in cpu.get(c, [])]) for c in choices}
+            clock = on_cpu if all(math.isfinite(v) for v in on_cpu.values()) else med
+            fastest = min(clock, key=clock.__getitem__)
             verdicts.append(f"{w}, {stage}: {fastest}")
+            cells = [
+                fmt(med.get(c, math.nan))
+                + (f" ({fmt(on_cpu[c])})" if c in on_cpu and math.isfinite(on_cpu[c]) else "")
+                for c in CHOICES
+            ]
+            vs = f"{clock['choose'] / clock[fastest]:.2f}× choose" if "choose" in clock else ""
             rows.append(
-                f"| {w} | {stage} | "
-                + " | ".join(fmt(med[c]) for c in CHOICES)
-                + f" | {fastest} ({med['choose'] / med[fastest]:.2f}× choose) "
+                f"| {w} | {stage} | " + " | ".join(cells) + f" | {fastest} ({vs}) "
                 f"| {'same' if same else 'DIFFER'} |"
             )
     head = "| world | stage | choose s | simplex s | ipm s | fastest | optima |\n|---|" + "---|" * 6
@@ -1118,6 +1140,7 @@ def solver_table(worlds: list[str], args: argparse.Namespace) -> str:
         f"\n\nHiGHS s per stage of `plan --mode {args.mode}`, medians of {args.repeats} "
         "repetitions in one process, the choices rotating in each. The LP stage sets "
         "`solver`; the MIP stages set `mip_lp_solver` (HiGHS ignores `solver` for a MIP). "
+        "In brackets: CPU seconds, which decide 'fastest' where they were measured. "
         "'optima': shortfall and cost agree across the choices.\n\nFastest: "
         + "; ".join(verdicts)
         + "."
@@ -1206,6 +1229,9 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=900.0,
         help="no further repetitions of a world once its runs took this many seconds",
+    )
+    ap.add_argument(
+        "--choices", default=",".join(CHOICES), help="LP solver choices of the solver table"
     )
     ap.add_argument("--log", help="append each measurement's raw result to this JSON-lines file")
     ap.add_argument(
