@@ -152,9 +152,10 @@ class Simulation:
         )
 
 
-CHUNK = 5_000
+CHUNK = 2_500
 """Batch rows simulated at once: a large batch runs in chunks, so its working arrays stay at
-a chunk's size (about 150 MB) whatever the batch; only the results grow with it."""
+a chunk's size whatever the batch, and come back from the allocator's heap instead of being
+mapped afresh (docs/performance.md); only the results grow with the batch."""
 
 BATCHED = (
     "europe_share", "gap", "us_share", "force_share", "europe_capability", "us_capability",
@@ -173,7 +174,7 @@ def simulate(
 ) -> Simulation:
     """`detail=False` leaves the histories per metric, system and line, the US and force
     shares and the budget, empty (zero-width): `risk` and `sensitivity` need only shares, gaps
-    and costs, and skip copying the rest (100,000 lean rows take about 700 MB).
+    and costs, and skip copying the rest.
     `data`: figures drawn within their ranges (`engine.data_draws`), one row per batch row."""
     p = params if params is not None else from_scenario(world, scenario)
     if p.size <= CHUNK:
