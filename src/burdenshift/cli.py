@@ -103,7 +103,7 @@ def assess(
     from burdenshift.engine.runinfo import run_info
     from burdenshift.output import assessment_json
 
-    store = _store_for(db, no_store)
+    store = _store_for(db, no_store, check=False)
     started = time.perf_counter()
     world, sc = _prepare(scenario, data, deadline)
     result = run(world, sc)
@@ -1039,15 +1039,18 @@ def _query_fields(names: dict[str, str]) -> Iterator[None]:
         raise
 
 
-def _store_for(db: Path | None, no_store: bool) -> Store | None:
+def _store_for(db: Path | None, no_store: bool, check: bool = True) -> Store | None:
     """The store this command keeps its run in, checked before any engine runs (None with
-    --no-store): a damaged or foreign file fails now, not after minutes of work."""
+    --no-store): a damaged or foreign file fails now, not after minutes of work. A command
+    that keeps its run before it writes or prints anything passes `check=False`: the keeping
+    raises the same error, and the check would open the file twice for nothing."""
     if no_store:
         return None
     from burdenshift.store.database import Store, db_path
 
     store = Store(db_path(db))
-    store.check()
+    if check:
+        store.check()
     return store
 
 

@@ -332,6 +332,8 @@ class Store:
         import duckdb
 
         kind = self._sniff()
+        if not read_only:
+            self._creatable(kind)
         if read_only and kind != "duckdb":
             if new_ok:
                 yield None
@@ -365,17 +367,20 @@ class Store:
         finally:
             con.close()
 
+    def _creatable(self, kind: str) -> None:
+        if kind == "missing" and not os.access(self.path.parent, os.W_OK):
+            raise self._error(
+                "the run store cannot be created (the folder is not writable)",
+                fix="check the folder's permissions, or keep runs elsewhere with --db PATH",
+            )
+
     def check(self) -> None:
         """Raise the InputError that keeping a run here would raise, without writing: so a
         command can refuse a bad --db before it spends time on an engine."""
         import duckdb
 
         kind = self._sniff()
-        if kind == "missing" and not os.access(self.path.parent, os.W_OK):
-            raise self._error(
-                "the run store cannot be created (the folder is not writable)",
-                fix="check the folder's permissions, or keep runs elsewhere with --db PATH",
-            )
+        self._creatable(kind)
         if kind != "duckdb":
             return
         con = self._open()
