@@ -43,7 +43,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from burdenshift.domain.figures import MEDIUM_RELATIVE_RANGE, Figure, field_spec
 from burdenshift.domain.world import GREENFIELD_PREFIX, World
@@ -150,23 +149,29 @@ class DataSpace:
         return low, mode, high, np.array([f.uniform for f in self.figures], dtype=bool)
 
     @cached_property
-    def feeds(self) -> dict[str, tuple[np.ndarray, Any]]:
-        """Per target: the entries any drawn figure feeds, and (figure, entry) the share of the
-        entry's stated total each figure's change moves, as a sparse matrix: one product per
-        block of draws moves every entry."""
-        out = {}
+    def feeds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, slice]]:
+        """Where each figure's change goes, as one factor row of every target side by side:
+        figure j moves the columns `col[ptr[j]:ptr[j+1]]` by `weight`, the share of each
+        entry's stated total it holds; `span` gives each target's columns."""
+        span, offset = {}, 0
         for target in TARGETS:
-            feeds = [(j, p) for j, f in enumerate(self.figures) for p in f.places]
-            feeds = [(j, p) for j, p in feeds if p.target == target]
-            if not feeds:
-                continue
-            cols = np.array([j for j, _ in feeds])
-            index = np.array([p.index for _, p in feeds])
-            hit, entry = np.unique(index, return_inverse=True)
-            weight = np.array([p.weight for _, p in feeds]) / self.totals[target][index]
-            shape = (len(self.figures), hit.size)
-            out[target] = (hit, sparse.csr_array((weight, (cols, entry.ravel())), shape=shape))
-        return out
+            span[target] = slice(offset, offset + self.totals[target].size)
+            offset += self.totals[target].size
+        rows = [
+            (j, span[p.target].start + p.index, p.weight / self.totals[p.target][p.index])
+            for j, f in enumerate(self.figures)
+            for p in f.places
+        ]
+        fig = np.array([r[0] for r in rows], dtype=np.int64)
+        ptr = np.searchsorted(fig, np.arange(len(self.figures) + 1)).astype(np.int64)
+        col = np.array([r[1] for r in rows], dtype=np.int64)
+        weight = np.array([r[2] for r in rows], dtype=float)
+        return ptr, col, weight, span
+
+    def draws(self, rows: np.ndarray) -> DataDraws:
+        """DataDraws over the factor rows (batch × every target's columns)."""
+        span = self.feeds[3]
+        return DataDraws(**{t: rows[:, span[t]] for t in TARGETS})
 
 
 @dataclass(frozen=True)
@@ -354,16 +359,13 @@ def factors(ds: DataSpace, values: np.ndarray) -> DataDraws:
     """Factors from drawn values (batch × drawn figures): per target entry, its stated total
     with each drawn figure moved from its stated to its drawn value, over the stated total
     (Europe's stock of a system sums several holders, some not drawn)."""
-    n = values.shape[0]
-    change = values - stated(ds)[None, :]
-    out: dict[str, np.ndarray] = {}
-    for target in TARGETS:
-        factor = np.ones((n, ds.totals[target].size))
-        if target in ds.feeds:
-            hit, feed = ds.feeds[target]
-            factor[:, hit] = 1.0 + np.asarray(change @ feed)
-        out[target] = factor
-    return DataDraws(**out)
+    from burdenshift.engine import data_kernel
+
+    ptr, col, weight, span = ds.feeds
+    out = np.empty((values.shape[0], sum(s.stop - s.start for s in span.values())))
+    values = np.require(values, float, ["C"])
+    data_kernel.from_values(values, stated(ds), ptr, col, weight, out)
+    return ds.draws(out)
 
 
 def stated(ds: DataSpace) -> np.ndarray:
@@ -371,34 +373,18 @@ def stated(ds: DataSpace) -> np.ndarray:
     return ds.bounds[1]
 
 
-BLOCK = 1_000
-"""Draws worked at once: (block × figures) temporaries of a few MB stay in the allocator's
-heap, where whole-batch ones (tens of MB) were mapped and faulted in afresh every time."""
-
-
 def monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
-    """Factors for uniform points (batch × groups): each figure at its group's quantile."""
-    if u.shape[0] <= BLOCK:
-        return _monte_carlo(ds, u)
-    parts = [_monte_carlo(ds, u[i : i + BLOCK]) for i in range(0, u.shape[0], BLOCK)]
-    return DataDraws(**{t: np.concatenate([getattr(p, t) for p in parts]) for t in TARGETS})
+    """Factors for uniform points (batch × groups): each figure at its group's quantile, from
+    the inverse CDF of its range (`_ppf`)."""
+    from burdenshift.engine import data_kernel
 
-
-def _monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
-    """The same inverse CDFs as `_ppf`, worked per kind of column: the uniform figures in one
-    pass, the triangular ones through the branch each quantile needs."""
-    q = u[:, ds.group_index]  # (batch, figure): each figure at its group's quantile
+    ptr, col, weight, span = ds.feeds
+    out = np.empty((u.shape[0], sum(s.stop - s.start for s in span.values())))
     a, c, b, flat = ds.bounds
-    values = np.empty_like(q)
-    fc = np.flatnonzero(flat)
-    values[:, fc] = a[fc] + (b[fc] - a[fc]) * q[:, fc]
-    tc = np.flatnonzero(~flat)
-    qt, at, ct, bt = q[:, tc], a[tc], c[tc], b[tc]
-    below = qt < (ct - at) / (bt - at)
-    out = np.where(below, qt * ((bt - at) * (ct - at)), (1.0 - qt) * ((bt - at) * (bt - ct)))
-    np.sqrt(out, out=out)
-    values[:, tc] = np.where(below, at + out, bt - out)
-    return factors(ds, values)
+    ranges = (a, c, b, (c - a) / (b - a), (b - a) * (c - a), (b - a) * (b - c))
+    u = np.require(u, float, ["C"])
+    data_kernel.from_quantiles(u, ds.group_index, ranges, flat, ptr, col, weight, out)
+    return ds.draws(out)
 
 
 @dataclass(frozen=True)

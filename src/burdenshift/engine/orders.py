@@ -487,10 +487,16 @@ def _loop(
 
 
 def warm() -> None:
-    """Compile the loop now, on one default run, so that the first command that simulates
-    starts at once: `make` runs this after installing (numba keeps the result on disk)."""
+    """Compile the loop and the data draws' kernels now, on one default run, so that the first
+    command that simulates starts at once: `make` runs this after installing (numba keeps the
+    result on disk)."""
     from burdenshift import load_world
+    from burdenshift.engine import data_draws
     from burdenshift.engine.simulate import simulate
     from burdenshift.scenario.loader import load_scenario
 
-    simulate(load_world(), load_scenario(None))
+    world, scenario = load_world(), load_scenario(None)
+    ds = data_draws.data_space(world, scenario)
+    drawn = data_draws.monte_carlo(ds, np.full((1, len(ds.groups)), 0.5))
+    data_draws.factors(ds, np.array([data_draws.stated(ds)]))
+    simulate(world, scenario, data=drawn)
