@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
@@ -197,15 +196,13 @@ def _simulate(
     world: World, scenario: Scenario, p: Params, detail: bool, data: DataDraws | None
 ) -> Simulation:
     # compiled on first use (numba): commands that never simulate skip its import
-    from burdenshift.engine import orders
+    from burdenshift.engine import orders, outcome
 
     years = np.array(scenario.years)
     n_b, n_t = p.size, len(years)
     n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
     europe = world.europe_mask(scenario.europe_includes_canada)
     s2m = world.system_to_metric()
-    # one non-zero per system: summed per metric through a sparse product, not a dense one
-    to_metric = sparse.csr_array(s2m)
 
     line_metric = world.system_metric[world.line_system]
 
@@ -249,17 +246,6 @@ def _simulate(
     lead = np.maximum(lead_time + p.lead_delay_years[:, None], 1)
     # a metric's weight within its area, renormalised when the weights are drawn
     weights = data.weight if data is not None and (data.weight != 1.0).any() else None
-    m2a = world.metric_to_area()
-
-    def area_mean(per_metric: np.ndarray) -> np.ndarray:
-        if weights is None:
-            return per_metric @ m2a
-        total = weights @ m2a
-        # an area whose drawn weights all fall to zero keeps its stated weights
-        return np.divide(
-            (per_metric * weights) @ m2a, total, out=per_metric @ m2a, where=total > 1e-12
-        )
-
     european_line = ~world.line_is_us
     growth_in = (1.0 + world.input_max_growth_share)[None, :] ** (years - world.base_year)[:, None]
     inputs = orders.inputs_of(
@@ -335,51 +321,45 @@ def _simulate(
 
     # year-major while filling (contiguous writes); returned as (batch, …, year) views
     n_area, n_metric = len(world.areas), len(world.metrics)
-    n_area_out = n_area if detail else 0
-    out_us, out_force = np.zeros((n_t, n_b, n_area_out)), np.zeros((n_t, n_b, n_area_out))
-    n_metric_out, n_sys_out = (n_metric, n_sys) if detail else (0, 0)
-    out_cap_e, out_cap_u = np.zeros((n_t, n_b, n_metric_out)), np.zeros((n_t, n_b, n_metric_out))
-    out_stock, out_deliv = np.zeros((n_t, n_b, n_sys_out)), np.zeros((n_t, n_b, n_sys_out))
-    out_retired = np.zeros((n_t, n_b, n_sys_out))
-    out_sent = np.zeros((n_t, n_b, n_sys_out))
-
-    # stocks retire in proportion, so Europe's total per system is all the run needs
-    stocks = np.empty((n_t, n_b, n_sys))
-    stocks[0] = stock
-    for ti in range(1, n_t):
-        retired = stock * retire
-        added = yearly.added[ti]
-        stock = stock - retired + added
-        given = np.minimum(sent[None, :, ti], np.maximum(stock, 0.0))
-        stock = stock - given
-        stocks[ti] = stock
-        if detail:
-            out_deliv[ti], out_retired[ti], out_sent[ti] = added, retired, given
-    # the years at once from here: (year, batch, …)
-    cap_e = np.asarray((stocks * np.moveaxis(ready, -1, 0)).reshape(-1, n_sys) @ to_metric)
-    cap_e = cap_e.reshape(n_t, n_b, -1)
+    # the detailed histories are zero-width without `detail`
+    n_sys_out, n_metric_out, n_area_out = (n_sys, n_metric, n_area) if detail else (0, 0, 0)
+    out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
+    out_stock, out_deliv, out_retired, out_sent = (np.zeros((n_t, n_b, n_sys_out)) for _ in "1234")
+    out_cap_e = np.zeros((n_t, n_b, n_metric_out))
     req_t = req_run.T[:, None, :] if req_run.ndim == 2 else np.moveaxis(req_run, -1, 0)
     # a metric with no requirement counts as covered
     inv_req = np.divide(1.0, req_t, out=np.zeros_like(req_t), where=req_t > 0)
     no_req = (req_t <= 0).astype(float)
-
-    def coverage(cap: np.ndarray) -> np.ndarray:
-        return np.minimum(cap * inv_req + no_req, 1.0)
-
-    raw_cov = coverage(cap_e)
-    c2_cov = area_mean(raw_cov)[..., c2] if c2 is not None else np.ones((n_t, n_b))
-    for ti, year in enumerate(years):
-        factor = counting.integration_factor(world, p, int(year), c2_cov[ti], penalty)
-        cap_e[ti] *= factor[:, world.metric_area]
-    eff_cov = coverage(cap_e)
     cap_u = us_now * np.moveaxis(us_share, -1, 0)
-    gap = np.maximum(0.0, req_t - cap_e - cap_u) * inv_req
-    out_share, out_gap = area_mean(eff_cov), area_mean(gap)
+    pen = world.integration_penalty[None, :] * (penalty if penalty is not None else 1.0)
+
+    def c(x: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+        return np.require(x, dtype, ["C", "W"])
+
+    # stocks retire in proportion, so Europe's total per system is all the run needs
+    outcome.run(
+        (c(stock), c(retire), yearly.added, c(sent)),
+        c(ready),
+        (c(world.value_per_unit), c(world.system_metric, np.int64)),
+        (c(req_t), c(inv_req), c(no_req)),
+        c(cap_u),
+        (
+            c(world.metric_area, np.int64),
+            c(world.metric_weight),
+            c(weights) if weights is not None else np.zeros((0, n_metric)),
+            c2 if c2 is not None else -1,
+        ),
+        (c(p.coordination_year), c(years), c(pen)),
+        (out_share, out_gap),
+        (out_stock, out_deliv, out_retired, out_sent, out_cap_e),
+    )
+    out_us, out_force = np.zeros((n_t, n_b, n_area_out)), np.zeros((n_t, n_b, n_area_out))
+    out_cap_u = np.zeros((n_t, n_b, n_metric_out))
     if detail:
-        out_stock = stocks
-        out_us = counting.area_mean(world, coverage(cap_u))
-        out_force = counting.force_share(world, cap_e, cap_u)
-        out_cap_e, out_cap_u = cap_e, cap_u
+        cov_u = np.minimum(cap_u * inv_req + no_req, 1.0)
+        out_us = counting.area_mean(world, cov_u)
+        out_force = counting.force_share(world, out_cap_e, cap_u)
+        out_cap_u = cap_u
     output = yearly.delivered
 
     return Simulation(
