@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from burdenshift.engine.params import from_scenario
+from burdenshift.engine.params import NEVER, from_scenario
 from burdenshift.engine.simulate import simulate
 from burdenshift.scenario.schema import Budget, Scenario
 
@@ -211,3 +211,44 @@ def test_labelled_results(tiny_world, tiny_scenario):
     assert ds["europe_share"].sel(area="air_refuelling", year=2027).item() == pytest.approx(0.525)
     assert ds["stock"].attrs["unit"] == "items"
     assert "USD_m" in ds["capex_musd"].attrs["unit"]
+
+
+def test_shares_and_gaps_are_the_area_means_of_the_detailed_capability(default_world):
+    """The compiled pass's shares and gaps, rebuilt in numpy from the detailed view of the same
+    draws (drawn data, drawn metric weights, the integration penalty after the US leaves
+    coordination): min(E / R, 1) and max(0, R − E − U) / R per metric, then each area's mean
+    by its weights renormalised per draw; the lean run gives the same numbers."""
+    from burdenshift.engine import data_draws, draws
+
+    sc = Scenario()
+    sp = draws.space(default_world, sc)
+    rng = np.random.default_rng(8)
+    p = draws.to_params(default_world, sc, sp, draws.monte_carlo(sp, 7, rng))
+    p.coordination_year[:] = sc.years[2]
+    ds = data_draws.data_space(default_world, sc)
+    data = data_draws.monte_carlo(ds, rng.random((7, len(ds.groups))))
+    assert (data.weight != 1.0).any() and (data.penalty != 1.0).any()
+    full = simulate(default_world, sc, p, detail=True, data=data)
+    lean = simulate(default_world, sc, p, detail=False, data=data)
+    req = full.requirement[None] * data.requirement[:, :, None]  # (draw, metric, year)
+    e, u = full.europe_capability, full.us_capability
+    inv = np.divide(1.0, req, out=np.zeros_like(req), where=req > 0)
+    cov = np.where(req > 0, np.minimum(e * inv, 1.0), 1.0)
+    gap = np.maximum(0.0, req - e - u) * inv
+    w = data.weight * default_world.metric_weight  # (draw, metric)
+    member = default_world.metric_to_area() > 0  # (metric, area)
+    total = w @ member
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return np.einsum("bmt,bm,ma->bat", x, w, member) / total[:, :, None]
+
+    np.testing.assert_allclose(full.europe_share, mean(cov), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(full.gap, mean(gap), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lean.europe_share, full.europe_share, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(lean.gap, full.gap, rtol=1e-13, atol=1e-13)
+    # the penalty bites after the withdrawal and not before
+    p.coordination_year[:] = NEVER
+    stays = simulate(default_world, sc, p, detail=False, data=data)
+    np.testing.assert_array_equal(stays.europe_share[:, :, :2], lean.europe_share[:, :, :2])
+    assert np.all(lean.europe_share <= stays.europe_share + 1e-12)
+    assert (lean.europe_share[:, :, 2:] < stays.europe_share[:, :, 2:] - 1e-6).any()
