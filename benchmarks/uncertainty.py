@@ -16,7 +16,7 @@ import numpy as np
 from burdenshift import load_world
 from burdenshift.engine import draws
 from burdenshift.engine.risk import risk
-from burdenshift.engine.simulate import simulate
+from burdenshift.engine.simulate import CHUNK, simulate
 from burdenshift.scenario.loader import load_scenario
 from burdenshift.store.database import Store
 from burdenshift.sweep.runner import run_sweep
@@ -77,7 +77,7 @@ def bench_risk_scale() -> None:
     tracemalloc.stop()
     print(
         f"| `simulate(..., detail=False)`, 100,000 parameter sets | {took:.2f} | | {peak:.0f} | "
-        "goal < 1 GB; chunks of 5,000 |"
+        f"goal < 1 GB; chunks of {CHUNK:,} |"
     )
 
 

@@ -178,18 +178,29 @@ def simulate(
     p = params if params is not None else from_scenario(world, scenario)
     if p.size <= CHUNK:
         return _simulate(world, scenario, p, detail, data)
-    parts = [
-        _simulate(
+    # each chunk's rows go straight into the whole batch's arrays: joining the parts at the end
+    # would hold the batch twice
+    joined: dict[str, np.ndarray] = {}
+    for start in range(0, p.size, CHUNK):
+        stop = min(start + CHUNK, p.size)
+        part = _simulate(
             world,
             scenario,
-            p.rows(start, start + CHUNK),
+            p.rows(start, stop),
             detail,
-            data.rows(start, start + CHUNK) if data is not None else None,
+            data.rows(start, stop) if data is not None else None,
         )
-        for start in range(0, p.size, CHUNK)
-    ]
-    joined = {k: np.concatenate([getattr(part, k) for part in parts]) for k in BATCHED}
-    return replace(parts[0], **joined)
+        if not joined:
+            first = part
+            for k in BATCHED:
+                x = getattr(part, k)
+                # a history left out entirely (no batch axis either) stays as it is
+                rows = p.size if x.shape[0] else 0
+                joined[k] = np.empty((rows, *x.shape[1:]), dtype=x.dtype)
+        for k in BATCHED:
+            if joined[k].shape[0]:
+                joined[k][start:stop] = getattr(part, k)
+    return replace(first, **joined)
 
 
 def _simulate(
