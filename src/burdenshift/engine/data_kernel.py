@@ -14,14 +14,6 @@ import numpy as np
 A = np.ndarray
 # every division is guarded, so numpy's error model (no zero-division checks) changes nothing
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-# a helper called per figure is inlined: as a call, passing its arrays cost more than its work
-_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-
-
-@_inline
-def _add(row: A, j: int, change: float, ptr: A, col: A, weight: A) -> None:
-    for k in range(ptr[j], ptr[j + 1]):
-        row[col[k]] += change * weight[k]
 
 
 @_jit
@@ -46,7 +38,11 @@ def from_quantiles(
                 v = low[j] + np.sqrt(q * below[j])
             else:
                 v = high[j] - np.sqrt((1.0 - q) * above[j])
-            _add(row, j, v - mode[j], ptr, col, weight)
+            # written out, not a helper: as a call per figure, passing the arrays cost more than
+            # the work
+            change = v - mode[j]
+            for k in range(ptr[j], ptr[j + 1]):
+                row[col[k]] += change * weight[k]
         row += 1.0
 
 
@@ -57,5 +53,7 @@ def from_values(values: A, mode: A, ptr: A, col: A, weight: A, out: A) -> None:
         row = out[b]
         row[:] = 0.0
         for j in range(mode.size):
-            _add(row, j, values[b, j] - mode[j], ptr, col, weight)
+            change = values[b, j] - mode[j]
+            for k in range(ptr[j], ptr[j + 1]):
+                row[col[k]] += change * weight[k]
         row += 1.0
