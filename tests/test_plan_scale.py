@@ -22,12 +22,7 @@ from burdenshift.domain.scaled import (
 )
 from burdenshift.engine import counting
 from burdenshift.engine.plan import PlanStatus, SolveOptions, model, objective, plan
-from burdenshift.engine.plan.constraints import (
-    budget,
-    capacity,
-    export,
-    greenfield,
-)
+from burdenshift.engine.plan.constraints import rows
 from burdenshift.engine.plan.prepared import PlanData, prepare
 from burdenshift.engine.plan.solve import solve
 from burdenshift.engine.plan.variables import add_variables
@@ -37,6 +32,17 @@ from burdenshift.scenario.schema import Scenario
 REWRITTEN = ("stock-balance", "input-supply", "budget", "budget-pooled", "coverage", "target")
 """Families whose sums over lines, systems or metrics group instead of multiplying by a table
 (with `variant-use`)."""
+FAMILIES = (
+    *REWRITTEN,
+    "variant-use",
+    "line-capacity",
+    "line-ceiling",
+    "line-ramp",
+    "export-licence",
+    "plant-size-max",
+    "plant-size-min",
+)
+"""Every family: the model writes all of them in numpy, the reference in linopy arithmetic."""
 CAP_SLACK = 1e-7
 """The shortfall cap of the cost stage: the best shortfall found, plus this share of it."""
 
@@ -61,8 +67,9 @@ def _one_hot(labels: xr.DataArray, index: pd.Index) -> xr.DataArray:
 
 
 def _dense_reference(d: PlanData) -> linopy.Model:
-    """The model with the rewritten families written as dense products over two entity
-    dimensions (line × system, line × ally, system × metric, metric × area)."""
+    """The model written in linopy's expression arithmetic, the rewritten families as dense
+    products over two entity dimensions (line × system, line × ally, system × metric,
+    metric × area)."""
     linopy.options["semantics"] = "v1"
     m = linopy.Model(force_dim_names=True)
     add_variables(m, d)
@@ -86,19 +93,34 @@ def _dense_reference(d: PlanData) -> linopy.Model:
     m.add_constraints(
         stock - keep * stock.shift(year=1).fillna(0) - arriving == initial, name="stock-balance"
     )
-    capacity.add(m, d)
+    build = m.variables["build"]
+    capacity = (build.fillna(0) * d.online).sum("order_year").simplify() + d.capacity0
+    m.add_constraints(per_line <= d.europe_share * capacity, name="line-capacity")
+    m.add_constraints(
+        build.fillna(0).sum("order_year") <= d.ceiling - d.committed,
+        name="line-ceiling",
+        mask=d.expandable,
+    )
+    m.add_constraints(build <= d.ramp, name="line-ramp")
     used = (per_line * d.uses).sum("line")
     m.add_constraints(used <= d.supply, name="input-supply", mask=d.uses.sum("line") > 0)
     per_year = 1.0 / len(d.years)
+    purchases = (deliveries * d.price).sum("line")
+    capital = build.fillna(0).rename(order_year="year") * d.capex
+    fixed = (m.variables["variant"].fillna(0) * d.variant_cost).sum("system")
     if d.mode == "national":
-        host = (budget.capital(m, d) * d.host).sum("line")
-        spend = budget.purchases(m, d) + host + budget.variants(m, d) * per_year
-        m.add_constraints(spend <= d.money, name="budget")
+        host = (capital * d.host).sum("line")
+        m.add_constraints(purchases + host + fixed * per_year <= d.money, name="budget")
     else:
-        spend = budget.purchases(m, d).sum("ally") + budget.capital(m, d).sum("line")
-        spend = spend + budget.variants(m, d) * per_year
+        spend = purchases.sum("ally") + capital.sum("line") + fixed * per_year
         m.add_constraints(spend <= d.money.sum("ally"), name="budget-pooled")
-    export.add(m, d)
+    capped = (d.route > 0) & (d.route < 1)
+    if bool(capped.any()):
+        m.add_constraints(
+            m.variables["deliveries"] <= d.route * d.europe_share * capacity,
+            name="export-licence",
+            mask=capped,
+        )
     value = _one_hot(d.counts_toward, d.metric) * d.per_item  # (system, metric)
     capability = (m.variables["stock"] * (d.ready * value)).sum("system")
     cover = m.variables["cover"]
@@ -117,7 +139,11 @@ def _dense_reference(d: PlanData) -> linopy.Model:
     else:
         bought, mask = per_system.sum(["line", "ally"]), d.new_system > 0
     m.add_constraints(bought <= big * variant.fillna(0), name="variant-use", mask=mask & (big > 0))
-    greenfield.add(m, d)
+    if bool(d.greenfield.any()):
+        built, plant = build.fillna(0).sum("order_year"), m.variables["plant"].fillna(0)
+        where = d.greenfield.astype(bool)
+        m.add_constraints(built <= d.ceiling * plant, name="plant-size-max", mask=where)
+        m.add_constraints(built >= d.smallest * plant, name="plant-size-min", mask=where)
     return m
 
 
@@ -152,11 +178,11 @@ def _rows(m: linopy.Model, name: str) -> tuple[pd.Series, pd.DataFrame, bool]:
 
 
 def _assert_same_rows(new: linopy.Model, ref: linopy.Model) -> None:
-    """The rewritten families have the same non-zero coefficients, signs and right-hand sides
-    as the dense products; a row the dense product filled with zero coefficients only holds
-    trivially. The other families are built by the same code in both models."""
+    """Every family has the same non-zero coefficients, signs and right-hand sides as the
+    reference; a row the dense product filled with zero coefficients only holds trivially."""
     assert set(new.constraints) == set(ref.constraints)
-    for name in set(new.constraints) & {*REWRITTEN, "variant-use"}:
+    assert set(new.constraints) <= set(FAMILIES)
+    for name in new.constraints:
         t_new, r_new, trivial_new = _rows(new, name)
         t_ref, r_ref, trivial_ref = _rows(ref, name)
         assert t_new.index.equals(t_ref.index), name
@@ -230,6 +256,42 @@ def test_default_world_same_optimum_as_the_dense_formulation(default_world):
     assert short == pytest.approx(short_ref, rel=1e-6, abs=1e-9)
     assert cost == pytest.approx(cost_ref, rel=2e-6)
     assert short > 0 and cost > 0
+
+
+def test_rows_simplify_as_linopy_does():
+    """`rows.simplified` against linopy's own `simplify` on rows with repeated variables,
+    missing terms and zero or missing coefficients: the same terms, in the same order."""
+    linopy.options["semantics"] = "v1"
+    m = linopy.Model(force_dim_names=True)
+    x = m.add_variables(coords=[pd.RangeIndex(5, name="v")], name="x")
+    rng = np.random.default_rng(3)
+    vars = rng.integers(-1, 5, size=(4, 3, 7)).astype(np.int32)
+    coeffs = rng.choice([0.0, np.nan, 0.1, -0.3, 1.7, 2.0], size=vars.shape)
+    coords = [pd.RangeIndex(4, name="a"), pd.RangeIndex(3, name="b")]
+    ours = rows.expression(m, coords, rows.simplified((vars, coeffs)))
+    theirs = rows.expression(m, coords, (vars, coeffs)).simplify()
+    assert x.labels.values.tolist() == list(range(5))
+    for a in range(4):
+        for b in range(3):
+            mine = ours.data.isel(a=a, b=b)
+            ref = theirs.data.isel(a=a, b=b)
+            live, ref_live = mine.vars.values >= 0, ref.vars.values >= 0
+            assert mine.vars.values[live].tolist() == ref.vars.values[ref_live].tolist()
+            assert mine.coeffs.values[live].tolist() == ref.coeffs.values[ref_live].tolist()
+    assert (vars >= 0).any(-1).all() and np.isnan(coeffs).any()  # the cases are there
+
+
+def test_rows_group_and_sum_in_linopy_order():
+    """A grouped sum puts each group's members inside the terms already there; a sum over a
+    dimension puts that dimension outside them (as linopy orders them)."""
+    vars = np.arange(12).reshape(3, 2, 2)  # (member, row, term)
+    coeffs = vars * 1.0
+    out, _ = rows.grouped((vars, coeffs), np.array([1, -1, 1]), 2)
+    assert out.shape == (2, 2, 4)
+    assert (out[0] == -1).all()  # group 0 has no members
+    assert out[1, 0].tolist() == [0, 8, 1, 9]  # term 0 of members 0 and 2, then term 1
+    summed, _ = rows.total((vars, coeffs), 0)
+    assert summed[0].tolist() == [0, 1, 4, 5, 8, 9]
 
 
 # -- memory ------------------------------------------------------------------------------

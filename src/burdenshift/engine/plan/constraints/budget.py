@@ -11,45 +11,66 @@ over the plan years.
 from __future__ import annotations
 
 import linopy
+import numpy as np
 import xarray as xr
 
+from burdenshift.engine.plan.constraints import rows
 from burdenshift.engine.plan.prepared import PlanData
+
+
+def _purchases(m: linopy.Model, d: PlanData) -> rows.Block:
+    """(ally, year) USD_m spent on deliveries: one term per line."""
+    deliveries = rows.labels(m, "deliveries", "ally", "year", "line")
+    return rows.total(rows.term(deliveries, d.price.values), 2)
+
+
+def _capital(m: linopy.Model, d: PlanData) -> rows.Block:
+    """(line, year) USD_m spent on new capacity, by the year it is paid."""
+    return rows.term(rows.labels(m, "build", "line", "order_year"), d.capex.values[:, None])
+
+
+def _variants(m: linopy.Model, d: PlanData) -> rows.Block:
+    """National: (ally,) / pooled: () USD_m of one-off variant costs: one term per system."""
+    if d.mode == "national":
+        return rows.total(rows.term(rows.labels(m, "variant", "ally", "system"), d.variant_cost), 1)
+    return rows.total(rows.term(rows.labels(m, "variant", "system"), d.variant_cost), 0)
 
 
 def purchases(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """(ally, year) USD_m spent on deliveries."""
-    return (m.variables["deliveries"].fillna(0) * d.price).sum("line")
+    return rows.expression(m, [d.ally, d.years], _purchases(m, d))
 
 
 def capital(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """(line, year) USD_m spent on new capacity, by the year it is paid."""
-    build = m.variables["build"].fillna(0).rename(order_year="year")
-    return build * d.capex
-
-
-def hosted(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
-    """(ally, year) USD_m of new capacity on the lines standing in each buyer, by the year it is
-    paid: the lines grouped by the ally where each stands (no line × ally product)."""
-    by_site = capital(m, d).groupby(d.sited.rename("ally")).sum()
-    return by_site.reindex(ally=d.ally).fillna(0)
+    return rows.expression(m, [d.line, d.years], _capital(m, d))
 
 
 def variants(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
     """National: (ally,) / pooled: scalar USD_m of one-off variant costs."""
-    return (m.variables["variant"].fillna(0) * d.variant_cost).sum("system")
+    return rows.expression(m, [d.ally] if d.mode == "national" else [], _variants(m, d))
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
     per_year = 1.0 / len(d.years)
+    bought, paid = _purchases(m, d), _capital(m, d)  # (ally, year), (line, year)
+    fixed = rows.scaled(_variants(m, d), per_year)
     if d.mode == "national":
-        m.add_constraints(
-            purchases(m, d) + hosted(m, d) + variants(m, d) * per_year <= d.money,
-            name="budget",
+        fixed = fixed[0][:, None], fixed[1][:, None]  # (ally, every year): systems
+        sites = d.ally.get_indexer(np.asarray(d.sited.values, dtype=object))
+        hosted = rows.grouped(paid, sites, len(d.ally))  # (ally, year): lines standing there
+        rows.add(
+            m,
+            "budget",
+            [d.ally, d.years],
+            rows.joined(bought, hosted, fixed),
+            "<=",
+            rows.moved(0.0, d.money.transpose("ally", "year").values),
         )
     else:
-        spend = purchases(m, d).sum("ally") + capital(m, d).sum("line")
-        total = d.money.sum("ally")
-        m.add_constraints(spend + variants(m, d) * per_year <= total, name="budget-pooled")
+        spend = rows.joined(rows.total(bought, 0), rows.total(paid, 0), fixed)
+        total = d.money.sum("ally").values
+        rows.add(m, "budget-pooled", [d.years], spend, "<=", rows.moved(0.0, total))
 
 
 def spread(values: xr.DataArray, d: PlanData) -> xr.DataArray:

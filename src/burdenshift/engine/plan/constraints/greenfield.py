@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import linopy
 
+from burdenshift.engine.plan.constraints import rows
 from burdenshift.engine.plan.prepared import PlanData
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    if not bool(d.greenfield.any()):
+    mask = d.greenfield.values.astype(bool)
+    if not mask.any():
         return
-    plant = m.variables["plant"]
-    built = m.variables["build"].fillna(0).sum("order_year")
-    mask = d.greenfield.astype(bool)
-    m.add_constraints(built <= d.ceiling * plant.fillna(0), name="plant-size-max", mask=mask)
-    m.add_constraints(built >= d.smallest * plant.fillna(0), name="plant-size-min", mask=mask)
+    plant = rows.labels(m, "plant", "line")
+    built = rows.total(rows.term(rows.labels(m, "build", "line", "order_year")), 1)
+    for name, sign, size in (
+        ("plant-size-max", "<=", d.ceiling.values),
+        ("plant-size-min", ">=", d.smallest.values),
+    ):
+        lhs = rows.joined(built, rows.negated(rows.term(plant, size)))
+        rows.add(m, name, [d.line], lhs, sign, rows.moved(0.0 - size * 0.0, 0.0), mask=mask)

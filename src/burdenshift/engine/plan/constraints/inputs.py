@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import linopy
 import numpy as np
-import xarray as xr
 
+from burdenshift.engine.plan.constraints import rows
+from burdenshift.engine.plan.constraints.capacity import delivered
 from burdenshift.engine.plan.prepared import PlanData
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    line_at, input_at = np.nonzero(d.uses.transpose("line", "input").values > 0)
+    uses = d.uses.transpose("line", "input").values
+    line_at, input_at = np.nonzero(uses > 0)
     if not len(line_at):
         return
-    use = {"dims": "use", "coords": {"use": np.arange(len(line_at))}}
-    per_item = xr.DataArray(d.uses.transpose("line", "input").values[line_at, input_at], **use)
-    of = xr.DataArray(np.asarray(d.input, dtype=object)[input_at], name="input", **use)
-    delivered = m.variables["deliveries"].fillna(0).sum("ally")  # (line, year)
-    pairs = delivered.isel(line=xr.DataArray(line_at, **use)).drop_vars("line")
-    used = (pairs * per_item).groupby(of).sum().reindex(input=d.input).fillna(0)
-    m.add_constraints(used <= d.supply, name="input-supply", mask=d.uses.sum("line") > 0)
+    vars, coeffs = delivered(m)  # (line, year, buyers)
+    pairs = vars[line_at], coeffs[line_at] * uses[line_at, input_at][:, None, None]
+    used = rows.grouped(pairs, input_at, len(d.input))  # (input, year, terms)
+    rows.add(
+        m,
+        "input-supply",
+        [d.input, d.years],
+        used,
+        "<=",
+        rows.moved(0.0, d.supply.transpose("input", "year").values),
+        mask=(uses.sum(0) > 0)[:, None],
+    )

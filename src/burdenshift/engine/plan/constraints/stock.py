@@ -16,40 +16,37 @@ import linopy
 import numpy as np
 import xarray as xr
 
+from burdenshift.engine.plan.constraints import rows
+from burdenshift.engine.plan.constraints.capacity import delivered
 from burdenshift.engine.plan.prepared import PlanData
 
 
-def delivered_by_system(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
+def delivered_by_system(m: linopy.Model, d: PlanData) -> rows.Block:
     """(system, year) items arriving in Europe's stocks: what each line delivered `lag` years
     before, summed per system by grouping the lines on the system each makes (no dense
     line × system product)."""
-    per_line = m.variables["deliveries"].fillna(0).sum("ally")  # (line, year) paid
+    vars, coeffs = delivered(m)  # (line, year paid, buyers)
     n_years = len(d.years)
     paid = np.arange(n_years)[None, :] - d.lag.values.astype(int)[:, None]  # (line, year)
-    # pick (line, year paid) for each (line, year of arrival) in one pointwise selection
-    rows = ("paid_line", "paid_year")
     line_at = np.broadcast_to(np.arange(len(d.line))[:, None], paid.shape)
-    arriving = (
-        per_line.isel(
-            line=xr.DataArray(line_at, dims=rows),
-            year=xr.DataArray(np.maximum(paid, 0), dims=rows),
-        )
-        .drop_vars(["line", "year"])
-        .rename(paid_line="line", paid_year="year")
-        .assign_coords(line=d.line, year=d.years)
-        .where(xr.DataArray(paid >= 0, coords=[d.line, d.years]))
-    )
-    grouped = arriving.groupby(d.makes.rename("system")).sum()
-    # not simplified: each row keeps as many terms as the longest, which no compaction shrinks
-    return grouped.reindex(system=d.system).fillna(0)
+    arrived = paid >= 0
+    vars = np.where(arrived[..., None], vars[line_at, np.maximum(paid, 0)], -1)
+    coeffs = np.where(arrived[..., None], coeffs[line_at, np.maximum(paid, 0)], np.nan)
+    makes = d.system.get_indexer(np.asarray(d.makes.values, dtype=object))
+    return rows.grouped((vars, coeffs), makes, len(d.system))
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    stock = m.variables["stock"]
+    stock = rows.labels(m, "stock", "system", "year")
     keep = 1.0 - d.retire
     first = xr.DataArray(d.years == d.years[0], coords=[d.years])
     initial = (keep * d.stock0).where(first, 0.0) - d.sent + d.prior_arrivals
-    m.add_constraints(
-        stock - keep * stock.shift(year=1).fillna(0) - delivered_by_system(m, d) == initial,
-        name="stock-balance",
+    before = np.full_like(stock, -1)
+    before[:, 1:] = stock[:, :-1]  # last year's stock (none before the first plan year)
+    lhs = rows.joined(
+        rows.term(stock),
+        rows.negated(rows.term(before, keep.values[:, None])),
+        rows.negated(delivered_by_system(m, d)),
     )
+    rhs = rows.moved(0.0, initial.transpose("system", "year").values)
+    rows.add(m, "stock-balance", [d.system, d.years], lhs, "=", rhs)

@@ -18,17 +18,26 @@ import numpy as np
 import xarray as xr
 
 from burdenshift.engine.counting import coverage
+from burdenshift.engine.plan.constraints import rows
 from burdenshift.engine.plan.prepared import PlanData, group_sum
 
 
-def covered(m: linopy.Model, d: PlanData) -> linopy.LinearExpression:
-    """(area, year) coverage after the integration penalty."""
-    cover = m.variables["cover"]
-    weighted = cover * d.metric_weight
-    area = weighted.groupby(d.metric_area.rename("area")).sum().reindex(area=d.area).fillna(0)
-    c2 = (cover * d.c2_weight).sum("metric")
-    joint = d.c2_base * area + d.area_base * c2 - d.area_base * d.c2_base
-    return (area * (1.0 - d.penalty) + d.penalty * joint).simplify()
+def covered(m: linopy.Model, d: PlanData) -> tuple[rows.Block, np.ndarray]:
+    """(area, year) coverage after the integration penalty: its terms and its constant."""
+    cover = rows.labels(m, "cover", "metric", "year")
+    areas = d.area.get_indexer(np.asarray(d.metric_area.values, dtype=object))
+    area = rows.grouped(rows.term(cover, d.metric_weight.values[:, None]), areas, len(d.area))
+    c2 = rows.total(rows.term(cover, d.c2_weight.values[:, None]), 0)  # (year,): metrics
+    penalty = d.penalty.transpose("area", "year").values
+    c2_base = d.c2_base.values
+    area_base = d.area_base.transpose("area", "year").values
+    # c2_base · area + area_base · c2 − area_base · c2_base, then the penalty's mix
+    c2 = c2[0][None], c2[1][None]  # (1, year): the same terms in every area
+    joint = rows.joined(rows.scaled(area, c2_base), rows.scaled(c2, area_base))
+    joint_const = (c2_base * 0.0 + area_base * 0.0) - area_base * c2_base
+    mixed = rows.joined(rows.scaled(area, 1.0 - penalty), rows.scaled(joint, penalty))
+    const = 0.0 * (1.0 - penalty) + penalty * joint_const
+    return rows.simplified(mixed), const
 
 
 def achieved(m: linopy.Model, d: PlanData) -> xr.DataArray:
@@ -50,12 +59,23 @@ def achieved_from(stock: xr.DataArray, d: PlanData) -> xr.DataArray:
 
 
 def add(m: linopy.Model, d: PlanData) -> None:
-    credit = m.variables["stock"] * (d.ready * d.per_item)  # (system, year)
-    by_metric = credit.groupby(d.counts_toward.rename("metric")).sum()
-    capability = by_metric.reindex(metric=d.metric).fillna(0)
-    m.add_constraints(
-        m.variables["cover"] * d.requirement <= capability,
-        name="coverage",
-        mask=d.requirement > 0,
+    stock = rows.labels(m, "stock", "system", "year")
+    credit = rows.term(stock, (d.ready * d.per_item).transpose("system", "year").values)
+    metrics = d.metric.get_indexer(np.asarray(d.counts_toward.values, dtype=object))
+    capability = rows.grouped(credit, metrics, len(d.metric))  # (metric, year)
+    requirement = d.requirement.transpose("metric", "year").values
+    cover = rows.labels(m, "cover", "metric", "year")
+    rows.add(
+        m,
+        "coverage",
+        [d.metric, d.years],
+        rows.joined(rows.term(cover, requirement), rows.negated(capability)),
+        "<=",
+        rows.moved(0.0, 0.0),
+        mask=requirement > 0,
     )
-    m.add_constraints(covered(m, d) + m.variables["shortfall"] >= d.target, name="target")
+    area, const = covered(m, d)
+    shortfall = rows.labels(m, "shortfall", "area", "year")
+    rhs = rows.moved(const + 0.0, d.target.transpose("area", "year").values)
+    lhs = rows.joined(area, rows.term(shortfall))
+    rows.add(m, "target", [d.area, d.years], lhs, ">=", rhs)

@@ -1,0 +1,188 @@
+"""Constraint rows written directly as numpy arrays of variable labels and coefficients.
+
+linopy's expression arithmetic aligns its operands with xarray on every operation (about 3 ms a
+call, some 1,000 calls per plan whatever the world's size). The families instead build, per
+row, the labels of their terms and the coefficients in numpy and hand linopy one finished
+Dataset per family. A term block is a pair of arrays `(vars, coeffs)` of shape (*rows, terms):
+vars holds variable labels (-1: no term). The helpers keep linopy's order of terms (a sum over
+a dimension puts that dimension outside the terms already there; a grouped sum puts the group's
+members inside them), so listings read as linopy's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+TERM = "_term"
+
+Block = tuple[np.ndarray, np.ndarray]
+"""(vars, coeffs), each of shape (*rows, terms)."""
+
+
+def labels(m: linopy.Model, name: str, *dims: str) -> np.ndarray:
+    """A variable's labels (-1 where masked) with its dimensions in the order `dims`."""
+    return np.asarray(m.variables[name].labels.transpose(*dims).values)
+
+
+def term(vars: np.ndarray, coeff: np.ndarray | float = 1.0) -> Block:
+    """One term per row: the labels `vars` (*rows) times `coeff` (broadcast to them)."""
+    vars = np.asarray(vars)
+    coeffs = np.broadcast_to(np.asarray(coeff, dtype=float), vars.shape)
+    return vars[..., None], np.array(coeffs, dtype=float)[..., None]
+
+
+def scaled(block: Block, factor: np.ndarray | float) -> Block:
+    """Every term's coefficient times `factor` (*rows, broadcast)."""
+    vars, coeffs = block
+    factor = np.asarray(factor, dtype=float)
+    return vars, coeffs * factor[..., None] if factor.ndim else coeffs * factor
+
+
+def total(block: Block, axis: int) -> Block:
+    """The sum over row axis `axis`: its entries become terms, outside the existing ones."""
+    vars, coeffs = block
+    vars, coeffs = np.moveaxis(vars, axis, -2), np.moveaxis(coeffs, axis, -2)
+    shape = (*vars.shape[:-2], vars.shape[-2] * vars.shape[-1])
+    return vars.reshape(shape), coeffs.reshape(shape)
+
+
+def grouped(block: Block, codes: np.ndarray, n: int, axis: int = 0) -> Block:
+    """The sum over row axis `axis` by group: entry i goes to group `codes[i]` (-1: none) of
+    `n`. A group's members (in their order) sit inside the existing terms; a group without
+    members has no terms."""
+    vars, coeffs = block
+    vars, coeffs = np.moveaxis(vars, axis, 0), np.moveaxis(coeffs, axis, 0)
+    codes = np.asarray(codes)
+    kept = np.flatnonzero(codes >= 0)
+    counts = np.bincount(codes[kept], minlength=n)
+    width = max(int(counts.max()) if len(kept) else 0, 1)
+    order = kept[np.argsort(codes[kept], kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(len(order)) - starts[codes[order]]  # position inside its group
+    rest, k = vars.shape[1:-1], vars.shape[-1]
+    out_vars = np.full((n, width, *rest, k), -1, dtype=vars.dtype)
+    out_coeffs = np.full((n, width, *rest, k), np.nan)
+    out_vars[codes[order], slot] = vars[order]
+    out_coeffs[codes[order], slot] = coeffs[order]
+    # (group, member, *rest, term) -> (group, *rest, term, member): members inside the terms
+    out_vars = np.moveaxis(out_vars, 1, -1).reshape(n, *rest, k * width)
+    out_coeffs = np.moveaxis(out_coeffs, 1, -1).reshape(n, *rest, k * width)
+    return np.moveaxis(out_vars, 0, axis), np.moveaxis(out_coeffs, 0, axis)
+
+
+def joined(*blocks: Block) -> Block:
+    """The terms of several blocks side by side, in that order (rows broadcast)."""
+    shape = np.broadcast_shapes(*(v.shape[:-1] for v, _ in blocks))
+    vars = [np.broadcast_to(v, (*shape, v.shape[-1])) for v, _ in blocks]
+    coeffs = [np.broadcast_to(c, (*shape, c.shape[-1])) for _, c in blocks]
+    return np.concatenate(vars, axis=-1), np.concatenate(coeffs, axis=-1)
+
+
+def negated(block: Block) -> Block:
+    return block[0], -block[1]
+
+
+def simplified(block: Block) -> Block:
+    """linopy's `simplify`: per row, the terms of one variable summed (in their order), terms
+    with no variable or a zero or missing coefficient dropped, the rest by variable label."""
+    vars, coeffs = block
+    rows, k = vars.shape[:-1], vars.shape[-1]
+    flat_vars, flat_coeffs = vars.reshape(-1, k), coeffs.reshape(-1, k)
+    live = (flat_vars != -1) & (flat_coeffs != 0) & ~np.isnan(flat_coeffs)
+    row, at = np.nonzero(live)
+    var, coeff = flat_vars[row, at], flat_coeffs[row, at]
+    order = np.lexsort((at, var, row))  # by row, variable, then the term's place
+    row, var, coeff = row[order], var[order], coeff[order]
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = (row[1:] != row[:-1]) | (var[1:] != var[:-1])
+    starts = np.flatnonzero(first)
+    summed = np.zeros(len(starts))
+    group = np.cumsum(first) - 1
+    for j in range(int(np.bincount(group).max()) if len(group) else 0):  # in the terms' order
+        pick = np.flatnonzero(np.arange(len(row)) - starts[group] == j)
+        summed[group[pick]] += coeff[pick]
+    row, var = row[starts], var[starts]
+    keep = summed != 0
+    row, var, summed = row[keep], var[keep], summed[keep]
+    counts = np.bincount(row, minlength=len(flat_vars))
+    width = max(int(counts.max()) if len(row) else 0, 1)
+    slot = np.arange(len(row)) - np.concatenate([[0], np.cumsum(counts)[:-1]])[row]
+    out_vars = np.full((len(flat_vars), width), -1, dtype=vars.dtype)
+    out_coeffs = np.zeros((len(flat_vars), width))
+    out_vars[row, slot] = var
+    out_coeffs[row, slot] = summed
+    return out_vars.reshape(*rows, width), out_coeffs.reshape(*rows, width)
+
+
+def compact(block: Block) -> Block:
+    """The same rows with their terms first and the columns no row uses dropped."""
+    vars, coeffs = block
+    live = vars != -1
+    width = max(int(live.sum(-1).max()) if live.size else 0, 1)
+    if width == vars.shape[-1]:
+        return vars, coeffs
+    order = np.argsort(~live, axis=-1, kind="stable")[..., :width]
+    vars = np.take_along_axis(vars, order, axis=-1)
+    coeffs = np.take_along_axis(coeffs, order, axis=-1)
+    return vars, np.where(vars != -1, coeffs, np.nan)
+
+
+def add(
+    m: linopy.Model,
+    name: str,
+    coords: Sequence[pd.Index],
+    block: Block,
+    sign: str,
+    rhs: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> linopy.constraints.Constraint:
+    """Rows over the grid of `coords` (in that order): Σ coeffs · vars `sign` rhs, where `mask`
+    (if given) holds."""
+    vars, coeffs = compact(block)
+    dims = tuple(str(c.name) for c in coords)
+    shape = tuple(len(c) for c in coords)
+    assert vars.shape[:-1] == shape, (name, vars.shape, shape)
+    data = xr.Dataset(
+        {
+            "coeffs": ((*dims, TERM), np.ascontiguousarray(coeffs, dtype=float)),
+            "vars": ((*dims, TERM), np.ascontiguousarray(vars)),
+            "sign": (dims, np.full(shape, sign)),
+            "rhs": (dims, np.array(np.broadcast_to(rhs, shape), dtype=float)),
+        },
+        coords={d: c for d, c in zip(dims, coords, strict=True)},
+    )
+    con = linopy.constraints.Constraint(data, m, name=name, skip_broadcast=True)
+    if mask is not None:
+        where = xr.DataArray(np.broadcast_to(mask, shape), coords=list(coords))
+        return m.add_constraints(con, name=name, mask=where)
+    return m.add_constraints(con, name=name)
+
+
+def expression(
+    m: linopy.Model, coords: Sequence[pd.Index], block: Block, const: float = 0.0
+) -> linopy.LinearExpression:
+    """The terms of `block` over the grid of `coords` as a linopy expression (objectives,
+    reports), its constant `const`."""
+    vars, coeffs = block
+    dims = tuple(str(c.name) for c in coords)
+    shape = tuple(len(c) for c in coords)
+    data = xr.Dataset(
+        {
+            "const": (dims, np.full(shape, const, dtype=float)),
+            "coeffs": ((*dims, TERM), np.where(vars != -1, coeffs, np.nan)),
+            "vars": ((*dims, TERM), np.ascontiguousarray(vars)),
+        },
+        coords={d: c for d, c in zip(dims, coords, strict=True)},
+    )
+    return linopy.LinearExpression(data, m)
+
+
+def moved(const: np.ndarray | float, rhs: np.ndarray | float) -> np.ndarray:
+    """The right-hand side linopy computes when the left side carries a constant:
+    -(const - rhs) (zeros keep linopy's signs)."""
+    return -(np.asarray(const, dtype=float) - np.asarray(rhs, dtype=float))
