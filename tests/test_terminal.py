@@ -63,3 +63,20 @@ def test_a_first_run_lists_the_commands_to_start_with():
     start = proc.stdout[proc.stdout.index("Start here") :]
     for command in ("assess", "plan --mode both", "risk", "data weakest", "serve"):
         assert f"burdenshift {command}" in start
+
+
+@pytest.mark.parametrize(
+    ("share", "target", "shown"),
+    [
+        (0.4966, 0.5, "49.6%"),  # a miss would round up to the target
+        (0.49999, 0.5, "49.9%"),
+        (0.5, 0.5, "50%"),
+        (0.494, 0.5, "49%"),  # already reads as a miss
+        (0.9991, 1.0, "99.9%"),
+        (0.62, 0.5, "62%"),
+    ],
+)
+def test_a_share_beside_its_verdict_never_rounds_a_miss_up_to_the_target(share, target, shown):
+    from burdenshift.percent import against
+
+    assert against(share, target) == shown

@@ -15,6 +15,7 @@ from rich.text import Text
 from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.output import COSTS, money_key, money_text
+from burdenshift.percent import against
 
 # a terminal's own width; piped output follows COLUMNS, else 140
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
@@ -150,8 +151,8 @@ def print_assessment(payload: dict[str, Any]) -> None:
             plain(area_label(a) + mark),
             _pct(a["europe_share_now"]),
             _pct(min(a["us"], 1.0)),
-            _pct(a["share_at_deadline_current_rates"]),
-            f"[{style}]{_pct(a['share_at_deadline_max_ramp'])}[/{style}]",
+            against(a["share_at_deadline_current_rates"], a["target"]),
+            f"[{style}]{against(a['share_at_deadline_max_ramp'], a['target'])}[/{style}]",
             _pct(force) if force is not None else "—",
             _pct(a["us_made_share"]),
             f"{_year(a['year_target_current_rates'])}{held_sep}{_year(a['year_target_max_ramp'])}",
@@ -178,7 +179,8 @@ def print_assessment(payload: dict[str, Any]) -> None:
         now, at = _by_year(by_year, first), _by_year(by_year, deadline)
         console.print(
             plain(
-                f"  {names.get(m, m)}: Europe's stock lasts {now:,.0f} days of high-intensity war "
+                f"  {names.get(m, m)}: Europe's stock lasts {now:,.0f} "
+                f"{'day' if round(now) == 1 else 'days'} of high-intensity war "
                 f"in {first} and {at:,.0f} in {deadline} at the fastest ramp "
                 f"(the requirement asks for {payload['campaign_days']:.0f})."
             )
@@ -268,7 +270,7 @@ def print_simulation(payload: dict[str, Any]) -> None:
     table.add_column("gap (req.-years)", justify="right")
     for area, v in payload["areas"].items():
         cells = [
-            f"[{'green' if s >= v['target'] - 1e-9 else 'red'}]{s:.0%}[/]"
+            f"[{'green' if s >= v['target'] - 1e-9 else 'red'}]{against(s, v['target'])}[/]"
             for s in v["europe_share"]
         ]
         table.add_row(plain(area_label(area)), *cells, f"{v['deterrence_gap_total']:.2f}")

@@ -16,6 +16,7 @@ from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.errors import InputError
 from burdenshift.output import COSTS, money_text
+from burdenshift.percent import against
 from burdenshift.report import charts
 from burdenshift.report.measures import compare
 
@@ -309,8 +310,8 @@ def tables(
                         _pct(a["europe_share_now"]),
                         _pct(a.get("force_share_now")),
                         _pct(min(a["us"], 1.0)),
-                        _pct(a["share_at_deadline_current_rates"]),
-                        _pct(a["share_at_deadline_max_ramp"]),
+                        against(a["share_at_deadline_current_rates"], a["target"]),
+                        against(a["share_at_deadline_max_ramp"], a["target"]),
                         _pct(a.get("force_share_at_deadline")),
                         _pct(a.get("us_made_share")),
                         a["year_target_current_rates"],

@@ -2,6 +2,9 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x === null || x === undefined) ? "—" : `${(100 * x).toFixed(0)}%`;
+// a share beside its verdict: a miss never rounds up to the target (burdenshift/percent.py)
+const against = (x, target) => (x < target - 1e-9 && Math.round(100 * x) >= Math.round(100 * target))
+  ? `${(Math.floor(1000 * x) / 10).toFixed(1)}%` : pct(x);
 const yr = (y) => (y === null || y === undefined) ? "—" : String(y);
 let uploaded = null;      // text of an uploaded scenario, if any
 let lastAssess = null;
@@ -280,8 +283,8 @@ function showAssess(a) {
       { text: "US-made", title: usMade }, "held from", "held back by"],
     a.areas.map((x) => [
       x.name + (x.low_confidence ? " *" : ""), pct(x.europe_share_now), pct(Math.min(x.us, 1)),
-      pct(x.share_at_deadline_current_rates),
-      markup(`<span class="${x.share_at_deadline_max_ramp >= x.target - 1e-9 ? "met" : "miss"}">${pct(x.share_at_deadline_max_ramp)}</span>`),
+      against(x.share_at_deadline_current_rates, x.target),
+      markup(`<span class="${x.share_at_deadline_max_ramp >= x.target - 1e-9 ? "met" : "miss"}">${against(x.share_at_deadline_max_ramp, x.target)}</span>`),
       pct(x.force_share_now), pct(x.force_share_at_deadline), pct(x.us_made_share),
       yr(x.year_target_max_ramp), x.binding,
     ]),
