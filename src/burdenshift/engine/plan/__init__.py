@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+import burdenshift.engine.plan.startup  # noqa: F401  (first: what the start-up leaves out)
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
 from burdenshift.engine.assess import first_year_held

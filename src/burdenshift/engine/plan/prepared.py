@@ -12,10 +12,7 @@ import xarray as xr
 from burdenshift.domain.world import World
 from burdenshift.engine import counting
 from burdenshift.engine.params import NEVER, from_scenario
-from burdenshift.engine.plan import lazy_dask
 from burdenshift.scenario.schema import Scenario
-
-lazy_dask.install()  # before the first DataArray: a plan never needs dask
 
 Mode = Literal["national", "pooled"]
 

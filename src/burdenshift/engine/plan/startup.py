@@ -1,15 +1,21 @@
-"""xarray without importing dask until something else does.
+"""What the plan's start-up leaves out: imported by `engine.plan` before linopy or xarray work.
 
-xarray asks, on nearly every operation, whether an array is a dask array, and answers by
-importing dask (0.5 s) and, on the first DataArray, `dask.array` (about 1 s more on this
-machine): a plan paid for both on every start, though no array of it is ever a dask array.
-No object can be a dask collection before dask itself has been imported, so until then the
-answer is no without the import; once dask is imported (a sweep's workers), xarray's own checks
-answer again. `install()` is idempotent and leaves a process that already imported dask as it is.
+- **dask.** xarray asks, on nearly every operation, whether an array is a dask array, and
+  answers by importing dask (0.5 s) and, on the first DataArray, `dask.array` (about 1 s more on
+  this machine): a plan paid for both on every start, though no array of it is ever a dask
+  array. No object can be a dask collection before dask itself has been imported, so until then
+  the answer is no without the import; once dask is imported (a sweep's workers), xarray's own
+  checks answer again.
+- **requests.** linopy imports `requests` (0.4 s) for its OET cloud handler, which also needs
+  google-cloud-storage; where that is not installed the handler is unavailable either way, so
+  linopy is imported with `requests` refused, and `requests` stays importable afterwards.
+
+Both are idempotent and leave a process that already imported dask, linopy or requests as it is.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from typing import Any
 
@@ -17,6 +23,30 @@ _installed: list[bool] = []
 
 
 def install() -> None:
+    """Both of the above (each a no-op where it does not apply)."""
+    lazy_dask()
+    linopy_without_requests()
+
+
+def linopy_without_requests() -> None:
+    """Import linopy without `requests` where its cloud handler could not work anyway."""
+    if "linopy" in sys.modules or "requests" in sys.modules:
+        return
+    try:
+        cloud = importlib.util.find_spec("google.cloud.storage") is not None
+    except ModuleNotFoundError:  # no google namespace at all
+        cloud = False
+    if cloud:
+        return
+    sys.modules["requests"] = None  # type: ignore[assignment]  # import requests: ImportError
+    try:
+        import linopy  # noqa: F401
+    finally:
+        if "requests" in sys.modules and sys.modules["requests"] is None:
+            del sys.modules["requests"]
+
+
+def lazy_dask() -> None:
     """Make xarray's dask checks lazy (a no-op if this xarray lacks the hooks patched)."""
     if _installed or "dask" in sys.modules:
         return
@@ -73,3 +103,6 @@ def install() -> None:
             return Version("0.0.0")
 
     cache.setdefault("dask", _DaskOnceImported())
+
+
+install()
