@@ -276,6 +276,16 @@ def test_validation_errors_do_not_echo_the_input(client):
     assert bad_json.status_code == 422 and "not valid JSON" in bad_json.text
 
 
+def test_a_scenario_sent_as_an_object_is_told_how_to_send_one(client):
+    """The scenario field takes a shipped scenario's name; one's own goes as YAML text."""
+    res = client.post("/api/assess", json={"scenario": {"deadline": 2030, "secret": "zz9"}})
+    assert res.status_code == 422
+    (entry,) = res.json()["detail"]
+    assert entry["loc"] == ["body", "scenario"]
+    assert "expected text, got an object" in entry["msg"] and "'yaml'" in entry["fix"]
+    assert "zz9" not in res.text and "valid string" not in res.text
+
+
 # -- what error replies carry --------------------------------------------------------------
 
 

@@ -136,7 +136,26 @@ def _fix_for(err: dict[str, Any]) -> str:
         return "use a finite whole number" if kind.startswith("int") else "use a finite number"
     if kind == "json_invalid":
         return "send the request body as JSON"
+    if kind == "string_type" and tuple(err.get("loc", ()))[-1:] == ("scenario",):
+        # a scenario of one's own is sent as its text, not as a JSON object
+        return (
+            "give a shipped scenario's name (GET /api/scenarios), or send your scenario's YAML "
+            "text as 'yaml'"
+        )
     return "correct the value; see the request schemas at /docs"
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words (the value itself is never echoed)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else "another kind of value"
 
 
 def validation_entry(err: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +166,8 @@ def validation_entry(err: dict[str, Any]) -> dict[str, Any]:
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind == "extra_forbidden":
         msg = "unknown field"
+    elif kind == "string_type":
+        msg = f"expected text, got {_json_kind(err.get('input'))}"
     elif kind == "json_invalid":
         loc = loc[:1]
         msg = "the request body is not valid JSON"
