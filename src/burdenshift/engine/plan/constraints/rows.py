@@ -54,25 +54,41 @@ def total(block: Block, axis: int) -> Block:
 def grouped(block: Block, codes: np.ndarray, n: int, axis: int = 0) -> Block:
     """The sum over row axis `axis` by group: entry i goes to group `codes[i]` (-1: none) of
     `n`. A group's members (in their order) sit inside the existing terms; a group without
-    members has no terms."""
+    members has no terms. Only the terms there are are placed (no padding to the largest
+    group's members × terms)."""
     vars, coeffs = block
     vars, coeffs = np.moveaxis(vars, axis, 0), np.moveaxis(coeffs, axis, 0)
     codes = np.asarray(codes)
+    rest = vars.shape[1:-1]
+    size = int(np.prod(rest, dtype=int))
     kept = np.flatnonzero(codes >= 0)
-    counts = np.bincount(codes[kept], minlength=n)
-    width = max(int(counts.max()) if len(kept) else 0, 1)
     order = kept[np.argsort(codes[kept], kind="stable")]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    slot = np.arange(len(order)) - starts[codes[order]]  # position inside its group
-    rest, k = vars.shape[1:-1], vars.shape[-1]
-    out_vars = np.full((n, width, *rest, k), -1, dtype=vars.dtype)
-    out_coeffs = np.full((n, width, *rest, k), np.nan)
-    out_vars[codes[order], slot] = vars[order]
-    out_coeffs[codes[order], slot] = coeffs[order]
-    # (group, member, *rest, term) -> (group, *rest, term, member): members inside the terms
-    out_vars = np.moveaxis(out_vars, 1, -1).reshape(n, *rest, k * width)
-    out_coeffs = np.moveaxis(out_coeffs, 1, -1).reshape(n, *rest, k * width)
+    starts = np.concatenate([[0], np.cumsum(np.bincount(codes[kept], minlength=n))[:-1]])
+    slot = np.full(len(codes), -1)
+    slot[order] = np.arange(len(order)) - starts[codes[order]]  # place inside its group
+    live = (vars != -1) & (codes >= 0).reshape(-1, *([1] * (vars.ndim - 1)))
+    where = np.nonzero(live)
+    member, term = where[0], where[-1]
+    inner = np.ravel_multi_index(where[1:-1], rest) if rest else np.zeros_like(member)
+    row = codes[member] * size + inner
+    at = np.lexsort((slot[member], term, row))  # by row, then term, then member
+    out = _placed(row[at], vars[where][at], coeffs[where][at], n * size, vars.dtype)
+    out_vars, out_coeffs = (x.reshape(n, *rest, x.shape[-1]) for x in out)
     return np.moveaxis(out_vars, 0, axis), np.moveaxis(out_coeffs, 0, axis)
+
+
+def _placed(
+    row: np.ndarray, vars: np.ndarray, coeffs: np.ndarray, n_rows: int, dtype: np.dtype
+) -> Block:
+    """(n_rows, width) terms from entries sorted by row, each row's in their order."""
+    counts = np.bincount(row, minlength=n_rows)
+    width = max(int(counts.max()) if len(row) else 0, 1)
+    slot = np.arange(len(row)) - (np.cumsum(counts) - counts)[row]
+    out_vars = np.full((n_rows, width), -1, dtype=dtype)
+    out_coeffs = np.full((n_rows, width), np.nan)
+    out_vars[row, slot] = vars
+    out_coeffs[row, slot] = coeffs
+    return out_vars, out_coeffs
 
 
 def joined(*blocks: Block) -> Block:
@@ -122,14 +138,14 @@ def simplified(block: Block) -> Block:
 def compact(block: Block) -> Block:
     """The same rows with their terms first and the columns no row uses dropped."""
     vars, coeffs = block
+    rows, k = vars.shape[:-1], vars.shape[-1]
     live = vars != -1
-    width = max(int(live.sum(-1).max()) if live.size else 0, 1)
-    if width == vars.shape[-1]:
+    if k <= 1 or int(live.sum(-1).max(initial=0)) == k:
         return vars, coeffs
-    order = np.argsort(~live, axis=-1, kind="stable")[..., :width]
-    vars = np.take_along_axis(vars, order, axis=-1)
-    coeffs = np.take_along_axis(coeffs, order, axis=-1)
-    return vars, np.where(vars != -1, coeffs, np.nan)
+    row, at = np.nonzero(live.reshape(-1, k))  # row by row, each row's terms in order
+    flat_vars, flat_coeffs = vars.reshape(-1, k), coeffs.reshape(-1, k)
+    out = _placed(row, flat_vars[row, at], flat_coeffs[row, at], len(flat_vars), vars.dtype)
+    return out[0].reshape(*rows, -1), out[1].reshape(*rows, -1)
 
 
 def add(
