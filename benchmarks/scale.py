@@ -128,10 +128,15 @@ class Recorder:
             self._undo.pop()()
 
     def before_run(self, h: Any) -> None:
+        integrality = h.getLp().integrality_
         for key, value in self.highs_options.items():
-            h.setOptionValue(key, value)
+            if key == "lp_solver":  # a MIP's LPs: mip_lp_solver; `solver` relaxes a MIP
+                mip = any(int(v) != 0 for v in integrality)
+                h.setOptionValue("solver", "choose" if mip else value)
+                h.setOptionValue("mip_lp_solver", value if mip else "choose")
+            else:
+                h.setOptionValue(key, value)
         if not self.sizes:
-            integrality = h.getLp().integrality_
             self.sizes = {
                 "variables": int(h.getNumCol()),
                 "rows": int(h.getNumRow()),
@@ -232,11 +237,13 @@ def validate(base: World, sc: Scenario, world: World, scenario: Scenario, scale:
 
 def solve_options(limit: float) -> Any:
     """The plan's solve options with `limit` seconds per stage and three times that per plan
-    (inf: none)."""
+    (inf: none; NaN: the plan's own defaults, as a user gets them)."""
     from dataclasses import fields
 
     from burdenshift.engine.plan import SolveOptions
 
+    if math.isnan(limit):
+        return SolveOptions()
     names = {f.name for f in fields(SolveOptions)}
     given = {"time_limit": limit, "total_time_limit": 3 * limit}
     return SolveOptions(**{k: v for k, v in given.items() if k in names})
@@ -320,7 +327,7 @@ def measure_solvers(
         order = choices[rep % len(choices) :] + choices[: rep % len(choices)]
         for choice in order:
             with recording() as rec:
-                rec.highs_options = {"solver": choice, "mip_lp_solver": choice}
+                rec.highs_options = {"lp_solver": choice}
                 result = plan(world, scenario, mode, solve_options(limit))  # type: ignore[arg-type]
             if result.status is not PlanStatus.OPTIMAL:
                 raise AssertionError(f"{name}, {choice}: the plan ended {result.status.value}")
@@ -1149,6 +1156,13 @@ def solver_table(worlds: list[str], args: argparse.Namespace) -> str:
 
 
 def limit_text(limit: float) -> str:
+    if math.isnan(limit):
+        from burdenshift.engine.plan.limits import STAGE_TIME_LIMIT, TOTAL_TIME_LIMIT
+
+        return (
+            f"the plan's default limits ({STAGE_TIME_LIMIT:g} s per stage, "
+            f"{TOTAL_TIME_LIMIT:g} s per plan)"
+        )
     if not math.isfinite(limit):
         return "no time limit"
     return f"a time limit of {limit:g} s per stage and {3 * limit:g} s per plan"
@@ -1192,6 +1206,11 @@ def _progress(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def _limit(text: str) -> float:
+    """--time-limit: seconds, or 'default' (NaN) for the plan's own limits."""
+    return math.nan if text == "default" else float(text)
+
+
 def _names(text: str) -> list[str]:
     from burdenshift.domain.scaled import parse_scale
 
@@ -1219,10 +1238,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")
     ap.add_argument(
         "--time-limit",
-        type=float,
+        type=_limit,
         default=math.inf,
-        help="the plan's time limit per stage and per plan, seconds (default: none, so that "
-        "every solve runs to its optimum)",
+        help="the plan's time limit per stage, seconds, three times it per plan (default: "
+        "none, so that every solve runs to its optimum; 'default': the plan's own limits)",
     )
     ap.add_argument(
         "--world-budget",

@@ -25,6 +25,16 @@ from burdenshift.errors import Cancelled, InputError
 
 SHORTFALL_TOLERANCE = 1e-7
 
+LP_SOLVER: dict[str, str] = {"shortfall": "ipm", "cost": "choose", "duals": "choose"}
+"""HiGHS's LP solver per plan stage, chosen by measurement (docs/performance.md, the plan's
+solve at scale). The least-shortfall MIP's root LP is large and degenerate: interior point
+(with crossover) solves it several times faster than dual simplex, more so as the world grows,
+with the same optimum. The least-cost MIP starts from the first stage's plan, and the duals'
+LP is fastest with HiGHS's own choice. A stage not named here (a single `solve`) takes HiGHS's
+choice. A MIP takes it as `mip_lp_solver` with `solver` left to choose (HiGHS solves only the
+LP relaxation of a MIP whose `solver` is simplex or ipm), an LP as `solver`; both options are
+set on every stage, since the kept model keeps its options between stages."""
+
 
 class PlanStatus(StrEnum):
     OPTIMAL = "optimal"
@@ -173,10 +183,14 @@ class PlanSolver:
         limit; `limit` says which limit that is). A stage stopped by its limit returns
         TIME_LIMIT whether or not it found a plan: `last.found` says which."""
         allowed = options.stage_seconds if seconds is None else float(seconds)
+        mip = bool(m.binaries.nvars)  # relaxed binaries leave the set
+        lp_solver = LP_SOLVER.get(name, "choose")
         settings: dict[str, Any] = {
             "output_flag": False,
             "log_to_console": False,
             "mip_rel_gap": options.mip_gap,
+            "solver": "choose" if mip else lp_solver,
+            "mip_lp_solver": lp_solver if mip else "choose",
         }
         began = time.perf_counter()
         with _quiet():  # the banner comes with a new HiGHS model; the solve itself is silent
@@ -199,7 +213,6 @@ class PlanSolver:
             settings["time_limit"] = now + allowed if math.isfinite(allowed) else math.inf
             for key, value in settings.items():
                 h.setOptionValue(key, value)
-        mip = bool(m.binaries.nvars)  # relaxed binaries leave the set
         if mip and self._start is not None and len(self._start) == h.getNumCol():
             h.setSolution(_start_of(self._start))
         hooks = _hook(h, options, watch)
