@@ -294,6 +294,26 @@ def test_rows_group_and_sum_in_linopy_order():
     assert summed[0].tolist() == [0, 1, 4, 5, 8, 9]
 
 
+@pytest.mark.parametrize("mode", ["national", "pooled"])
+def test_rows_labelled_directly_as_add_constraints_labels_them(tiny_world, monkeypatch, mode):
+    """The families label their rows from the model's counter themselves; linopy's
+    `add_constraints` given the same rows stores the same labels, terms, signs, right-hand
+    sides and scaling."""
+    d = prepare(tiny_world, _tiny(), mode)
+    direct = model.build(d)
+    monkeypatch.setattr(rows, "_plain", lambda m: False)
+    through = model.build(d)
+    assert list(direct.constraints) == list(through.constraints)
+    for name in direct.constraints:
+        a, b = direct.constraints[name].data, through.constraints[name].data
+        assert a.attrs["label_range"] == b.attrs["label_range"], name
+        for field in ("labels", "vars", "coeffs", "sign", "rhs", "scaling"):
+            x, y = a[field].transpose(*b[field].dims), b[field]
+            assert x.dims == y.dims and x.dtype == y.dtype, (name, field)
+            assert np.array_equal(x.values, y.values, equal_nan=x.dtype.kind == "f"), name
+    assert (direct.constraints["line-ramp"].labels == -1).any()  # masked rows are there
+
+
 # -- memory ------------------------------------------------------------------------------
 
 
