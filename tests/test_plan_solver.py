@@ -27,19 +27,31 @@ def _options_per_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def recorded(h: highspy.Highs) -> Any:
         options = {k: h.getOptionValue(k)[1] for k in ("solver", "mip_lp_solver")}
-        seen.append({**options, "mip": any(int(v) for v in h.getLp().integrality_)})
+        mip = any(int(v) for v in h.getLp().integrality_)
+        seen.append({**options, "mip": mip, "columns": h.getNumCol()})
         return run(h)
 
     monkeypatch.setattr(highspy.Highs, "run", recorded)
     return seen
 
 
-def _expected(choice: str, mip: bool) -> dict[str, Any]:
+def _expected(stage: str, run: dict[str, Any]) -> dict[str, Any]:
     """A MIP takes the choice for the LPs inside branch and bound and leaves `solver` at
     choose (a MIP whose `solver` is simplex or ipm is solved as its LP relaxation only)."""
-    if mip:
-        return {"solver": "choose", "mip_lp_solver": choice, "mip": True}
-    return {"solver": choice, "mip_lp_solver": "choose", "mip": False}
+    choice = solve.lp_solver(stage, run["columns"])
+    if run["mip"]:
+        return {**run, "solver": "choose", "mip_lp_solver": choice}
+    return {**run, "solver": choice, "mip_lp_solver": "choose"}
+
+
+def test_large_models_take_their_own_choice():
+    small, large = solve.LARGE_COLUMNS - 1, solve.LARGE_COLUMNS
+    assert [solve.lp_solver(s, small) for s in STAGES] == [solve.LP_SOLVER[s] for s in STAGES]
+    for stage in STAGES:
+        want = solve.LARGE_LP_SOLVER.get(stage, solve.LP_SOLVER[stage])
+        assert solve.lp_solver(stage, large) == want
+    assert solve.lp_solver("cost", large) != solve.lp_solver("cost", small)
+    assert solve.lp_solver("solve", large) == "choose"
 
 
 @pytest.mark.parametrize("world", ["tiny_world", "default_world"])
@@ -56,9 +68,7 @@ def test_every_stage_runs_with_its_own_choice(world, request, monkeypatch):
     assert result.status is PlanStatus.OPTIMAL
     assert [s.name for s in result.stages] == list(STAGES)
     assert len(seen) == len(STAGES)
-    assert seen == [
-        _expected(solve.LP_SOLVER[s], run["mip"]) for s, run in zip(STAGES, seen, strict=True)
-    ]
+    assert seen == [_expected(s, run) for s, run in zip(STAGES, seen, strict=True)]
     # the default world has plants to choose: both MIP stages are MIPs, the duals' an LP
     mips = [run["mip"] for run in seen]
     assert mips == ([True, True, False] if world == "default_world" else [False, False, False])
