@@ -68,8 +68,8 @@ def test_a_first_run_lists_the_commands_to_start_with():
 @pytest.mark.parametrize(
     ("share", "target", "shown"),
     [
-        (0.4966, 0.5, "49.6%"),  # a miss would round up to the target
-        (0.49999, 0.5, "49.9%"),
+        (0.4966, 0.5, "49.7%"),  # a miss would round up to the target
+        (0.49961, 0.5, "49.96%"),
         (0.5, 0.5, "50%"),
         (0.494, 0.5, "49%"),  # already reads as a miss
         (0.9991, 1.0, "99.9%"),

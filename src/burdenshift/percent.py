@@ -4,10 +4,13 @@ from __future__ import annotations
 
 
 def against(share: float, target: float) -> str:
-    """`share` as a whole percentage, unless that would round a miss up to the target (49.6 %
-    of a 50 % target is shown as 49.6 %, not as a red 50 %): then with one decimal, rounded
-    down."""
-    shown = f"{share:.0%}"
-    if share < target - 1e-9 and round(100 * share) >= round(100 * target):
-        shown = f"{int(1000 * share) / 10:.1f}%"
-    return shown
+    """`share` as a whole percentage, unless that would round a miss up to the target (49.7 %
+    of a 50 % target is shown as 49.7 %, not as a red 50 %): then with as many decimals as it
+    takes to read below the target (up to four). Formatted with `share`'s own `format`, so the
+    workbook's exact numbers pass through."""
+    if not share < target - 1e-9:
+        return f"{share:.0%}"
+    for decimals in range(5):
+        if round(100 * share, decimals) < round(100 * target, decimals):
+            return f"{share:.{decimals}%}"
+    return f"{share:.4%}"

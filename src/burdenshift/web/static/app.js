@@ -3,8 +3,14 @@
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x === null || x === undefined) ? "—" : `${(100 * x).toFixed(0)}%`;
 // a share beside its verdict: a miss never rounds up to the target (burdenshift/percent.py)
-const against = (x, target) => (x < target - 1e-9 && Math.round(100 * x) >= Math.round(100 * target))
-  ? `${(Math.floor(1000 * x) / 10).toFixed(1)}%` : pct(x);
+const against = (x, target) => {
+  if (!(x < target - 1e-9)) return pct(x);
+  for (let d = 0; d <= 4; d++) {
+    const f = 10 ** d;
+    if (Math.round(100 * f * x) < Math.round(100 * f * target)) return `${(100 * x).toFixed(d)}%`;
+  }
+  return `${(100 * x).toFixed(4)}%`;
+};
 const yr = (y) => (y === null || y === undefined) ? "—" : String(y);
 let uploaded = null;      // text of an uploaded scenario, if any
 let lastAssess = null;
