@@ -168,6 +168,10 @@ class DataSpace:
         weight = np.array([r[2] for r in rows], dtype=float)
         return ptr, col, weight, span
 
+    def factor_rows(self, n: int) -> np.ndarray:
+        """Room for n factor rows (every target's columns side by side), for the kernels."""
+        return np.empty((n, self.feeds[3][TARGETS[-1]].stop))
+
     def draws(self, rows: np.ndarray) -> DataDraws:
         """DataDraws over the factor rows (batch × every target's columns)."""
         span = self.feeds[3]
@@ -361,8 +365,8 @@ def factors(ds: DataSpace, values: np.ndarray) -> DataDraws:
     (Europe's stock of a system sums several holders, some not drawn)."""
     from burdenshift.engine import data_kernel
 
-    ptr, col, weight, span = ds.feeds
-    out = np.empty((values.shape[0], sum(s.stop - s.start for s in span.values())))
+    ptr, col, weight, _ = ds.feeds
+    out = ds.factor_rows(values.shape[0])
     values = np.require(values, float, ["C"])
     data_kernel.from_values(values, stated(ds), ptr, col, weight, out)
     return ds.draws(out)
@@ -378,8 +382,8 @@ def monte_carlo(ds: DataSpace, u: np.ndarray) -> DataDraws:
     the inverse CDF of its range (`_ppf`)."""
     from burdenshift.engine import data_kernel
 
-    ptr, col, weight, span = ds.feeds
-    out = np.empty((u.shape[0], sum(s.stop - s.start for s in span.values())))
+    ptr, col, weight, _ = ds.feeds
+    out = ds.factor_rows(u.shape[0])
     a, c, b, flat = ds.bounds
     ranges = (a, c, b, (c - a) / (b - a), (b - a) * (c - a), (b - a) * (b - c))
     u = np.require(u, float, ["C"])
