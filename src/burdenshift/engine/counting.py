@@ -135,10 +135,14 @@ def europe_readiness(
         1.0,
     )
     loss = (1.0 - world.dependence_floor)[:, None] * elapsed  # (system, year) when refused
-    refused = (1.0 - np.asarray(licence, dtype=float))[:, None, None]
-    dependent = (world.us_made > 0)[None, :, None]
-    factor = 1.0 - dependent * refused * loss[None]
-    return fleet[None, :, None] * factor
+    refused = 1.0 - np.asarray(licence, dtype=float)
+    dependent = (world.us_made > 0)[:, None]
+    # 1 - refused x loss on dependent systems, times the fleet's availability, built in one
+    # (batch, system, year) array: the batch is thousands of rows in `risk`
+    out = np.multiply.outer(refused, np.where(dependent, loss, 0.0))
+    np.subtract(1.0, out, out=out)
+    out *= fleet[None, :, None]
+    return out
 
 
 def ukraine_transfers(world: World, scenario: Scenario, years: np.ndarray) -> np.ndarray:

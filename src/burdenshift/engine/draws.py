@@ -17,7 +17,7 @@ from burdenshift.engine import data_draws
 from burdenshift.engine.data_draws import DataSpace
 from burdenshift.engine.params import NEVER, Params, from_scenario
 from burdenshift.engine.simulate import CHUNK as SIMULATE_CHUNK
-from burdenshift.engine.simulate import Simulation, simulate
+from burdenshift.engine.simulate import Simulation, route_patterns, simulate
 from burdenshift.scenario.schema import Scenario
 
 T = TypeVar("T")
@@ -236,12 +236,14 @@ def evaluate_jobs(
     """
     from threadpoolctl import threadpool_limits
 
+    routes = route_patterns(world, scenario)  # the same for every chunk
+
     def one(job: Job, start: int, size: int) -> Any:
         params = to_params(world, scenario, sp, job.u[start : start + size])
         drawn = None
         if job.data is not None and job.data[0].figures:
             drawn = data_draws.monte_carlo(job.data[0], job.data[1][start : start + size])
-        return job.keep(simulate(world, scenario, params, detail=False, data=drawn))
+        return job.keep(simulate(world, scenario, params, detail=False, data=drawn, routes=routes))
 
     tasks = [
         (j, job, start, job.chunk or CHUNK)

@@ -180,7 +180,9 @@ def run(
         return np.require(x, dtype, ["C", "W"])
 
     def per_line(x: np.ndarray, dtype: type = np.float64) -> np.ndarray:
-        return c(np.broadcast_to(x, (n_b, n_line)), dtype)
+        # a broadcast view is read-only, so c() would copy even a full (batch, line) array
+        x = np.asarray(x)
+        return c(x if x.shape == (n_b, n_line) else np.broadcast_to(x, (n_b, n_line)), dtype)
 
     lined = (n_t, n_b, n_line) if detail else (0, 0, 0)
     out = Yearly(

@@ -170,14 +170,18 @@ def simulate(
     params: Params | None = None,
     detail: bool = True,
     data: DataDraws | None = None,
+    routes: Routes | None = None,
 ) -> Simulation:
     """`detail=False` leaves the histories per metric, system and line, the US and force
     shares and the budget, empty (zero-width): `risk` and `sensitivity` need only shares, gaps
     and costs, and skip copying the rest.
-    `data`: figures drawn within their ranges (`engine.data_draws`), one row per batch row."""
+    `data`: figures drawn within their ranges (`engine.data_draws`), one row per batch row.
+    `routes`: the scenario's route patterns (`route_patterns`), the same for every batch row: calls
+    that share a scenario can compute them once."""
     p = params if params is not None else from_scenario(world, scenario)
+    routes = routes if routes is not None else route_patterns(world, scenario)
     if p.size <= CHUNK:
-        return _simulate(world, scenario, p, detail, data)
+        return _simulate(world, scenario, p, detail, data, routes)
     # each chunk's rows go straight into the whole batch's arrays: joining the parts at the end
     # would hold the batch twice
     joined: dict[str, np.ndarray] = {}
@@ -189,6 +193,7 @@ def simulate(
             p.rows(start, stop),
             detail,
             data.rows(start, stop) if data is not None else None,
+            routes,
         )
         if not joined:
             first = part
@@ -204,7 +209,12 @@ def simulate(
 
 
 def _simulate(
-    world: World, scenario: Scenario, p: Params, detail: bool, data: DataDraws | None
+    world: World,
+    scenario: Scenario,
+    p: Params,
+    detail: bool,
+    data: DataDraws | None,
+    routes: Routes,
 ) -> Simulation:
     # compiled on first use (numba): commands that never simulate skip its import
     from burdenshift.engine import orders, outcome
@@ -221,7 +231,7 @@ def _simulate(
     req = counting.requirement(world, scenario, years)  # (metric, year)
     ready = counting.europe_readiness(world, scenario, years, p.licence_level)
     if data is not None:
-        ready = ready * data.availability[:, :, None]
+        ready *= data.availability[:, :, None]  # a fresh array
     sent = counting.yearly_draw(world, scenario, years)
     us_now = ((world.us_contribution * world.us_availability) @ s2m)[None, :]
     req_run = req  # (metric, year), or (batch, metric, year) with drawn figures
@@ -265,7 +275,6 @@ def _simulate(
     c2 = world.areas.index("c2") if "c2" in world.areas else None
     buyers = np.flatnonzero(europe)
     budget = np.moveaxis(money[:, buyers, :], -1, 0)  # (year, batch, buyer)
-    routes = _routes(world, scenario, years, buyers)
     contribution = None
     if scenario.procurement == "pooled":
         contribution = budget / np.maximum(budget.sum(2, keepdims=True), 1e-12)
@@ -337,11 +346,14 @@ def _simulate(
     out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
     out_stock, out_deliv, out_retired, out_sent = (np.zeros((n_t, n_b, n_sys_out)) for _ in "1234")
     out_cap_e = np.zeros((n_t, n_b, n_metric_out))
-    req_t = req_run.T[:, None, :] if req_run.ndim == 2 else np.moveaxis(req_run, -1, 0)
+    # C order here, so the compiled kernel's contiguous inputs below are not copies
+    req_t = np.ascontiguousarray(
+        req_run.T[:, None, :] if req_run.ndim == 2 else np.moveaxis(req_run, -1, 0)
+    )
     # a metric with no requirement counts as covered
     inv_req = np.divide(1.0, req_t, out=np.zeros_like(req_t), where=req_t > 0)
     no_req = (req_t <= 0).astype(float)
-    cap_u = us_now * np.moveaxis(us_share, -1, 0)
+    cap_u = np.multiply(us_now, np.moveaxis(us_share, -1, 0), order="C")
     pen = world.integration_penalty[None, :] * (penalty if penalty is not None else 1.0)
 
     def c(x: np.ndarray, dtype: type = np.float64) -> np.ndarray:
@@ -407,10 +419,12 @@ def _simulate(
     )
 
 
-def _routes(world: World, scenario: Scenario, years: np.ndarray, buyers: np.ndarray) -> Routes:
+def route_patterns(world: World, scenario: Scenario) -> Routes:
     """Each year's route patterns of the buyers (European allies: the US buys nothing here). A
     pool buys as one: a route open to any member stays open to it (the host buys its own line
     without a licence); otherwise the most open code."""
+    years = scenario.years
+    buyers = np.flatnonzero(world.europe_mask(scenario.europe_includes_canada))
     per_year = []
     for year in years:
         codes = counting.route_codes(world, scenario, int(year)).T[buyers]  # (buyer, line)
