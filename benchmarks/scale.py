@@ -616,10 +616,14 @@ def linopy_handover(m: Any) -> Any:
 
 
 def run_highs(h: Any, gap: float) -> float:
-    """Solve a filled highspy.Highs to `gap` and return its optimum (raises unless optimal)."""
+    """Solve a filled highspy.Highs to `gap`, with the plan's thread count, and return its
+    optimum (raises unless optimal)."""
     import highspy
 
-    for key, value in {"output_flag": False, "mip_rel_gap": gap}.items():
+    from burdenshift.engine.plan.solve import HIGHS_THREADS
+
+    options = {"output_flag": False, "mip_rel_gap": gap, "threads": HIGHS_THREADS}
+    for key, value in options.items():
         h.setOptionValue(key, value)
     h.run()
     status = h.getModelStatus()

@@ -109,3 +109,71 @@ def test_default_world_same_optimum_as_simplex(default_world, monkeypatch):
     assert chosen.shortfall == pytest.approx(simplex.shortfall, rel=1e-7, abs=1e-9)
     assert chosen.cost_musd == pytest.approx(simplex.cost_musd, rel=1e-5)
     assert chosen.shortfall > 0 and chosen.cost_musd > 0
+
+
+def test_every_run_asks_for_one_highs_thread(tiny_world, monkeypatch):
+    threads: list[int] = []
+    run = highspy.Highs.run
+
+    def recorded(h: highspy.Highs) -> Any:
+        threads.append(h.getOptionValue("threads")[1])
+        return run(h)
+
+    monkeypatch.setattr(highspy.Highs, "run", recorded)
+    assert plan(tiny_world, _tiny()).status is PlanStatus.OPTIMAL
+    assert len(threads) == len(STAGES)
+    assert set(threads) == {solve.HIGHS_THREADS}
+
+
+FOREIGN_POOL = """
+import highspy
+from burdenshift import load_world
+from burdenshift.engine.plan import plan
+from burdenshift.scenario.schema import Scenario
+
+# other code in the process starts HiGHS's thread pool with two threads first
+h = highspy.Highs()
+h.setOptionValue("output_flag", False)
+h.setOptionValue("threads", 2)
+h.addVar(0.0, 1.0)
+h.changeColCost(0, 1.0)
+h.run()
+# a model asking this thread's pool for one thread is refused
+g = highspy.Highs()
+g.setOptionValue("output_flag", False)
+g.setOptionValue("threads", 1)
+g.passModel(h.getModel())
+g.addVar(0.0, 1.0)
+g.changeColIntegrality(1, highspy.HighsVarType.kInteger)
+g.run()
+print(g.getModelStatus() == highspy.HighsModelStatus.kNotset)
+threads = []
+run = highspy.Highs.run
+def recorded(model):
+    status = run(model)
+    threads.append(model.getOptionValue("threads")[1])
+    return status
+highspy.Highs.run = recorded
+p = plan(load_world(), Scenario(horizon=(2026, 2028), deadline=2027))
+print(p.status.value, sorted(set(threads)) == [1], repr(float(p.shortfall_by_area.sum())))
+"""
+
+
+def test_one_thread_holds_after_other_code_started_a_pool_of_two(default_world):
+    """HiGHS refuses, in the thread whose pool has two threads, a model asking for one; the
+    plan's solves (linopy runs each in a thread of its own) still run with one thread, to the
+    same optimum. In a fresh process: the pools live as long as their threads."""
+    import subprocess
+    import sys
+
+    here = plan(default_world, _tiny())
+    out = subprocess.run(
+        [sys.executable, "-c", FOREIGN_POOL],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    refused, status, one_thread, shortfall = out[-4:]
+    assert refused == "True"  # the conflict is real where HiGHS runs in the same thread
+    assert status == "optimal" and one_thread == "True"
+    assert float(shortfall) == pytest.approx(float(here.shortfall_by_area.sum()), abs=1e-9)

@@ -43,6 +43,15 @@ stage took 0.84x the CPU time with interior point at S5 (135,000 columns) and 0.
 1.18x on the default world (27,000)."""
 
 
+HIGHS_THREADS = 1
+"""HiGHS's worker threads per solve. Measured on two cores (docs/performance.md): one thread
+takes the plan about the same wall time as HiGHS's default of two (within 12 % either way from
+the default world to S20) for 11–42 % less CPU and a fifth less memory, and two plans solved at
+once (a sweep's two workers, the page's jobs) finish 1.48x sooner. HiGHS refuses a model whose count
+differs from its thread pool's, but it keeps a pool per thread, and linopy runs each solve in a
+thread of its own: the count set here holds whatever HiGHS ran before in the process (tested)."""
+
+
 def lp_solver(stage: str, columns: int) -> str:
     """The LP solver of a stage on a model with `columns` columns."""
     if columns >= LARGE_COLUMNS and stage in LARGE_LP_SOLVER:
@@ -202,6 +211,7 @@ class PlanSolver:
             "output_flag": False,
             "log_to_console": False,
             "mip_rel_gap": options.mip_gap,
+            "threads": HIGHS_THREADS,
         }
         began = time.perf_counter()
         with _quiet():  # the banner comes with a new HiGHS model; the solve itself is silent
