@@ -114,3 +114,45 @@ def test_every_weak_shipped_figure_has_an_ordered_range_and_says_why():
 def test_data_sources_prints_the_note(tiny_copy):
     proc = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "240"})
     assert proc.returncode == 0 and "┃ note" in proc.stdout and "weak on" in proc.stdout
+
+
+def _set_confidence(folder: Path, needle: str, confidence: str) -> None:
+    path = folder / "holdings.csv"
+    rows = list(csv.reader(path.read_text().splitlines()))
+    hit = next(i for i, row in enumerate(rows) if ",".join(row).startswith(needle))
+    rows[hit][6] = confidence
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+
+
+def test_a_medium_figure_shows_the_default_range_it_is_drawn_within(tiny_copy):
+    """A `medium` row without its own range is drawn over value × (1 ± the table's default):
+    `data sources` shows that range, marked as the default, and it is the range risk draws."""
+    from burdenshift.domain.figures import MEDIUM_RELATIVE_RANGE
+    from burdenshift.domain.load import load_world
+    from burdenshift.engine.data_draws import data_space
+    from burdenshift.scenario.schema import Scenario
+
+    _set_confidence(tiny_copy, "FRA:tanker,quantity", "medium")
+    r = MEDIUM_RELATIVE_RANGE["holdings.csv"]
+    proc = run_cli("data", "sources", "--data", str(tiny_copy), "--json")
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    rows = {(x["key"], x["field"]): x for x in json.loads(proc.stdout)}
+    fra = rows["FRA:tanker", "quantity"]
+    assert (fra["low"], fra["high"]) == (None, None)
+    assert fra["drawn_low"] == pytest.approx(4 * (1 - r))
+    assert fra["drawn_high"] == pytest.approx(4 * (1 + r))
+    assert fra["range_basis"] == f"default ±{100 * r:.0f} %"
+    deu = rows["DEU:tanker", "quantity"]
+    assert (deu["drawn_low"], deu["drawn_high"], deu["range_basis"]) == (0.0, 4.0, "stated")
+    usa = rows["USA:tanker", "quantity"]
+    assert (usa["drawn_low"], usa["drawn_high"], usa["range_basis"]) == (None, None, None)
+
+    space = data_space(load_world(tiny_copy), Scenario(horizon=(2026, 2028), deadline=2027))
+    drawn = next(d for d in space.figures if d.figure.key == "FRA:tanker")
+    assert (drawn.low, drawn.high) == pytest.approx((fra["drawn_low"], fra["drawn_high"]))
+    table = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "240"})
+    assert f"3.4–4.6, default ±{100 * r:.0f} %" in table.stdout

@@ -1270,13 +1270,14 @@ def sources(world: World | None = None, area: str | None = None) -> pd.DataFrame
         figures = figures_for_area(_world(world), area)
     except InputError as exc:
         raise InputError(exc.problem, field="area", fix=exc.fix) from None
-    units = {"value": "see the unit column", "low": "see the unit column", "year": YEAR}
-    units["high"] = "see the unit column"
+    units = {"year": YEAR} | dict.fromkeys(
+        ("value", "low", "high", "drawn_low", "drawn_high"), "see the unit column"
+    )
     return _frame(
         [f.as_dict() for f in figures],
         units,
         years=("year",),
-        nullable=("low", "high"),
+        nullable=("low", "high", "drawn_low", "drawn_high"),
         area=area,
     )
 

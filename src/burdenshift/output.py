@@ -67,6 +67,19 @@ def money_key(term: str) -> str:
     return f"{term}_usd_bn"
 
 
+def range_text(figure: dict[str, Any]) -> str:
+    """A figure's range as `data sources`, reports and the page show it: the row's own
+    ("300000–2e+06"), or a `medium` figure's default ("85–115, default ±15 %"); blank when the
+    figure is not drawn."""
+    lo, hi = figure.get("low"), figure.get("high")
+    if lo is None or hi is None:
+        lo, hi = figure.get("drawn_low"), figure.get("drawn_high")
+    if lo is None or hi is None:
+        return ""
+    basis = figure.get("range_basis")
+    return f"{lo:g}–{hi:g}" if basis in (None, "stated") else f"{lo:.3g}–{hi:.3g}, {basis}"
+
+
 def money_text(term: str, musd: float | None) -> str:
     """A money figure with its label, in USD bn: "spending 456.3 USD bn"."""
     label = COSTS[term][0]

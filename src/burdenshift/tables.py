@@ -14,7 +14,7 @@ from rich.text import Text
 
 from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
-from burdenshift.output import COSTS, money_key, money_text
+from burdenshift.output import COSTS, money_key, money_text, range_text
 from burdenshift.percent import against
 
 # a terminal's own width; piped output follows COLUMNS, else 140
@@ -331,7 +331,7 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
             plain(r["key"]),
             plain(r["field"]),
             f"{r['value']:g}",
-            f"{r['low']:g}–{r['high']:g}" if r.get("low") is not None else "",
+            range_text(r),
             plain(r["unit"]),
             plain(r["year"]),
             plain(r["confidence"]),
@@ -365,7 +365,7 @@ def print_weakest(payload: dict[str, Any]) -> None:
             str(i),
             plain(f"{r['table']} {r['key']} {r['field']}"),
             f"{r['value']:g}",
-            f"{r['low']:g}–{r['high']:g}",
+            range_text(r),
             plain(r["confidence"]),
             plain(area_label(r["area"])),
             f"{100 * r['swing']:.1f} pts",

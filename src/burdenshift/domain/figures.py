@@ -53,8 +53,28 @@ class Figure:
     def weak(self) -> bool:
         return self.confidence in WEAK
 
+    def drawn_range(self) -> tuple[float, float, str] | None:
+        """(low, high, basis) that `risk` and `sensitivity` draw this figure within, or None
+        for a figure never drawn (`high`, `definition`). Basis: "stated" for the row's own
+        range; for a `medium` row without one, value × (1 ± the table's default), within the
+        field's bounds (basis "default ±15 %")."""
+        if self.confidence in ("high", "definition"):
+            return None
+        if self.low is not None and self.high is not None:
+            return self.low, self.high, "stated"
+        if self.confidence != "medium":
+            return None
+        r = MEDIUM_RELATIVE_RANGE.get(self.table, MEDIUM_RELATIVE_RANGE["default"])
+        lo, hi = self.value * (1 - r), self.value * (1 + r)
+        spec = field_spec(self.table, self.field, self.key)
+        if spec is not None:
+            lo, hi = max(lo, spec.lower), min(hi, spec.upper)
+        return lo, hi, f"default ±{100 * r:.0f} %"
+
     def as_dict(self) -> dict[str, object]:
-        """The shape of `data sources --json`."""
+        """The shape of `data sources --json`: `low`/`high` as the row states them,
+        `drawn_low`/`drawn_high` the range the figure is drawn within (`drawn_range`)."""
+        drawn = self.drawn_range()
         return {
             "table": self.table.removesuffix(".csv"),
             "key": self.key,
@@ -67,6 +87,9 @@ class Figure:
             "note": self.note,
             "low": self.low,
             "high": self.high,
+            "drawn_low": None if drawn is None else drawn[0],
+            "drawn_high": None if drawn is None else drawn[1],
+            "range_basis": None if drawn is None else drawn[2],
         }
 
 

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from burdenshift.domain.figures import MEDIUM_RELATIVE_RANGE, Figure, field_spec
+from burdenshift.domain.figures import Figure
 from burdenshift.domain.world import GREENFIELD_PREFIX, World
 from burdenshift.engine import counting
 from burdenshift.scenario.schema import Scenario
@@ -214,21 +214,6 @@ class DataDraws:
         return DataDraws(**{t: getattr(self, t)[start:stop] for t in TARGETS})
 
 
-def _range(f: Figure) -> tuple[float, float] | None:
-    if f.confidence in ("high", "definition"):
-        return None
-    if f.low is not None and f.high is not None:
-        return f.low, f.high
-    if f.confidence == "medium":
-        r = MEDIUM_RELATIVE_RANGE.get(f.table, MEDIUM_RELATIVE_RANGE["default"])
-        spec = field_spec(f.table, f.field, f.key)
-        lo, hi = f.value * (1 - r), f.value * (1 + r)
-        if spec is not None:
-            lo, hi = max(lo, spec.lower), min(hi, spec.upper)
-        return lo, hi
-    return None
-
-
 def _place(
     world: World, scenario: Scenario, f: Figure, own: frozenset[str]
 ) -> tuple[tuple[Place, ...], str]:
@@ -350,7 +335,7 @@ def data_space(world: World, scenario: Scenario) -> DataSpace:
         places, group = _place(world, scenario, f, own)
         for p in places:
             totals[p.target][p.index] += p.weight * f.value
-        spread = _range(f)
+        spread = f.drawn_range()
         if not places or spread is None or f.value <= 0 or spread[1] - spread[0] <= 0:
             continue
         drawn.append(

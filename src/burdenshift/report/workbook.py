@@ -42,6 +42,9 @@ SOURCE_HEADERS = [
     "value",
     "low",
     "high",
+    "drawn_low",
+    "drawn_high",
+    "range_basis",
     "unit",
     "year",
     "confidence",
@@ -418,8 +421,7 @@ def workbook_sheets(
                 "title": "Every figure of the data, with its range, source and note",
                 "headers": SOURCE_HEADERS,
                 "rows": [[s.get(h) for h in SOURCE_HEADERS] for s in sources],
-                "formats": [None, None, None, "General", "General", "General", None, "0"]
-                + [None] * 3,
+                "formats": [None, None, None] + ["General"] * 5 + [None, None, "0"] + [None] * 3,
             }
         )
         contents["rows"].append([SOURCES_SHEET, None, None, sheets[-1]["title"]])

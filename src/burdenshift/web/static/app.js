@@ -839,7 +839,7 @@ const linked = (text) => String(text ?? "").split(/(https?:\/\/[^\s;,<>"')]+)/g)
 async function showWeakest(area) {
   $("weakest").innerHTML = "<p class=\"meta\">Ranking the figures by how far their ranges move the share…</p>";
   const w = await api("/api/weakest", request({ area, top: 10 }));
-  const range = (r) => `${num(r.low)}–${num(r.high)}`;
+  const range = (r) => `${num(r.low)}–${num(r.high)}` + (r.range_basis && r.range_basis !== "stated" ? `, ${r.range_basis}` : "");
   const pts = (x) => `${(100 * x).toFixed(1)} pts`;
   $("weakest").innerHTML = `<h3>Check these first: the figures whose range moves ${esc(areaName(area))}'s share in ${w.deadline} most</h3>`
     + "<div class=\"text checks\">" + table(
@@ -854,7 +854,10 @@ async function showSources() {
   const area = $("source-area").value;
   showWeakest(area).catch((e) => { $("weakest").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   const rows = await api(`/api/sources?area=${encodeURIComponent(area)}`);
-  const range = (r) => (r.low === null || r.low === undefined) ? "" : `${r.low}–${r.high}`;
+  // the range a figure is drawn within: its own, or a medium figure's table default (marked)
+  const range = (r) => (r.low !== null && r.low !== undefined) ? `${r.low}–${r.high}`
+    : (r.drawn_low === null || r.drawn_low === undefined) ? ""
+    : `${num(r.drawn_low)}–${num(r.drawn_high)}, ${r.range_basis}`;
   const source = (r) => ({html: linked(r.source) + (r.note
     ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
   $("sources").innerHTML = "<div class=\"text sources\">" + table(
