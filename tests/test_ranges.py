@@ -143,16 +143,16 @@ def test_a_medium_figure_shows_the_default_range_it_is_drawn_within(tiny_copy):
     rows = {(x["key"], x["field"]): x for x in json.loads(proc.stdout)}
     fra = rows["FRA:tanker", "quantity"]
     assert (fra["low"], fra["high"]) == (None, None)
-    assert fra["drawn_low"] == pytest.approx(4 * (1 - r))
-    assert fra["drawn_high"] == pytest.approx(4 * (1 + r))
+    assert fra["range_low"] == pytest.approx(4 * (1 - r))
+    assert fra["range_high"] == pytest.approx(4 * (1 + r))
     assert fra["range_basis"] == f"default ±{100 * r:.0f} %"
     deu = rows["DEU:tanker", "quantity"]
-    assert (deu["drawn_low"], deu["drawn_high"], deu["range_basis"]) == (0.0, 4.0, "stated")
+    assert (deu["range_low"], deu["range_high"], deu["range_basis"]) == (0.0, 4.0, "stated")
     usa = rows["USA:tanker", "quantity"]
-    assert (usa["drawn_low"], usa["drawn_high"], usa["range_basis"]) == (None, None, None)
+    assert (usa["range_low"], usa["range_high"], usa["range_basis"]) == (None, None, None)
 
     space = data_space(load_world(tiny_copy), Scenario(horizon=(2026, 2028), deadline=2027))
     drawn = next(d for d in space.figures if d.figure.key == "FRA:tanker")
-    assert (drawn.low, drawn.high) == pytest.approx((fra["drawn_low"], fra["drawn_high"]))
+    assert (drawn.low, drawn.high) == pytest.approx((fra["range_low"], fra["range_high"]))
     table = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "240"})
     assert f"3.4–4.6, default ±{100 * r:.0f} %" in table.stdout

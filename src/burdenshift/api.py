@@ -1271,13 +1271,13 @@ def sources(world: World | None = None, area: str | None = None) -> pd.DataFrame
     except InputError as exc:
         raise InputError(exc.problem, field="area", fix=exc.fix) from None
     units = {"year": YEAR} | dict.fromkeys(
-        ("value", "low", "high", "drawn_low", "drawn_high"), "see the unit column"
+        ("value", "low", "high", "range_low", "range_high"), "see the unit column"
     )
     return _frame(
         [f.as_dict() for f in figures],
         units,
         years=("year",),
-        nullable=("low", "high", "drawn_low", "drawn_high"),
+        nullable=("low", "high", "range_low", "range_high"),
         area=area,
     )
 

@@ -73,7 +73,7 @@ def range_text(figure: dict[str, Any]) -> str:
     figure is not drawn."""
     lo, hi = figure.get("low"), figure.get("high")
     if lo is None or hi is None:
-        lo, hi = figure.get("drawn_low"), figure.get("drawn_high")
+        lo, hi = figure.get("range_low"), figure.get("range_high")
     if lo is None or hi is None:
         return ""
     basis = figure.get("range_basis")

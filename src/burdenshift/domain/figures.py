@@ -53,13 +53,11 @@ class Figure:
     def weak(self) -> bool:
         return self.confidence in WEAK
 
-    def drawn_range(self) -> tuple[float, float, str] | None:
-        """(low, high, basis) that `risk` and `sensitivity` draw this figure within, or None
-        for a figure never drawn (`high`, `definition`). Basis: "stated" for the row's own
-        range; for a `medium` row without one, value × (1 ± the table's default), within the
-        field's bounds (basis "default ±15 %")."""
-        if self.confidence in ("high", "definition"):
-            return None
+    def plausible_range(self) -> tuple[float, float, str] | None:
+        """(low, high, basis): the row's own range (basis "stated"), or for a `medium` row
+        without one value × (1 ± the table's default) within the field's bounds (basis
+        "default ±15 %"); None for a `high` or `definition` figure without a range. `risk` and
+        `sensitivity` draw the figures they use within it, except `high` ones."""
         if self.low is not None and self.high is not None:
             return self.low, self.high, "stated"
         if self.confidence != "medium":
@@ -73,8 +71,8 @@ class Figure:
 
     def as_dict(self) -> dict[str, object]:
         """The shape of `data sources --json`: `low`/`high` as the row states them,
-        `drawn_low`/`drawn_high` the range the figure is drawn within (`drawn_range`)."""
-        drawn = self.drawn_range()
+        `range_low`/`range_high`/`range_basis` its `plausible_range`."""
+        drawn = self.plausible_range()
         return {
             "table": self.table.removesuffix(".csv"),
             "key": self.key,
@@ -87,8 +85,8 @@ class Figure:
             "note": self.note,
             "low": self.low,
             "high": self.high,
-            "drawn_low": None if drawn is None else drawn[0],
-            "drawn_high": None if drawn is None else drawn[1],
+            "range_low": None if drawn is None else drawn[0],
+            "range_high": None if drawn is None else drawn[1],
             "range_basis": None if drawn is None else drawn[2],
         }
 

@@ -335,7 +335,7 @@ def data_space(world: World, scenario: Scenario) -> DataSpace:
         places, group = _place(world, scenario, f, own)
         for p in places:
             totals[p.target][p.index] += p.weight * f.value
-        spread = f.drawn_range()
+        spread = None if f.confidence in ("high", "definition") else f.plausible_range()
         if not places or spread is None or f.value <= 0 or spread[1] - spread[0] <= 0:
             continue
         drawn.append(

@@ -856,8 +856,8 @@ async function showSources() {
   const rows = await api(`/api/sources?area=${encodeURIComponent(area)}`);
   // the range a figure is drawn within: its own, or a medium figure's table default (marked)
   const range = (r) => (r.low !== null && r.low !== undefined) ? `${r.low}–${r.high}`
-    : (r.drawn_low === null || r.drawn_low === undefined) ? ""
-    : `${num(r.drawn_low)}–${num(r.drawn_high)}, ${r.range_basis}`;
+    : (r.range_low === null || r.range_low === undefined) ? ""
+    : `${num(r.range_low)}–${num(r.range_high)}, ${r.range_basis}`;
   const source = (r) => ({html: linked(r.source) + (r.note
     ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
   $("sources").innerHTML = "<div class=\"text sources\">" + table(
