@@ -216,74 +216,120 @@ def _simulate(
     data: DataDraws | None,
     routes: Routes,
 ) -> Simulation:
-    # compiled on first use (numba): commands that never simulate skip its import
-    from burdenshift.engine import orders, outcome
-
+    """One chunk of the batch: the buying rule year by year (`_buy`), then what the stocks
+    cover (`_count`)."""
     years = np.array(scenario.years)
-    n_b, n_t = p.size, len(years)
-    n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
     europe = world.europe_mask(scenario.europe_includes_canada)
-    s2m = world.system_to_metric()
-
-    line_metric = world.system_metric[world.line_system]
-
     stock0 = world.holdings * europe[:, None]
     req = counting.requirement(world, scenario, years)  # (metric, year)
-    ready = counting.europe_readiness(world, scenario, years, p.licence_level)
-    if data is not None:
-        ready *= data.availability[:, :, None]  # a fresh array
-    sent = counting.yearly_draw(world, scenario, years)
-    us_now = ((world.us_contribution * world.us_availability) @ s2m)[None, :]
-    req_run = req  # (metric, year), or (batch, metric, year) with drawn figures
-    if data is not None:
-        us_now = (
-            world.us_contribution * world.us_availability * data.us * data.us_availability
-        ) @ s2m
-        req_run = req[None, :, :] * data.requirement[:, :, None]
-    ceiling = world.capacity_ceiling_per_year[None, :] * (data.ceiling if data is not None else 1.0)
-    us_share = counting.us_path(p, years)[:, world.metric_area, :]
-    target = counting.targets(world, scenario)
-    metric_target = target[world.metric_area]
     money = (
         counting.procurement_money(world, scenario, years)[None]
         * p.budget_multiplier[:, :, None]
         * europe[None, :, None]
     )
+    bought = _buy(world, scenario, p, detail, data, routes, years, europe, stock0, req, money)
+    counted = _count(world, scenario, p, detail, data, years, stock0, req, bought.added)
+    output = bought.delivered
+    return Simulation(
+        years=years,
+        areas=world.areas,
+        metrics=world.metrics,
+        allies=world.allies,
+        systems=world.systems,
+        lines=world.lines,
+        europe_share=_batch_first(counted.share),
+        gap=_batch_first(counted.gap),
+        us_share=_batch_first(counted.us),
+        force_share=_batch_first(counted.force),
+        europe_capability=_batch_first(counted.cap_e),
+        us_capability=_batch_first(counted.cap_u),
+        requirement=req,
+        daily_use=world.daily_use,
+        campaign_days=counting.campaign_days(world, scenario),
+        stock=_batch_first(counted.stock),
+        deliveries=_batch_first(counted.deliveries),
+        retirements=_batch_first(counted.retired),
+        transfers=_batch_first(counted.sent),
+        line_output=_batch_first(output),
+        line_is_us=np.asarray(world.line_is_us, dtype=bool),
+        line_purchases_musd=_batch_first(output * bought.price[None] if detail else output),
+        backlog=_batch_first(bought.backlog),
+        line_capacity=_batch_first(bought.capacity),
+        budget_musd=money if detail else money[:, :0],
+        purchases_musd=_batch_first(bought.purchases),
+        capex_musd=_batch_first(bought.capex),
+        target=counting.targets(world, scenario),
+        weak_share=counting.weak_share(world, europe),
+        us_made_share=counting.us_made_share(world, scenario),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Bought:
+    """What the buying rule did, year-major: (year, batch, …)."""
+
+    added: np.ndarray
+    """(year, batch, system) what arrives in Europe's stocks."""
+    delivered: np.ndarray
+    """(year, batch, line) each line's output bought."""
+    capacity: np.ndarray
+    price: np.ndarray
+    """(batch, line) the unit price paid."""
+    purchases: np.ndarray
+    """(year, batch, ally) money spent on output."""
+    capex: np.ndarray
+    """(year, batch, ally) money spent on new capacity."""
+    backlog: np.ndarray
+
+
+def _buy(
+    world: World,
+    scenario: Scenario,
+    p: Params,
+    detail: bool,
+    data: DataDraws | None,
+    routes: Routes,
+    years: np.ndarray,
+    europe: np.ndarray,
+    stock0: np.ndarray,
+    req: np.ndarray,
+    money: np.ndarray,
+) -> _Bought:
+    """Steps 1–4 of the rule (module docstring): each year's money, orders, output and new
+    capacity, in the compiled loop."""
+    # compiled on first use (numba): commands that never simulate skip its import
+    from burdenshift.engine import orders
+
+    n_b, n_t = p.size, len(years)
+    n_ally, n_sys, n_line = len(world.allies), len(world.systems), len(world.lines)
+    s2m = world.system_to_metric()
+    ceiling = world.capacity_ceiling_per_year[None, :] * (data.ceiling if data is not None else 1.0)
+    metric_target = counting.targets(world, scenario)[world.metric_area]
     price = world.unit_cost_musd[world.line_system][None, :] * p.cost_overrun[:, None]
     if data is not None:
         price = price * data.price[:, world.line_system]
     if scenario.procurement == "pooled":
         price = price * counting.pooled_price_factor(world, europe)[None, :]
     capex_unit = world.capex_musd_per_unit_capacity[None, :] * p.cost_overrun[:, None]
-    retire = 1.0 / world.service_life_years[None, :]
     lead_time = world.lead_time_years[None, :]
     ramp = world.max_ramp_share_per_year[None, :] * p.ramp_realisation[:, None] * ceiling
-    penalty = None
     if data is not None:
-        retire = retire / data.life
         lead_time = np.rint(lead_time * data.lead).astype(int)
         ramp = ramp * data.ramp
-        penalty = data.penalty
     lead = np.maximum(lead_time + p.lead_delay_years[:, None], 1)
-    # a metric's weight within its area, renormalised when the weights are drawn
-    weights = data.weight if data is not None and (data.weight != 1.0).any() else None
     european_line = ~world.line_is_us
     growth_in = (1.0 + world.input_max_growth_share)[None, :] ** (years - world.base_year)[:, None]
     inputs = orders.inputs_of(
         world.input_use * european_line[:, None], world.input_supply_per_year[None, :] * growth_in
     )
-    c2 = world.areas.index("c2") if "c2" in world.areas else None
     buyers = np.flatnonzero(europe)
     budget = np.moveaxis(money[:, buyers, :], -1, 0)  # (year, batch, buyer)
     contribution = None
     if scenario.procurement == "pooled":
         contribution = budget / np.maximum(budget.sum(2, keepdims=True), 1e-12)
         budget = budget.sum(2, keepdims=True)
-
-    stock = np.broadcast_to(stock0.sum(0), (n_b, n_sys)).copy()
     cap = np.broadcast_to(world.capacity_per_year, (n_b, n_line)).astype(float)
     if data is not None:
-        stock *= data.stock
         cap = cap * data.capacity
     # capacity already financed arrives in its year without new orders, and counts against the
     # ceiling until then
@@ -319,7 +365,7 @@ def _simulate(
             lead=lead,
             value=world.value_per_unit[world.line_system],
             europe_share=world.europe_share,
-            metric=line_metric,
+            metric=world.system_metric[world.line_system],
             system=world.line_system,
             lag=world.line_lag_years,
             pipeline=planned,
@@ -332,15 +378,81 @@ def _simulate(
         n_ally if contribution is None else 1,
         detail,
     )
-    out_purchases, out_capex = yearly.spent, yearly.capex
+    purchases, capex = yearly.spent, yearly.capex
     if contribution is not None:  # the pool's bill, shared by the members' contributions
-        out_purchases, out_capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
-        out_purchases[:, :, buyers] = yearly.spent * contribution
-        out_capex[:, :, buyers] = yearly.capex * contribution
-    backlog = _backlog(world, yearly.delivered) if detail else np.zeros((n_t, n_b, 0))
+        purchases, capex = np.zeros((n_t, n_b, n_ally)), np.zeros((n_t, n_b, n_ally))
+        purchases[:, :, buyers] = yearly.spent * contribution
+        capex[:, :, buyers] = yearly.capex * contribution
+    return _Bought(
+        added=yearly.added,
+        delivered=yearly.delivered,
+        capacity=yearly.capacity,
+        price=price,
+        purchases=purchases,
+        capex=capex,
+        backlog=_backlog(world, yearly.delivered) if detail else np.zeros((n_t, n_b, 0)),
+    )
 
-    # year-major while filling (contiguous writes); returned as (batch, …, year) views
-    n_area, n_metric = len(world.areas), len(world.metrics)
+
+@dataclass(frozen=True, eq=False)
+class _Counted:
+    """What the stocks cover, year-major: (year, batch, …); the histories per system and metric
+    and the US and force shares are zero-width without `detail`."""
+
+    share: np.ndarray
+    gap: np.ndarray
+    us: np.ndarray
+    force: np.ndarray
+    cap_e: np.ndarray
+    cap_u: np.ndarray
+    stock: np.ndarray
+    deliveries: np.ndarray
+    retired: np.ndarray
+    sent: np.ndarray
+
+
+def _count(
+    world: World,
+    scenario: Scenario,
+    p: Params,
+    detail: bool,
+    data: DataDraws | None,
+    years: np.ndarray,
+    stock0: np.ndarray,
+    req: np.ndarray,
+    added: np.ndarray,
+) -> _Counted:
+    """Step 5 and the count: stocks retire, deliveries and transfers move them, and what is
+    ready for war covers each metric's requirement, in the compiled loop."""
+    from burdenshift.engine import outcome
+
+    n_b, n_t = p.size, len(years)
+    n_sys, n_area, n_metric = len(world.systems), len(world.areas), len(world.metrics)
+    s2m = world.system_to_metric()
+    ready = counting.europe_readiness(world, scenario, years, p.licence_level)
+    if data is not None:
+        ready *= data.availability[:, :, None]  # a fresh array
+    sent = counting.yearly_draw(world, scenario, years)
+    us_now = ((world.us_contribution * world.us_availability) @ s2m)[None, :]
+    req_run = req  # (metric, year), or (batch, metric, year) with drawn figures
+    if data is not None:
+        us_now = (
+            world.us_contribution * world.us_availability * data.us * data.us_availability
+        ) @ s2m
+        req_run = req[None, :, :] * data.requirement[:, :, None]
+    us_share = counting.us_path(p, years)[:, world.metric_area, :]
+    retire = 1.0 / world.service_life_years[None, :]
+    penalty = None
+    if data is not None:
+        retire = retire / data.life
+        penalty = data.penalty
+    # a metric's weight within its area, renormalised when the weights are drawn
+    weights = data.weight if data is not None and (data.weight != 1.0).any() else None
+    c2 = world.areas.index("c2") if "c2" in world.areas else None
+    stock = np.broadcast_to(stock0.sum(0), (n_b, n_sys)).copy()
+    if data is not None:
+        stock *= data.stock
+
     # the detailed histories are zero-width without `detail`
     n_sys_out, n_metric_out, n_area_out = (n_sys, n_metric, n_area) if detail else (0, 0, 0)
     out_share, out_gap = np.zeros((n_t, n_b, n_area)), np.zeros((n_t, n_b, n_area))
@@ -361,7 +473,7 @@ def _simulate(
 
     # stocks retire in proportion, so Europe's total per system is all the run needs
     outcome.run(
-        (c(stock), c(retire), yearly.added, c(sent)),
+        (c(stock), c(retire), added, c(sent)),
         c(ready),
         (c(world.value_per_unit), c(world.system_metric, np.int64)),
         (c(req_t), c(inv_req), c(no_req)),
@@ -383,40 +495,10 @@ def _simulate(
         out_us = counting.area_mean(world, cov_u)
         out_force = counting.force_share(world, out_cap_e, cap_u)
         out_cap_u = cap_u
-    output = yearly.delivered
-
-    return Simulation(
-        years=years,
-        areas=world.areas,
-        metrics=world.metrics,
-        allies=world.allies,
-        systems=world.systems,
-        lines=world.lines,
-        europe_share=_batch_first(out_share),
-        gap=_batch_first(out_gap),
-        us_share=_batch_first(out_us),
-        force_share=_batch_first(out_force),
-        europe_capability=_batch_first(out_cap_e),
-        us_capability=_batch_first(out_cap_u),
-        requirement=req,
-        daily_use=world.daily_use,
-        campaign_days=counting.campaign_days(world, scenario),
-        stock=_batch_first(out_stock),
-        deliveries=_batch_first(out_deliv),
-        retirements=_batch_first(out_retired),
-        transfers=_batch_first(out_sent),
-        line_output=_batch_first(output),
-        line_is_us=np.asarray(world.line_is_us, dtype=bool),
-        line_purchases_musd=_batch_first(output * price[None] if detail else output),
-        backlog=_batch_first(backlog),
-        line_capacity=_batch_first(yearly.capacity),
-        budget_musd=money if detail else money[:, :0],
-        purchases_musd=_batch_first(out_purchases),
-        capex_musd=_batch_first(out_capex),
-        target=target,
-        weak_share=counting.weak_share(world, europe),
-        us_made_share=counting.us_made_share(world, scenario),
-    )
+    return _Counted(
+        out_share, out_gap, out_us, out_force, out_cap_e, out_cap_u,
+        out_stock, out_deliv, out_retired, out_sent,
+    )  # fmt: skip
 
 
 def route_patterns(world: World, scenario: Scenario) -> Routes:
