@@ -10,9 +10,10 @@ import atexit
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -45,6 +46,10 @@ from burdenshift.web.levers import (
     WeakestRequest,
     apply_levers,
 )
+
+if TYPE_CHECKING:
+    from burdenshift.domain.world import World
+    from burdenshift.store.database import Store
 
 __all__ = ["LOCAL_HOSTS", "MAX_BODY", "_error", "create_app", "default_workers"]
 
@@ -112,6 +117,21 @@ def create_app(
     pool = JobPool(workers or default_workers(), queue, describe_error=job_message)
     app.state.pool = pool
 
+    _error_handlers(app)
+    served = _serving(world, store, pool)
+    _scenario_routes(app, served)
+    _engine_routes(app, served)
+    _query_routes(app, served)
+    _job_routes(app, served)
+    atexit.register(pool.shutdown)
+    _run_routes(app, store)
+    _page_routes(app)
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """One-paragraph JSON errors: the field and the fix for bad input, never a traceback."""
+
     @app.exception_handler(InputError)
     async def user_error(_: Request, exc: InputError) -> JSONResponse:
         return input_error(exc)
@@ -153,6 +173,24 @@ def create_app(
             {"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(allowed)}
         )
 
+
+@dataclass(frozen=True)
+class _Served:
+    """What the routes share: the data, the store, the job pool, and the steps every engine
+    route takes (request -> scenario, the answer cache, keeping a run, a job's work)."""
+
+    world: World
+    store: Store
+    pool: JobPool
+    scenario_of: Callable[[RunRequest], Any]
+    cached: Callable[[str, Any, Any], dict[str, Any]]
+    keep: Callable[[str, dict[str, Any], float, bool], dict[str, Any]]
+    plan_work: Callable[[PlanRequest, Any, Any], Any]
+    risk_work: Callable[[RiskRequest, Any, Any], Any]
+    run_now: Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+
+def _serving(world: World, store: Store, pool: JobPool) -> _Served:
     def scenario_of(req: RunRequest) -> Any:
         """The one way from a request to a scenario: uploaded text, parsed, or a shipped
         scenario by name. Blocking (parsing a large upload takes a while): call it off the
@@ -209,6 +247,69 @@ def create_app(
             }
         return payload
 
+    def plan_work(req: PlanRequest, w: Any, sc: Any) -> Any:
+        """A job's work: the plan, its solver's progress and cancel hooked to the job."""
+
+        def work(job: Job) -> dict[str, Any]:
+            from burdenshift.engine.plan import SolveOptions, Watch
+            from burdenshift.engine.plan import plan as run
+            from burdenshift.engine.runinfo import run_info
+
+            started = time.perf_counter()
+            watch = Watch(
+                progress=lambda done: setattr(job, "progress", done),
+                cancelled=lambda: job.cancel_requested,
+            )
+            mode = req.mode or sc.procurement
+            options = SolveOptions(time_limit=req.time_limit)
+            from burdenshift.output import with_plan_money
+
+            result = with_plan_money(run(w, sc, mode, options, watch=watch).as_dict(), w, sc)
+            info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
+            return keep("plan", {**result, "run": info}, started, req.store)
+
+        return work
+
+    def risk_work(req: RiskRequest, w: Any, sc: Any) -> Any:
+        """A job's work: the draws on one core, progress and cancel between chunks."""
+
+        def work(job: Job) -> dict[str, Any]:
+            from burdenshift.engine.risk import risk as run
+            from burdenshift.engine.runinfo import run_info
+
+            started = time.perf_counter()
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                job.check()
+                done += n
+                job.progress = min(done / req.draws, 1.0)
+
+            result = run(w, sc, req.draws, req.seed, progress=step, threads=1).as_dict()
+            payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
+            return keep("risk", payload, started, req.store)
+
+        return work
+
+    async def run_now(kind: str, work: Any) -> dict[str, Any]:
+        """A synchronous plan or risk: a place in the same pool as the jobs, then its result."""
+        job = pool.submit(work, kind, public=False)
+        await pool.wait(job)
+        if job.state == "done":
+            result: dict[str, Any] = job.result
+            return result
+        if job.exception is not None:
+            raise job.exception
+        if job.state == "cancelled":
+            raise Refusal(503, "the run was stopped: the server is shutting down")
+        raise Refusal(500, INTERNAL_ERROR)  # the pool logged the traceback
+
+    return _Served(world, store, pool, scenario_of, cached, keep, plan_work, risk_work, run_now)
+
+
+def _scenario_routes(app: FastAPI, served: _Served) -> None:
+    world, scenario_of = served.world, served.scenario_of
     # -- scenarios ---------------------------------------------------------------------------
     listed: list[dict[str, Any]] = []
     listed_lock = threading.Lock()
@@ -271,6 +372,11 @@ def create_app(
             return {"valid": False, "error": {"message": message, "field": field, "fix": fix}}
         return {"valid": True, "scenario": sc.model_dump(mode="json")}
 
+
+def _engine_routes(app: FastAPI, served: _Served) -> None:
+    scenario_of, cached, keep = served.scenario_of, served.cached, served.keep
+    plan_work, risk_work, run_now = served.plan_work, served.risk_work, served.run_now
+
     # -- engines -----------------------------------------------------------------------------
     # plain `def` endpoints run on FastAPI's thread pool, off the event loop
     @app.post("/api/assess")
@@ -316,64 +422,6 @@ def create_app(
         w, sc = scenario_of(req)
         return cached("threat", sc, lambda: race_json(race(w, sc), run_info("threat", w, sc)))
 
-    def plan_work(req: PlanRequest, w: Any, sc: Any) -> Any:
-        """A job's work: the plan, its solver's progress and cancel hooked to the job."""
-
-        def work(job: Job) -> dict[str, Any]:
-            from burdenshift.engine.plan import SolveOptions, Watch
-            from burdenshift.engine.plan import plan as run
-            from burdenshift.engine.runinfo import run_info
-
-            started = time.perf_counter()
-            watch = Watch(
-                progress=lambda done: setattr(job, "progress", done),
-                cancelled=lambda: job.cancel_requested,
-            )
-            mode = req.mode or sc.procurement
-            options = SolveOptions(time_limit=req.time_limit)
-            from burdenshift.output import with_plan_money
-
-            result = with_plan_money(run(w, sc, mode, options, watch=watch).as_dict(), w, sc)
-            info = {**run_info("plan", w, sc).as_dict(), "scenario": f"{sc.name} [{mode}]"}
-            return keep("plan", {**result, "run": info}, started, req.store)
-
-        return work
-
-    def risk_work(req: RiskRequest, w: Any, sc: Any) -> Any:
-        """A job's work: the draws on one core, progress and cancel between chunks."""
-
-        def work(job: Job) -> dict[str, Any]:
-            from burdenshift.engine.risk import risk as run
-            from burdenshift.engine.runinfo import run_info
-
-            started = time.perf_counter()
-            done = 0
-
-            def step(n: int) -> None:
-                nonlocal done
-                job.check()
-                done += n
-                job.progress = min(done / req.draws, 1.0)
-
-            result = run(w, sc, req.draws, req.seed, progress=step, threads=1).as_dict()
-            payload = {**result, "run": run_info("risk", w, sc, req.seed).as_dict()}
-            return keep("risk", payload, started, req.store)
-
-        return work
-
-    async def run_now(kind: str, work: Any) -> dict[str, Any]:
-        """A synchronous plan or risk: a place in the same pool as the jobs, then its result."""
-        job = pool.submit(work, kind, public=False)
-        await pool.wait(job)
-        if job.state == "done":
-            result: dict[str, Any] = job.result
-            return result
-        if job.exception is not None:
-            raise job.exception
-        if job.state == "cancelled":
-            raise Refusal(503, "the run was stopped: the server is shutting down")
-        raise Refusal(500, INTERNAL_ERROR)  # the pool logged the traceback
-
     @app.post("/api/plan")
     async def plan(req: PlanRequest) -> dict[str, Any]:
         w, sc = await run_in_threadpool(scenario_of, req)
@@ -383,6 +431,15 @@ def create_app(
     async def risk(req: RiskRequest) -> dict[str, Any]:
         w, sc = await run_in_threadpool(scenario_of, req)
         return await run_now("risk", risk_work(req, w, sc))
+
+
+def _query_routes(app: FastAPI, served: _Served) -> None:
+    world, scenario_of, cached, run_now = (
+        served.world,
+        served.scenario_of,
+        served.cached,
+        served.run_now,
+    )
 
     # -- queries: the same functions as `burdenshift query …` ------------------------------
     def query_scenario(req: RunRequest) -> Any:
@@ -461,6 +518,11 @@ def create_app(
 
         return [f.as_dict() for f in figures_for_area(world, area)]
 
+
+def _job_routes(app: FastAPI, served: _Served) -> None:
+    scenario_of, pool = served.scenario_of, served.pool
+    plan_work, risk_work = served.plan_work, served.risk_work
+
     # -- long work as jobs: progress and cancel -------------------------------------------
     @app.post("/api/jobs/risk")
     def start_risk(req: RiskRequest) -> dict[str, Any]:
@@ -492,8 +554,8 @@ def create_app(
         progress check ("cancelling")."""
         return {"id": job_id, "state": pool.cancel(job_of(job_id))}
 
-    atexit.register(pool.shutdown)
 
+def _run_routes(app: FastAPI, store: Store) -> None:
     # -- runs --------------------------------------------------------------------------------
     @app.get("/api/runs")
     def runs() -> list[dict[str, Any]]:
@@ -548,6 +610,8 @@ def create_app(
             out[side] = {**out[side], "created_at": info["created_at"], "applied": info["applied"]}
         return out
 
+
+def _page_routes(app: FastAPI) -> None:
     # -- the page ----------------------------------------------------------------------------
     @app.api_route(
         "/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False
@@ -606,5 +670,3 @@ def create_app(
         if name not in allowed:
             return _error(404, f"no static file '{name}'")
         return FileResponse(STATIC / name, media_type=allowed[name])
-
-    return app
