@@ -260,6 +260,25 @@ def test_a_single_metric_area_keeps_its_share_whatever_its_weight(tiny_world):
     np.testing.assert_allclose(got.europe_share[:, c2], got.europe_share[:1, c2].repeat(3, 0))
 
 
+def test_the_weights_of_an_area_are_drawn_each_on_its_own(default_world):
+    """Munitions weighs two metrics 0.5 and 0.5 with the same range: drawn as one group they
+    would cancel in the renormalisation; drawn apart, each weight moves."""
+    sc = Scenario()
+    ds = dd.data_space(default_world, sc)
+    weights = [
+        d for d in ds.figures if d.figure.table == "areas.csv" and d.figure.field == "weight"
+    ]
+    assert len({d.group for d in weights}) == len(weights) > 1
+    u = np.random.default_rng(7).random((2_000, len(ds.groups)))
+    drawn = dd.monte_carlo(ds, u).weight
+    m = [
+        i for i, a in enumerate(default_world.metric_area) if default_world.areas[a] == "munitions"
+    ]
+    w = default_world.metric_weight[m] * drawn[:, m]
+    share = w[:, 0] / w.sum(1)
+    assert share.std() > 0.05 and share.min() < 0.4 < 0.6 < share.max()
+
+
 @pytest.mark.parametrize(
     ("name", "key", "field", "value", "low", "high", "worse"),
     [

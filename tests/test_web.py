@@ -446,7 +446,10 @@ def test_the_sources_panel_links_its_sources_and_fits_1024_pixels(server):
             row = page.locator("#sources tbody tr", has_text="EUR:shell_155 · quantity")
             assert row.count() == 1
             text = row.inner_text()
-            assert "300000–2000000" in text and "assumption" in text
+            assert "1,000,000" in text and "300,000–2,000,000" in text and "assumption" in text
+            rows = page.locator("#sources tbody").inner_text()
+            # a medium figure shows its table's default range; a range risk never draws says so
+            assert "default ±" in rows and ", not drawn" in rows
             assert row.locator("a[href^='https://']").count() >= 1
             assert row.locator("details.note").count() == 1
             assert page.locator("a[href^='javascript:']").count() == 0

@@ -1265,16 +1265,18 @@ def sources(world: World | None = None, area: str | None = None) -> pd.DataFrame
     (Int64Dtype(), 'see the unit column')
     """
     from burdenshift.domain.sources import figures_for_area
+    from burdenshift.output import source_rows
 
+    w = _world(world)
     try:
-        figures = figures_for_area(_world(world), area)
+        figures = figures_for_area(w, area)
     except InputError as exc:
         raise InputError(exc.problem, field="area", fix=exc.fix) from None
     units = {"year": YEAR} | dict.fromkeys(
         ("value", "low", "high", "range_low", "range_high"), "see the unit column"
     )
     return _frame(
-        [f.as_dict() for f in figures],
+        source_rows(w, figures),
         units,
         years=("year",),
         nullable=("low", "high", "range_low", "range_high"),
@@ -1449,7 +1451,9 @@ class RunStore:
             run = {**self._store.run(run_id), "result": self._store.payload(run_id)}
             world = load_world()
             same = run["data_hash"] == world.data_hash  # the sources sheet: the embedded data's
-            write_workbook([run], [f.as_dict() for f in world.figures] if same else None, target)
+            from burdenshift.output import source_rows
+
+            write_workbook([run], source_rows(world, world.figures) if same else None, target)
         else:
             self._store.export(run_id, target, format)
         return target

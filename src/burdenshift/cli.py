@@ -513,8 +513,9 @@ def data_sources(
     from burdenshift.domain.sources import figures_for_area
 
     world = load_world(data)
-    figures = figures_for_area(world, area)
-    rows = [f.as_dict() for f in figures]
+    from burdenshift.output import source_rows
+
+    rows = source_rows(world, figures_for_area(world, area))
     if as_json:
         _print_json(rows)
         return
@@ -607,7 +608,9 @@ def report(
     sources, weakest = None, None
     same_data = [r for r in runs if r["data_hash"] == world.data_hash]
     if same_data:
-        sources = [f.as_dict() for f in world.figures]
+        from burdenshift.output import source_rows
+
+        sources = source_rows(world, world.figures)
         weakest = _weakest_for(world, same_data[0])
     race = _race_for(world, runs[0]) if threat and runs else None
     page, markdown, figs = render_runs(runs, sources, race=race, weakest=weakest)
@@ -820,9 +823,10 @@ def runs_export(
 
         run = {**store.run(run_id), "result": store.payload(run_id)}
         world = load_world()
-        sources = (
-            [f.as_dict() for f in world.figures] if run["data_hash"] == world.data_hash else None
-        )
+        from burdenshift.output import source_rows
+
+        same = run["data_hash"] == world.data_hash
+        sources = source_rows(world, world.figures) if same else None
         sheets = write_workbook([run], sources, target)
         typer.echo(f"wrote {target} ({len(sheets)} sheets: {', '.join(sheets)})")
         return

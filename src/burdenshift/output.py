@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from burdenshift.engine.threat import Race
 from burdenshift.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from burdenshift.domain.figures import Figure
     from burdenshift.engine.simulate import Simulation
 
 SCOPE = "Conventional forces only: nuclear forces are out of scope."
@@ -67,17 +69,36 @@ def money_key(term: str) -> str:
     return f"{term}_usd_bn"
 
 
+def source_rows(world: World, figures: Iterable[Figure]) -> list[dict[str, Any]]:
+    """Figures as `data sources --json` lists them, each marked `drawn`: whether `risk` and
+    `sensitivity` draw it under the default scenario (a figure of 0, a `high` one, the money
+    and the capital costs are not drawn; docs/method.md)."""
+    from burdenshift.engine.data_draws import data_space
+    from burdenshift.scenario.loader import DEFAULT, shipped_scenario
+
+    space = data_space(world, shipped_scenario(DEFAULT))
+    drawn = {(d.figure.table, d.figure.key, d.figure.field) for d in space.figures}
+    return [{**f.as_dict(), "drawn": (f.table, f.key, f.field) in drawn} for f in figures]
+
+
 def range_text(figure: dict[str, Any]) -> str:
     """A figure's range as `data sources`, reports and the page show it: the row's own
-    ("300000–2e+06"), or a `medium` figure's default ("85–115, default ±15 %"); blank when the
-    figure is not drawn."""
+    ("300,000–2,000,000"), or a `medium` figure's default ("85–115, default ±15 %"), with
+    ", not drawn" for a figure `risk` leaves as stated; blank without a range."""
     lo, hi = figure.get("low"), figure.get("high")
     if lo is None or hi is None:
         lo, hi = figure.get("range_low"), figure.get("range_high")
     if lo is None or hi is None:
         return ""
     basis = figure.get("range_basis")
-    return f"{lo:g}–{hi:g}" if basis in (None, "stated") else f"{lo:.3g}–{hi:.3g}, {basis}"
+    text = f"{num_text(lo)}–{num_text(hi)}" + ("" if basis in (None, "stated") else f", {basis}")
+    return text + (", not drawn" if figure.get("drawn") is False else "")
+
+
+def num_text(x: float) -> str:
+    """A figure's number as every table shows it: thousands grouped, at most four significant
+    digits below 10,000 ("1,000,000", "0.271", "45.6")."""
+    return f"{x:,.0f}" if abs(x) >= 10_000 or float(x).is_integer() else f"{x:.4g}"
 
 
 def money_text(term: str, musd: float | None) -> str:

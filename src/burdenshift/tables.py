@@ -14,7 +14,7 @@ from rich.text import Text
 
 from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
-from burdenshift.output import COSTS, money_key, money_text, range_text
+from burdenshift.output import COSTS, money_key, money_text, num_text, range_text
 from burdenshift.percent import against
 
 # a terminal's own width; piped output follows COLUMNS, else 140
@@ -330,7 +330,7 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
             plain(r["table"]),
             plain(r["key"]),
             plain(r["field"]),
-            f"{r['value']:g}",
+            num_text(r["value"]),
             range_text(r),
             plain(r["unit"]),
             plain(r["year"]),
@@ -364,7 +364,7 @@ def print_weakest(payload: dict[str, Any]) -> None:
         cells = [
             str(i),
             plain(f"{r['table']} {r['key']} {r['field']}"),
-            f"{r['value']:g}",
+            num_text(r["value"]),
             range_text(r),
             plain(r["confidence"]),
             plain(area_label(r["area"])),

@@ -33,7 +33,9 @@ Figures that share a cause move together: one uniform number per group drives ev
 it (each through its own range), so a group's figures are drawn comonotonically. The groups:
 one ally's holdings ("one ally's reporting"), the US contribution ("the US commitment"), each
 producer's lines ("one producer's claims"), each area's unit costs, the requirement set's
-proxies (they share the public factors behind them), and wartime use rates.
+proxies (they share the public factors behind them), wartime use rates and the coordination
+penalties. Each metric's weight within its area is drawn on its own: drawn together, the
+weights of an area would cancel when they are renormalised.
 """
 
 from __future__ import annotations
@@ -253,7 +255,9 @@ def _place(
         return _availability(world, europe, key, own)
     if f.table == "areas.csv" and field in ("weight", "integration_penalty"):
         if field == "weight" and key in world.metrics:
-            return (Place("weight", world.metrics.index(key)),), "area weights"
+            # each weight is its own judgement: one draw for all would cancel in the
+            # renormalisation within the area
+            return (Place("weight", world.metrics.index(key)),), f"weight of {key}"
         if field == "integration_penalty" and key in world.areas:
             return (Place("penalty", world.areas.index(key)),), "coordination penalties"
         return none

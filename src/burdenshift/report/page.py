@@ -15,7 +15,7 @@ import yaml
 from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.errors import InputError
-from burdenshift.output import COSTS, money_text, range_text
+from burdenshift.output import COSTS, money_text, num_text, range_text
 from burdenshift.percent import against
 from burdenshift.report import charts
 from burdenshift.report.measures import compare
@@ -562,7 +562,7 @@ def weakest_section(w: dict[str, Any]) -> tuple[str, list[str]]:
         [
             i,
             f"{r['table']} {r['key']} · {r['field']}",
-            r["value"],
+            num_text(r["value"]),
             range_text(r),
             r["confidence"],
             r.get("area_name", r["area"]),
@@ -682,7 +682,7 @@ def render_runs(
             [
                 s["table"],
                 f"{s['key']} · {s['field']}",
-                s["value"],
+                num_text(s["value"]),
                 range_text(s),
                 s["unit"],
                 s["year"],

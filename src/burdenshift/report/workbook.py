@@ -45,6 +45,7 @@ SOURCE_HEADERS = [
     "range_low",
     "range_high",
     "range_basis",
+    "drawn",
     "unit",
     "year",
     "confidence",
@@ -421,7 +422,7 @@ def workbook_sheets(
                 "title": "Every figure of the data, with its range, source and note",
                 "headers": SOURCE_HEADERS,
                 "rows": [[s.get(h) for h in SOURCE_HEADERS] for s in sources],
-                "formats": [None, None, None] + ["General"] * 5 + [None, None, "0"] + [None] * 3,
+                "formats": [None, None, None] + ["General"] * 5 + [None] * 3 + ["0"] + [None] * 3,
             }
         )
         contents["rows"].append([SOURCES_SHEET, None, None, sheets[-1]["title"]])

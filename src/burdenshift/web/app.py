@@ -515,8 +515,9 @@ def _query_routes(app: FastAPI, served: _Served) -> None:
     @app.get("/api/sources")
     def sources(area: str | None = None) -> list[dict[str, Any]]:
         from burdenshift.domain.sources import figures_for_area
+        from burdenshift.output import source_rows
 
-        return [f.as_dict() for f in figures_for_area(world, area)]
+        return source_rows(world, figures_for_area(world, area))
 
 
 def _job_routes(app: FastAPI, served: _Served) -> None:

@@ -259,6 +259,10 @@ function table(headers, rows) {
 // what a measure answers, in the payload's own words (without the JSON field names it opens with)
 const meaning = (text) => String(text ?? "").replace(/^[\w*]+: /, "");
 
+// a data figure as `data sources` prints it: thousands grouped, four significant digits below
+// 10,000 (output.num_text)
+const fig = (x) => (Math.abs(x) >= 10000 || Number.isInteger(x))
+  ? Math.round(x).toLocaleString("en-US") : String(Number(x.toPrecision(4)));
 // numbers in a metric's unit: whole above 10, two significant digits below
 const num = (x) => (x === null || x === undefined) ? "—"
   : Math.abs(x) >= 10 ? Math.round(x).toLocaleString("en") : String(Number(x.toPrecision(2)));
@@ -839,7 +843,7 @@ const linked = (text) => String(text ?? "").split(/(https?:\/\/[^\s;,<>"')]+)/g)
 async function showWeakest(area) {
   $("weakest").innerHTML = "<p class=\"meta\">Ranking the figures by how far their ranges move the share…</p>";
   const w = await api("/api/weakest", request({ area, top: 10 }));
-  const range = (r) => `${num(r.low)}–${num(r.high)}` + (r.range_basis && r.range_basis !== "stated" ? `, ${r.range_basis}` : "");
+  const range = (r) => `${fig(r.low)}–${fig(r.high)}` + (r.range_basis && r.range_basis !== "stated" ? `, ${r.range_basis}` : "");
   const pts = (x) => `${(100 * x).toFixed(1)} pts`;
   $("weakest").innerHTML = `<h3>Check these first: the figures whose range moves ${esc(areaName(area))}'s share in ${w.deadline} most</h3>`
     + "<div class=\"text checks\">" + table(
@@ -854,15 +858,20 @@ async function showSources() {
   const area = $("source-area").value;
   showWeakest(area).catch((e) => { $("weakest").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   const rows = await api(`/api/sources?area=${encodeURIComponent(area)}`);
-  // the range a figure is drawn within: its own, or a medium figure's table default (marked)
-  const range = (r) => (r.low !== null && r.low !== undefined) ? `${r.low}–${r.high}`
-    : (r.range_low === null || r.range_low === undefined) ? ""
-    : `${num(r.range_low)}–${num(r.range_high)}, ${r.range_basis}`;
+  // a figure's plausible range: its own, or a medium figure's table default (marked), and
+  // whether risk draws it
+  const range = (r) => {
+    const own = r.low !== null && r.low !== undefined;
+    const [lo, hi] = own ? [r.low, r.high] : [r.range_low, r.range_high];
+    if (lo === null || lo === undefined) return "";
+    return `${fig(lo)}–${fig(hi)}` + (own || r.range_basis === "stated" ? "" : `, ${r.range_basis}`)
+      + (r.drawn === false ? ", not drawn" : "");
+  };
   const source = (r) => ({html: linked(r.source) + (r.note
     ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
   $("sources").innerHTML = "<div class=\"text sources\">" + table(
     ["figure", "value", "range", "unit", "year", "confidence", "source and note"],
-    rows.map((r) => [`${r.key} · ${r.field}`, r.value, range(r), r.unit, r.year, r.confidence,
+    rows.map((r) => [`${r.key} · ${r.field}`, fig(r.value), range(r), r.unit, r.year, r.confidence,
       source(r)])) + "</div>";
 }
 
