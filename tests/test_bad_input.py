@@ -92,7 +92,7 @@ def test_bad_override_value(tmp_path):
         ),
         (
             "systems.csv",
-            "2026,hand-worked test world,high,,,\nhq",
+            "2026,hand-worked test world (2026),high,,,\nhq",
             "2026,,high,,,\nhq",
             ("no source",),
         ),

@@ -34,10 +34,10 @@ sets:
   partial: {name: Partial set, description: gives offload only, fallback: hand}
 """
 QUANTITIES = (
-    "hand:air_refuelling:offload_t,quantity,1200,cu,2026,test,high,\n"
-    "hand:c2:hq,quantity,4,cu,2026,test,high,\n"
-    "partial:air_refuelling:offload_t,quantity,3000,cu,2026,test,high,\n"
-    "partial,campaign_days,60,days,2026,test,high,\n"
+    "hand:air_refuelling:offload_t,quantity,1200,cu,2026,t 2026,high,\n"
+    "hand:c2:hq,quantity,4,cu,2026,t 2026,high,\n"
+    "partial:air_refuelling:offload_t,quantity,3000,cu,2026,t 2026,high,\n"
+    "partial,campaign_days,60,days,2026,t 2026,high,\n"
 )
 
 
@@ -119,12 +119,12 @@ def test_a_set_missing_a_metric_is_refused(tiny_copy):
         world_with(
             tiny_copy,
             requirements_yaml=SETS,
-            requirements_csv="hand:air_refuelling:offload_t,quantity,1200,cu,2026,test,high,\n",
+            requirements_csv="hand:air_refuelling:offload_t,quantity,1200,cu,2026,t 2026,high,\n",
         )
     assert "c2:hq" in err.value.problem and err.value.file.endswith("requirements.csv")
 
 
-CAMPAIGN = "air_refuelling:offload_t,daily_use,20,cu_per_day,2026,test,high,\n"
+CAMPAIGN = "air_refuelling:offload_t,daily_use,20,cu_per_day,2026,t 2026,high,\n"
 
 
 @pytest.mark.parametrize("days", [10, 30, 60])
@@ -161,8 +161,8 @@ def test_more_campaign_days_never_raise_coverage(tiny_copy):
 def test_availability_counts_what_is_ready_on_both_sides(tiny_copy):
     world = world_with(
         tiny_copy,
-        readiness_csv="tanker,availability,0.5,share,2026,test,high,\n"
-        "USA:tanker,availability,0.8,share,2026,test,high,\n",
+        readiness_csv="tanker,availability,0.5,share,2026,t 2026,high,\n"
+        "USA:tanker,availability,0.8,share,2026,t 2026,high,\n",
     )
     result = assess(world, scenario())
     offload = metric(result, "air_refuelling:offload_t")
@@ -175,7 +175,7 @@ def test_availability_counts_what_is_ready_on_both_sides(tiny_copy):
 def test_the_dependence_floor_under_refused_and_capped_licences(tiny_copy):
     world = world_with(
         tiny_copy,
-        readiness_csv="tanker,us_made,1,share,2026,test,high,\n"
+        readiness_csv="tanker,us_made,1,share,2026,t 2026,high,\n"
         "tanker,dependence_floor,0.4,share,2026,test,assumption,a test figure\n"
         "tanker,dependence_years,2,years,2026,test,assumption,a test figure\n",
     )
@@ -196,7 +196,9 @@ def test_the_dependence_floor_under_refused_and_capped_licences(tiny_copy):
 
 
 def test_the_ukraine_draw_comes_out_of_the_stock(tiny_copy):
-    world = world_with(tiny_copy, ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t,high,")
+    world = world_with(
+        tiny_copy, ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t 2026,high,"
+    )
     no_money = {"budget": {"multiplier": 0}}
     base = simulate(world, scenario(ukraine_support={"multiplier": 0}, **no_money))
     sent = simulate(world, scenario(**no_money))
@@ -213,9 +215,9 @@ def test_the_ukraine_draw_comes_out_of_the_stock(tiny_copy):
 
 
 THREAT = (
-    "air_refuelling:offload_t,stock,1000,cu,2026,test,low,range 800-1200\n"
-    "air_refuelling:offload_t,output_per_year,150,cu_per_year,2026,test,low,a test figure\n"
-    "air_refuelling:offload_t,use_per_year,50,cu_per_year,2026,test,low,a test figure\n"
+    "air_refuelling:offload_t,stock,1000,cu,2026,t 2026,low,range 800-1200\n"
+    "air_refuelling:offload_t,output_per_year,150,cu_per_year,2026,t 2026,low,a test figure\n"
+    "air_refuelling:offload_t,use_per_year,50,cu_per_year,2026,t 2026,low,a test figure\n"
 )
 
 
@@ -258,10 +260,10 @@ def test_invariants_on_random_tiny_worlds(tiny_copy):
         world = world_with(
             folder,
             requirements_yaml=SETS,
-            requirements_csv=f"hand:air_refuelling:offload_t,quantity,{r_off},cu,2026,t,high,\n"
-            f"hand:c2:hq,quantity,{r_hq},cu,2026,t,high,\n",
-            readiness_csv=f"tanker,availability,{a_e},share,2026,t,high,\n"
-            f"USA:tanker,availability,{a_u},share,2026,t,high,\n",
+            requirements_csv=f"hand:air_refuelling:offload_t,quantity,{r_off},cu,2026,t 2026,"
+            f"high,\nhand:c2:hq,quantity,{r_hq},cu,2026,t 2026,high,\n",
+            readiness_csv=f"tanker,availability,{a_e},share,2026,t 2026,high,\n"
+            f"USA:tanker,availability,{a_u},share,2026,t 2026,high,\n",
         )
         shares = []
         for growth in (0.5, 1.0, 2.0):
@@ -299,13 +301,13 @@ def test_a_requirement_file_named_by_a_scenario_file(tiny_copy, tmp_path):
     with pytest.raises(InputError) as err:
         applied_world(load_world(tiny_copy), text)
     assert err.value.field == "requirement"
-    (tmp_path / "bad.csv").write_text(HEADER + "nowhere:x,quantity,1,cu,2026,s,high,\n")
+    (tmp_path / "bad.csv").write_text(HEADER + "nowhere:x,quantity,1,cu,2026,s (2026),high,\n")
     (tmp_path / "sc2.yaml").write_text("horizon: [2026, 2029]\nrequirement: bad.csv\n")
     with pytest.raises(InputError) as err:
         applied_world(load_world(tiny_copy), load_scenario(tmp_path / "sc2.yaml"))
     assert err.value.file.endswith("bad.csv") and err.value.line == 2
     # a file that leaves out a metric the data has no set for is refused, naming the file
-    (tmp_path / "part.csv").write_text(HEADER + "c2:hq,quantity,3,cu,2026,s,high,\n")
+    (tmp_path / "part.csv").write_text(HEADER + "c2:hq,quantity,3,cu,2026,s (2026),high,\n")
     (tmp_path / "sc3.yaml").write_text("horizon: [2026, 2029]\nrequirement: part.csv\n")
     with pytest.raises(InputError) as err:
         applied_world(load_world(tiny_copy), load_scenario(tmp_path / "sc3.yaml"))
@@ -335,7 +337,7 @@ def test_the_plan_draws_for_ukraine_and_reports_days_of_war(tiny_copy):
         requirements_yaml=SETS,
         requirements_csv=QUANTITIES,
         expenditure_csv=CAMPAIGN,
-        ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t,high,",
+        ukraine_csv="tanker,items_per_year,1,items_per_year,2026,t 2026,high,",
     )
     sc = scenario()
     d = prepare(world, sc, "national")
@@ -358,7 +360,7 @@ def test_training_use_draws_on_the_stock(tiny_copy):
         requirements_yaml=SETS,
         requirements_csv=QUANTITIES,
         expenditure_csv=CAMPAIGN
-        + "air_refuelling:offload_t,training_use_per_year,50,cu_per_year,2026,test,high,\n",
+        + "air_refuelling:offload_t,training_use_per_year,50,cu_per_year,2026,t 2026,high,\n",
     )
     years = np.array([2026, 2027, 2028])
     drawn = counting.yearly_draw(world, scenario(), years)
@@ -383,7 +385,7 @@ def test_a_requirement_figure_is_overridden_like_any_other(sets_world):
     assert metric(grown, "air_refuelling:offload_t")["requirement"] == 2400
 
 
-DELIVERY = "tanker,lag_years,1,years,2026,test,high,\n"
+DELIVERY = "tanker,lag_years,1,years,2026,t 2026,high,\n"
 
 
 def test_orders_arrive_after_the_delivery_lag(tiny_copy):
@@ -445,10 +447,10 @@ GREENFIELD_YAML = """families:
   GF-TANKER: {name: New tanker line, system: tanker, hosts: [DEU]}
 """
 GREENFIELD_CSV = (
-    "GF-TANKER,lead_time_years,1,years,2026,test,high,\n"
-    "GF-TANKER,capex_musd_per_unit_capacity,10,USD_m,2026,test,high,\n"
-    "GF-TANKER,min_capacity_per_year,2,items_per_year,2026,test,high,\n"
-    "GF-TANKER,max_capacity_per_year,4,items_per_year,2026,test,high,\n"
+    "GF-TANKER,lead_time_years,1,years,2026,t 2026,high,\n"
+    "GF-TANKER,capex_musd_per_unit_capacity,10,USD_m,2026,t 2026,high,\n"
+    "GF-TANKER,min_capacity_per_year,2,items_per_year,2026,t 2026,high,\n"
+    "GF-TANKER,max_capacity_per_year,4,items_per_year,2026,t 2026,high,\n"
 )
 
 

@@ -209,8 +209,9 @@ def test_budget_shocks_correlate_across_allies_as_stated(default_world, rho):
 
 READINESS = (
     "key,field,value,unit,year,source,confidence,note,low,high\n"
-    "tanker,availability,0.8,share,2026,hand-worked test world,low,weak Range: test.,0.5,0.9\n"
-    "FRA:tanker,availability,0.6,share,2026,hand-worked test world,assumption,"
+    "tanker,availability,0.8,share,2026,hand-worked test world (2026),low,"
+    "weak Range: test.,0.5,0.9\n"
+    "FRA:tanker,availability,0.6,share,2026,hand-worked test world (2026),assumption,"
     "test Range: test.,0.4,0.8\n"
 )
 
@@ -285,12 +286,14 @@ def test_the_weights_of_an_area_are_drawn_each_on_its_own(default_world):
         ("lines.csv", "FRA-TANKER", "max_ramp_share_per_year", "0.5", "0.1", "0.9", "low"),
         ("lines.csv", "FRA-TANKER", "lead_time_years", "1", "1", "3", "high"),
         ("systems.csv", "tanker", "service_life_years", "10", "4", "16", "low"),
+        ("systems.csv", "tanker", "value_per_unit", "100", "50", "150", "low"),
     ],
 )
 def test_growth_lead_time_and_service_life_draws_move_the_share_their_way(
     tiny_copy, name, key, field, value, low, high, worse
 ):
-    """A slower ramp, a longer lead time or a shorter life leaves Europe with less by 2028."""
+    """A slower ramp, a longer lead time, a shorter life or less capability per item leaves
+    Europe with less by 2028."""
     _set(tiny_copy, name, key, field, confidence="low", note="weak", low=low, high=high)
     world = load_world(tiny_copy)
     sc = Scenario(horizon=(2026, 2030), deadline=2028)

@@ -30,7 +30,7 @@ from tests.conftest import TINY, run_cli
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "src" / "burdenshift" / "data"
 TINY_FILES = sorted(p.name for p in TINY.iterdir())
-ROW = "hand-worked test world,high,"
+ROW = "hand-worked test world (2026),high,"
 """The source, confidence and note of a fixture row."""
 
 
@@ -101,7 +101,7 @@ def test_line_numbers_after_a_quoted_multi_line_note(tiny_copy):
 def test_the_figure_of_a_multi_line_note_keeps_its_first_line(tiny_copy):
     path = tiny_copy / "holdings.csv"
     rows = path.read_text().splitlines()
-    rows.insert(1, 'DEU:hq,quantity,1,items,2026,src,low,"two\nlines",0,2')
+    rows.insert(1, 'DEU:hq,quantity,1,items,2026,src (2026),low,"two\nlines",0,2')
     path.write_text("\n".join(rows) + "\n")
     raw = read_folder(tiny_copy)
     line = {f.key: f.line for f in raw.figures if f.table == "holdings.csv"}
@@ -439,7 +439,7 @@ def _reproducers() -> dict[str, tuple[Callable[[Path], None], str, int | None, s
     def multi_line_note(f: Path) -> None:
         p = f / "holdings.csv"
         rows = p.read_text().splitlines()
-        rows.insert(2, 'DEU:hq,quantity,1,items,2026,src,low,"a\nb\nc",0,2')
+        rows.insert(2, 'DEU:hq,quantity,1,items,2026,src (2026),low,"a\nb\nc",0,2')
         rows.append(f"FRA:tanker,quantity,abc,items,2026,{ROW}")
         p.write_text("\n".join(rows) + "\n")
 

@@ -162,7 +162,7 @@ def test_pooled_buying_keeps_the_routes_open_to_any_member(tmp_path: Path):
     data = tmp_path / "data"
     shutil.copytree(TINY, data)
     with (data / "lines.csv").open("a") as f:
-        f.write("FRA-TANKER,us_content_share,0.05,share,2026,hand-worked test world,high,\n")
+        f.write("FRA-TANKER,us_content_share,0.05,share,2026,hand-worked test world (2026),high,\n")
     world = load_world(data)
     out = {}
     for mode in ("national", "pooled"):

@@ -22,8 +22,10 @@ def _world(tmp_path, capacity: float, year: int):
     folder = tmp_path / f"tiny-planned-{capacity}-{year}"
     shutil.copytree(TINY, folder)
     with (folder / "lines.csv").open("a") as f:
-        f.write(f"FRA-TANKER,planned_capacity_per_year,{capacity},items_per_year,{year},t,high,\n")
-        f.write(f"FRA-TANKER,planned_capacity_year,{year},year,{year},t,high,\n")
+        f.write(
+            f"FRA-TANKER,planned_capacity_per_year,{capacity},items_per_year,{year},t 2026,high,\n"
+        )
+        f.write(f"FRA-TANKER,planned_capacity_year,{year},year,{year},t 2026,high,\n")
     return load_world(folder)
 
 
@@ -63,14 +65,14 @@ def test_plan_keeps_financed_capacity_within_the_ceiling(tmp_path, tiny_scenario
     ("rows", "needle"),
     [
         (
-            "FRA-TANKER,planned_capacity_per_year,4,items_per_year,2028,t,high,\n"
-            "FRA-TANKER,planned_capacity_year,2028,year,2028,t,high,\n",
+            "FRA-TANKER,planned_capacity_per_year,4,items_per_year,2028,t 2026,high,\n"
+            "FRA-TANKER,planned_capacity_year,2028,year,2028,t 2026,high,\n",
             "below the planned",
         ),
-        ("FRA-TANKER,planned_capacity_per_year,2,items_per_year,2028,t,high,\n", "no year"),
+        ("FRA-TANKER,planned_capacity_per_year,2,items_per_year,2028,t 2026,high,\n", "no year"),
         (
-            "FRA-TANKER,planned_capacity_per_year,2,items_per_year,2028,t,high,\n"
-            "FRA-TANKER,planned_capacity_year,2026,year,2026,t,high,\n",
+            "FRA-TANKER,planned_capacity_per_year,2,items_per_year,2028,t 2026,high,\n"
+            "FRA-TANKER,planned_capacity_year,2026,year,2026,t 2026,high,\n",
             "not after the base year",
         ),
     ],

@@ -90,7 +90,7 @@ def test_gdp_is_put_on_the_one_money_basis(tiny_copy):
     other = tiny_copy.parent / "deflated"  # worlds are cached by folder
     shutil.copytree(tiny_copy, other)
     with (other / "parameters.csv").open("a") as f:
-        f.write("gdp_price_factor,value,1.25,factor,2026,hand-worked test world,high,,,\n")
+        f.write("gdp_price_factor,value,1.25,factor,2026,hand-worked test world (2026),high,,,\n")
     deflated = load_world(other)
     np.testing.assert_allclose(deflated.gdp_usd_bn, plain.gdp_usd_bn / 1.25)
     sc = Scenario(horizon=(2026, 2028), deadline=2027)

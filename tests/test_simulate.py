@@ -80,7 +80,7 @@ def test_money_left_over_buys_spare_output_toward_the_full_requirement(tmp_path,
             ("lead_time_years", 1, "years"),
             ("capex_musd_per_unit_capacity", 0, "USD_m"),
         ]:
-            f.write(f"DEU-HQ,{field},{value},{unit},2026,hand-worked test world,high,\n")
+            f.write(f"DEU-HQ,{field},{value},{unit},2026,hand-worked test world (2026),high,\n")
     world = load_world(folder)
     sc = tiny_scenario.model_copy(update={"target_share_by_area": {"c2": 0.25}})
     sim = simulate(world, sc)

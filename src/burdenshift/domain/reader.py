@@ -31,7 +31,7 @@ from burdenshift.domain.figures import (
     field_spec,
 )
 from burdenshift.domain.source_policy import FIX as POLICY_FIX
-from burdenshift.domain.source_policy import breach
+from burdenshift.domain.source_policy import UNDATED, UNDATED_FIX, breach
 from burdenshift.errors import InputError
 from burdenshift.yamltext import key_path, line_of, read_yaml
 
@@ -398,7 +398,8 @@ def _check_row(
             "the figure has no source",
             **where,
             field=field,
-            fix="give the URL or document it comes from (or label it an assumption and say why)",
+            fix="cite the publisher, title and date, then the URL where it was read (or label "
+            "it an assumption and say why)",
         )
     banned = breach(source)
     if banned is not None:
@@ -414,6 +415,13 @@ def _check_row(
             **where,
             field=field,
             fix="label the figure high, medium, low or assumption",
+        )
+    if confidence in ("high", "medium", "low") and not UNDATED.search(source):
+        return InputError(
+            "the source gives no date",
+            **where,
+            field=f"{key} {field} source",
+            fix=UNDATED_FIX,
         )
     if confidence in WEAK and not note:
         return InputError(

@@ -5,7 +5,8 @@ publisher, title and date, then the URL where it was read. Three kinds of source
 wherever they appear in the source text: an adversary's state-controlled outlets, forums and
 boards, and file paths or design notes (a modelling choice is labelled `assumption` and a
 definition `definition`, each with its reasoning in the note). A citation that is only a URL
-names nothing an analyst can cite, so each citation must begin with its publisher.
+names nothing an analyst can cite, so each citation must begin with its publisher; and a
+sourced figure (`high`, `medium`, `low`) must date its source, or say why it cannot.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ BANNED: tuple[Banned, ...] = (
             r"\btass\.(?:com|ru)\b|\bTASS\b|\bria\.ru\b|RIA Novosti|\brt\.com\b|Russia Today"
             r"|sputnik|noticiabrasil\.net\.br|news-pravda\.com|\bpravda-[a-z]{2}\.com\b",
             re.IGNORECASE,
+        ),
+    ),
+    Banned(
+        # by name, in capitals or in Cyrillic: "RT" and "RIA" only as whole words, in case
+        "a state-controlled outlet of an adversary (TASS, RIA, RT, Sputnik, the Pravda network)",
+        ("rt", "ria", "тасс", "риа", "спутник", "россия сегодня", "правда"),
+        re.compile(
+            r"\bRT\b|\bRIA\b|(?i:ТАСС|РИА Новости|\bРИА\b|Спутник|Россия сегодня"
+            r"|news-pravda|\bправда\.ру)"
         ),
     ),
     Banned(
@@ -65,6 +75,21 @@ BANNED: tuple[Banned, ...] = (
             re.IGNORECASE,
         ),
     ),
+    Banned(
+        "a file path or design note",
+        (
+            *(".md", ".csv", ".yaml", ".yml", ".txt", ".py", ".json", ".xls", "./", "~/", ":\\"),
+            *("file:", "see the method", "design note"),
+        ),
+        # a relative path with a file's extension, not inside a URL (nothing before it but a
+        # space, a bracket or a quote); a home or relative directory; a Windows drive; file://
+        re.compile(
+            r"(?<![\w/.:-])[\w-]+(?:/[\w.-]+)+\.(?:md|csv|ya?ml|txt|py|json|xlsx?|toml|ipynb)\b"
+            r"|(?<![\w/.:])(?:\.{1,2}|~)/[\w.-]|\b[a-z]:\\[\w.-]|\bfile://"
+            r"|\bsee the method\b|\bdesign notes?\b",
+            re.IGNORECASE,
+        ),
+    ),
 )
 
 FIX = (
@@ -74,6 +99,13 @@ FIX = (
     "Sources)"
 )
 
+
+UNDATED = re.compile(r"\b(?:1[89]|20)\d\d\b|\bundated\b|date not checked", re.IGNORECASE)
+"""A date a citation gives, or one of the forms that say why it has none (docs/data.md)."""
+UNDATED_FIX = (
+    "give the date printed on the page (or in its URL path), 'c. Mar 2024 (inferred: …)', "
+    "'undated (no date on the page)' or 'undated (no stored copy found)' (docs/data.md, Sources)"
+)
 
 UNNAMED_KIND = "a bare URL that names no publisher, title or date"
 UNNAMED = re.compile(r"(?:^|;)\s*(https?://\S+)", re.IGNORECASE)

@@ -15,6 +15,9 @@ Which figures are drawn (each a factor on the array it feeds, per draw):
   max_capacity_per_year, max_ramp_share_per_year and lead_time_years (each new plant of the
   family): how fast a line grows and when new capacity arrives (lead times in whole years);
 - `systems.csv` service_life_years: how fast a stock retires;
+- `systems.csv` value_per_unit: what one item counts for in its metric's unit (a CAMM fire unit
+  as 0.8 IRIS-T SLM equivalents), for Europe's and the US's holdings alike; the buying rule
+  keeps the stated values;
 - `areas.csv` weight and integration_penalty: how an area's metrics are weighed (renormalised
   within the area; the buying rule keeps its stated priorities) and what the US leaving
   coordination costs.
@@ -63,6 +66,7 @@ TARGETS = (
     "ramp",
     "lead",
     "life",
+    "value",
     "weight",
     "penalty",
 )
@@ -79,6 +83,7 @@ KIND = {
     "ramp": "data: production lines",
     "lead": "data: production lines",
     "life": "data: service lives",
+    "value": "data: capability per item",
     "weight": "data: area weights and coordination",
     "penalty": "data: area weights and coordination",
 }
@@ -206,6 +211,9 @@ class DataDraws:
     """(batch, line) on the lead time (rounded to whole years where it is applied)."""
     life: np.ndarray
     """(batch, system) on the service life."""
+    value: np.ndarray
+    """(batch, system) on the capability per item (a system's equivalence in its metric's
+    unit), for what Europe and the US hold; the buying rule keeps the stated values."""
     weight: np.ndarray
     """(batch, metric) on a metric's weight within its area."""
     penalty: np.ndarray
@@ -282,6 +290,7 @@ LINE_FIELDS = {
 SYSTEM_FIELDS = {
     "unit_cost_musd": ("price", "unit costs"),
     "service_life_years": ("life", "service lives"),
+    "value_per_unit": ("value", "capability per item"),
 }
 GREENFIELD_FIELDS = {
     "max_capacity_per_year": "ceiling",
@@ -325,7 +334,9 @@ def data_space(world: World, scenario: Scenario) -> DataSpace:
     `simulate` uses, with a stated value above zero."""
     n_sys, n_line, n_metric = len(world.systems), len(world.lines), len(world.metrics)
     sizes = {
-        **dict.fromkeys(("stock", "us", "price", "availability", "us_availability", "life"), n_sys),
+        **dict.fromkeys(
+            ("stock", "us", "price", "availability", "us_availability", "life", "value"), n_sys
+        ),
         **dict.fromkeys(("capacity", "ceiling", "ramp", "lead"), n_line),
         **dict.fromkeys(("requirement", "weight"), n_metric),
         "penalty": len(world.areas),

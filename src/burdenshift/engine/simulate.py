@@ -430,14 +430,18 @@ def _count(
     n_sys, n_area, n_metric = len(world.systems), len(world.areas), len(world.metrics)
     s2m = world.system_to_metric()
     ready = counting.europe_readiness(world, scenario, years, p.licence_level)
-    if data is not None:
-        ready *= data.availability[:, :, None]  # a fresh array
+    if data is not None:  # capability per item folds into readiness: stock × ready × value
+        ready *= (data.availability * data.value)[:, :, None]  # a fresh array
     sent = counting.yearly_draw(world, scenario, years)
     us_now = ((world.us_contribution * world.us_availability) @ s2m)[None, :]
     req_run = req  # (metric, year), or (batch, metric, year) with drawn figures
     if data is not None:
         us_now = (
-            world.us_contribution * world.us_availability * data.us * data.us_availability
+            world.us_contribution
+            * world.us_availability
+            * data.us
+            * data.us_availability
+            * data.value
         ) @ s2m
         req_run = req[None, :, :] * data.requirement[:, :, None]
     us_share = counting.us_path(p, years)[:, world.metric_area, :]
