@@ -80,3 +80,21 @@ def test_a_share_beside_its_verdict_never_rounds_a_miss_up_to_the_target(share, 
     from burdenshift.percent import against
 
     assert against(share, target) == shown
+
+
+def test_data_sources_links_each_address_in_a_terminal(tiny_copy):
+    """In a terminal each source's address is a hyperlink (OSC 8) to the whole URL, even where
+    the table folds it over several lines; piped output carries no escape codes."""
+    path = tiny_copy / "holdings.csv"
+    url = "https://www.example.org/a-long-path/that-the-table-will-fold/over-lines.html"
+    text = path.read_text().replace(
+        "hand-worked test world (2026),high", f"'x' (2026) read at {url},high", 1
+    )
+    path.write_text(text)
+    shown = run_cli(
+        "data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "100", "FORCE_COLOR": "1"}
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b]8;id=" in shown.stdout and f";{url}\x1b\\" in shown.stdout
+    piped = run_cli("data", "sources", "--data", str(tiny_copy), env={"COLUMNS": "100"})
+    assert "\x1b" not in piped.stdout

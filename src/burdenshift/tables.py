@@ -92,6 +92,19 @@ def plain(value: Any) -> Text:
     return Text(clean(value))
 
 
+_URL = re.compile(r"https?://[^\s;<>\"']+")
+
+
+def linked(value: Any) -> Text:
+    """User text with each http(s) address a terminal hyperlink (OSC 8, where the terminal
+    shows them), so a source folded over several lines still opens whole."""
+    text = plain(value)
+    for m in _URL.finditer(text.plain):
+        url = m.group(0).rstrip(".,)")
+        text.stylize(f"link {url}", m.start(), m.start() + len(url))
+    return text
+
+
 def _pct(x: float) -> str:
     return f"{x:.0%}"
 
@@ -335,8 +348,8 @@ def print_sources(rows: list[dict[str, Any]]) -> None:
             plain(r["unit"]),
             plain(r["year"]),
             plain(r["confidence"]),
-            plain(r["source"]),
-            plain(r.get("note") or ""),
+            linked(r["source"]),
+            linked(r.get("note") or ""),
         )
     console.print(table)
 
@@ -370,11 +383,11 @@ def print_weakest(payload: dict[str, Any]) -> None:
             plain(area_label(r["area"])),
             f"{100 * r['swing']:.1f} pts",
         ]
-        table.add_row(*cells, *([] if narrow else [plain(source(r))]))
+        table.add_row(*cells, *([] if narrow else [linked(source(r))]))
     console.print(table)
-    if narrow:  # the sources below the table, one paragraph each, in a narrow terminal
+    if narrow:  # the sources below the table, whole, one paragraph each, in a narrow terminal
         for i, r in enumerate(payload["figures"], start=1):
-            console.print(plain(f"{i}. {source(r)}"))
+            console.print(linked(f"{i}. {r['source']}"))
 
 
 def print_plan(result: dict[str, Any], bottlenecks: bool = True) -> None:

@@ -438,7 +438,7 @@ def _check_row(
 def _with_range(figure: Figure, low: str, high: str, where: dict[str, Any]) -> Figure | InputError:
     """The row's plausible range: both ends or neither, numbers in the field's domain, with
     low ≤ value ≤ high."""
-    name = figure.key if figure.table == "parameters.csv" else figure.field
+    name = figure.key if figure.table == "parameters.csv" else f"{figure.key} {figure.field}"
     if not low and not high:
         if figure.weak:
             return InputError(
