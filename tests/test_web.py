@@ -450,6 +450,18 @@ def test_the_sources_panel_links_its_sources_and_fits_1024_pixels(server):
             rows = page.locator("#sources tbody").inner_text()
             # a medium figure shows its table's default range; a range risk never draws says so
             assert "default ±" in rows and ", not drawn" in rows
+            every = page.locator("#sources tbody tr").count()
+            page.select_option("#source-filter", "weak")
+            page.wait_for_function(
+                f"document.querySelectorAll('#sources tbody tr').length < {every}"
+            )
+            confidences = page.locator("#sources tbody tr td:nth-child(6)").all_inner_texts()
+            assert confidences and set(confidences) <= {"low", "assumption"}
+            assert f"of {every} figures" in page.locator("#sources p.meta").inner_text()
+            page.select_option("#source-filter", "all")
+            page.wait_for_function(
+                f"document.querySelectorAll('#sources tbody tr').length == {every}"
+            )
             assert row.locator("a[href^='https://']").count() >= 1
             assert row.locator("details.note").count() == 1
             assert page.locator("a[href^='javascript:']").count() == 0

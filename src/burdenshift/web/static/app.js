@@ -814,6 +814,7 @@ async function init() {
     }
   });
   $("source-area").addEventListener("change", showSources);
+  $("source-filter").addEventListener("change", showSources);
   $("sources-panel").addEventListener("toggle", showSources);
   // a link's scenario and levers, each checked before it is used
   const q = new URLSearchParams(location.search);
@@ -857,7 +858,14 @@ async function showSources() {
   if (!$("sources-panel").open) return;
   const area = $("source-area").value;
   showWeakest(area).catch((e) => { $("weakest").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
-  const rows = await api(`/api/sources?area=${encodeURIComponent(area)}`);
+  const every = await api(`/api/sources?area=${encodeURIComponent(area)}`);
+  const keep = {
+    all: () => true,
+    weak: (r) => r.confidence === "low" || r.confidence === "assumption",
+    drawn: (r) => r.drawn === true,
+    stated: (r) => r.drawn !== true,
+  }[$("source-filter").value] || (() => true);
+  const rows = every.filter(keep);
   // a figure's plausible range: its own, or a medium figure's table default (marked), and
   // whether risk draws it
   const range = (r) => {
@@ -869,7 +877,8 @@ async function showSources() {
   };
   const source = (r) => ({html: linked(r.source) + (r.note
     ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
-  $("sources").innerHTML = "<div class=\"text sources\">" + table(
+  $("sources").innerHTML = `<p class="meta">${rows.length} of ${every.length} figures</p>`
+    + "<div class=\"text sources\">" + table(
     ["figure", "value", "range", "unit", "year", "confidence", "source and note"],
     rows.map((r) => [`${r.key} · ${r.field}`, fig(r.value), range(r), r.unit, r.year, r.confidence,
       source(r)])) + "</div>";
