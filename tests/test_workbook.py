@@ -269,6 +269,12 @@ def test_sources_sheet_has_every_figure(book, sources):
         assert (row.table, row.key, row.field) == (s["table"], s["key"], s["field"])
         assert row.value == s["value"] and row.year == s["year"]
         assert (pd.isna(row.low) and s["low"] is None) or row.low == s["low"]
+    ws = book[2]["Sources"]
+    col = workbook.SOURCE_HEADERS.index("source") + 1
+    cells = [row[0] for row in ws.iter_rows(min_row=2, min_col=col, max_col=col)]
+    linked = [c for c in cells if c.hyperlink is not None]
+    assert linked and all(c.hyperlink.target in c.value for c in linked)
+    assert all(c.hyperlink is not None for c in cells if "https://" in (c.value or ""))
 
 
 def test_no_sources_no_sheet(stored, tmp_path):

@@ -470,6 +470,19 @@ def _fill(ws: Any, sheet: dict[str, Any]) -> None:
         ws.auto_filter.ref = ws.dimensions
 
 
+_URL = re.compile(r"https?://[^\s;<>\"']+")
+
+
+def _link_sources(ws: Any) -> None:
+    """Each source cell opens the first address it cites (a cell holds one link; the text
+    keeps every citation)."""
+    col = SOURCE_HEADERS.index("source") + 1
+    for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+        found = _URL.search(cell.value or "")
+        if found:
+            cell.hyperlink = found.group(0).rstrip(".,)")
+
+
 def write_workbook(
     runs: list[dict[str, Any]], sources: list[dict[str, Any]] | None, path: Path
 ) -> list[str]:
@@ -501,6 +514,8 @@ def write_workbook(
             for (cell,) in ws.iter_rows(min_row=2, max_col=1):
                 cell.hyperlink = f"#'{cell.value}'!A1"
                 cell.style = "Hyperlink"
+        if sheet["headers"] is SOURCE_HEADERS:
+            _link_sources(ws)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
