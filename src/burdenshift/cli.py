@@ -511,10 +511,9 @@ def data_sources(
     """Every figure with its source, year and confidence."""
     from burdenshift.domain.load import load_world
     from burdenshift.domain.sources import figures_for_area
-
-    world = load_world(data)
     from burdenshift.output import source_rows
 
+    world = load_world(data)
     rows = source_rows(world, figures_for_area(world, area))
     if as_json:
         _print_json(rows)

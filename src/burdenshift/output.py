@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,11 @@ tables, the report and the page print the label beside every money figure."""
 def money_key(term: str) -> str:
     """The JSON key of a cost term: `spending` -> `spending_usd_bn`."""
     return f"{term}_usd_bn"
+
+
+URL = re.compile(r"(https?://[^\s;,<>\"')]+)")
+"""An address in a source or note, as every report, table and link shows it (one group, so
+`URL.split` keeps the addresses)."""
 
 
 def source_rows(world: World, figures: Iterable[Figure]) -> list[dict[str, Any]]:

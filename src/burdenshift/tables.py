@@ -14,7 +14,7 @@ from rich.text import Text
 
 from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
-from burdenshift.output import COSTS, money_key, money_text, num_text, range_text
+from burdenshift.output import COSTS, URL, money_key, money_text, num_text, range_text
 from burdenshift.percent import against
 
 # a terminal's own width; piped output follows COLUMNS, else 140
@@ -92,16 +92,12 @@ def plain(value: Any) -> Text:
     return Text(clean(value))
 
 
-_URL = re.compile(r"https?://[^\s;<>\"']+")
-
-
 def linked(value: Any) -> Text:
     """User text with each http(s) address a terminal hyperlink (OSC 8, where the terminal
     shows them), so a source folded over several lines still opens whole."""
     text = plain(value)
-    for m in _URL.finditer(text.plain):
-        url = m.group(0).rstrip(".,)")
-        text.stylize(f"link {url}", m.start(), m.start() + len(url))
+    for m in URL.finditer(text.plain):
+        text.stylize(f"link {m.group(0)}", m.start(), m.end())
     return text
 
 

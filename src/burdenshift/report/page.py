@@ -15,7 +15,7 @@ import yaml
 from burdenshift.domain.names import area_name
 from burdenshift.engine.runinfo import engine_label, engine_tag, label_of
 from burdenshift.errors import InputError
-from burdenshift.output import COSTS, money_text, num_text, range_text
+from burdenshift.output import COSTS, URL, money_text, num_text, range_text
 from burdenshift.percent import against
 from burdenshift.report import charts
 from burdenshift.report.measures import compare
@@ -240,12 +240,9 @@ class Html(str):
     """A table cell that is markup already (escaped where it came from user text)."""
 
 
-_URL = re.compile(r"(https?://[^\s;,<>\"')]+)")
-
-
 def linked(text: str) -> str:
     """Escaped text with its URLs as links."""
-    parts = _URL.split(text)
+    parts = URL.split(text)
     return "".join(
         f"<a href='{html.escape(p, quote=True)}' rel='noopener noreferrer'>{html.escape(p)}</a>"
         if i % 2

@@ -15,6 +15,7 @@ from typing import Any
 
 from burdenshift.engine.runinfo import label_of
 from burdenshift.errors import InputError
+from burdenshift.output import URL
 from burdenshift.report import page
 
 Table = tuple[str, list[str], list[list[Any]]]
@@ -470,17 +471,14 @@ def _fill(ws: Any, sheet: dict[str, Any]) -> None:
         ws.auto_filter.ref = ws.dimensions
 
 
-_URL = re.compile(r"https?://[^\s;<>\"']+")
-
-
 def _link_sources(ws: Any) -> None:
     """Each source cell opens the first address it cites (a cell holds one link; the text
     keeps every citation)."""
     col = SOURCE_HEADERS.index("source") + 1
     for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-        found = _URL.search(cell.value or "")
+        found = URL.search(cell.value or "")
         if found:
-            cell.hyperlink = found.group(0).rstrip(".,)")
+            cell.hyperlink = found.group(0)
 
 
 def write_workbook(
@@ -514,7 +512,7 @@ def write_workbook(
             for (cell,) in ws.iter_rows(min_row=2, max_col=1):
                 cell.hyperlink = f"#'{cell.value}'!A1"
                 cell.style = "Hyperlink"
-        if sheet["headers"] is SOURCE_HEADERS:
+        if sheet["headers"] == SOURCE_HEADERS:
             _link_sources(ws)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:

@@ -263,6 +263,15 @@ const meaning = (text) => String(text ?? "").replace(/^[\w*]+: /, "");
 // 10,000 (output.num_text)
 const fig = (x) => (Math.abs(x) >= 10000 || Number.isInteger(x))
   ? Math.round(x).toLocaleString("en-US") : String(Number(x.toPrecision(4)));
+// a figure's plausible range as output.range_text prints it: its own, or a medium figure's table
+// default (marked), and whether risk leaves it as stated
+const figRange = (r) => {
+  const own = r.low !== null && r.low !== undefined;
+  const [lo, hi] = own ? [r.low, r.high] : [r.range_low, r.range_high];
+  if (lo === null || lo === undefined) return "";
+  return `${fig(lo)}–${fig(hi)}` + (!r.range_basis || r.range_basis === "stated" ? "" : `, ${r.range_basis}`)
+    + (r.drawn === false ? ", not drawn" : "");
+};
 // numbers in a metric's unit: whole above 10, two significant digits below
 const num = (x) => (x === null || x === undefined) ? "—"
   : Math.abs(x) >= 10 ? Math.round(x).toLocaleString("en") : String(Number(x.toPrecision(2)));
@@ -844,12 +853,11 @@ const linked = (text) => String(text ?? "").split(/(https?:\/\/[^\s;,<>"')]+)/g)
 async function showWeakest(area) {
   $("weakest").innerHTML = "<p class=\"meta\">Ranking the figures by how far their ranges move the share…</p>";
   const w = await api("/api/weakest", request({ area, top: 10 }));
-  const range = (r) => `${fig(r.low)}–${fig(r.high)}` + (r.range_basis && r.range_basis !== "stated" ? `, ${r.range_basis}` : "");
   const pts = (x) => `${(100 * x).toFixed(1)} pts`;
   $("weakest").innerHTML = `<h3>Check these first: the figures whose range moves ${esc(areaName(area))}'s share in ${w.deadline} most</h3>`
     + "<div class=\"text checks\">" + table(
       ["#", "figure", "value", "range", "confidence", { text: "swing", title: "share at the high end less share at the low end" }, "share low → high", "source"],
-      w.figures.map((r, i) => [i + 1, `${r.table} ${r.key} · ${r.field}`, num(r.value), range(r), r.confidence,
+      w.figures.map((r, i) => [i + 1, `${r.table} ${r.key} · ${r.field}`, fig(r.value), figRange(r), r.confidence,
         pts(r.swing), `${pct(r.share_at_low)} → ${pct(r.share_at_high)}`, { html: linked(r.source) }]))
     + `</div><p class="meta">Engine: ${esc(w.run.engine_label || "weakest")}. ${esc(w.method)}.</p>`;
 }
@@ -866,21 +874,12 @@ async function showSources() {
     stated: (r) => r.drawn !== true,
   }[$("source-filter").value] || (() => true);
   const rows = every.filter(keep);
-  // a figure's plausible range: its own, or a medium figure's table default (marked), and
-  // whether risk draws it
-  const range = (r) => {
-    const own = r.low !== null && r.low !== undefined;
-    const [lo, hi] = own ? [r.low, r.high] : [r.range_low, r.range_high];
-    if (lo === null || lo === undefined) return "";
-    return `${fig(lo)}–${fig(hi)}` + (own || r.range_basis === "stated" ? "" : `, ${r.range_basis}`)
-      + (r.drawn === false ? ", not drawn" : "");
-  };
   const source = (r) => ({html: linked(r.source) + (r.note
     ? `<details class="note"><summary>note</summary>${linked(r.note)}</details>` : "")});
   $("sources").innerHTML = `<p class="meta">${rows.length} of ${every.length} figures</p>`
     + "<div class=\"text sources\">" + table(
     ["figure", "value", "range", "unit", "year", "confidence", "source and note"],
-    rows.map((r) => [`${r.key} · ${r.field}`, fig(r.value), range(r), r.unit, r.year, r.confidence,
+    rows.map((r) => [`${r.key} · ${r.field}`, fig(r.value), figRange(r), r.unit, r.year, r.confidence,
       source(r)])) + "</div>";
 }
 
